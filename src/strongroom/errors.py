@@ -1,0 +1,180 @@
+"""One exception tree for the whole service.
+
+Every error a client can see is a subclass of :class:`ServiceError`; each class knows the AWS error
+code it is sent as and its HTTP status. The wire mapping lives in ``strongroom.protocol.json11`` and
+nowhere else. Messages never carry plaintext, key material or secrets.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class ServiceError(Exception):
+    """An error with an AWS error code, an HTTP status and a client-facing message."""
+
+    code: ClassVar[str] = "KMSInternalException"
+    status: ClassVar[int] = 500
+
+    def __init__(self, message: str | None = "") -> None:
+        super().__init__(message or self.code)
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ClientError(ServiceError):
+    """A 400: the caller's request cannot be served as it stands."""
+
+    status = 400
+
+
+
+# -- protocol and authentication ----------------------------------------------------------------
+
+
+class SerializationException(ClientError):
+    code = "SerializationException"
+
+
+class UnknownOperationException(ClientError):
+    code = "UnknownOperationException"
+
+
+class ValidationException(ClientError):
+    code = "ValidationException"
+
+
+class MissingAuthenticationTokenException(ClientError):
+    code = "MissingAuthenticationTokenException"
+    status = 403
+
+
+class IncompleteSignatureException(ClientError):
+    code = "IncompleteSignatureException"
+
+
+class InvalidSignatureException(ClientError):
+    code = "InvalidSignatureException"
+
+
+class UnrecognizedClientException(ClientError):
+    code = "UnrecognizedClientException"
+
+
+class ExpiredTokenException(ClientError):
+    code = "ExpiredTokenException"
+
+
+class AccessDeniedException(ClientError):
+    code = "AccessDeniedException"
+
+
+class RequestEntityTooLargeException(ClientError):
+    code = "RequestEntityTooLargeException"
+    status = 413
+
+
+class ThrottlingException(ClientError):
+    code = "ThrottlingException"
+
+
+# -- KMS modeled client exceptions ----------------------------------------------------------------
+
+
+class NotFoundException(ClientError):
+    code = "NotFoundException"
+
+
+class DisabledException(ClientError):
+    code = "DisabledException"
+
+
+class KMSInvalidStateException(ClientError):
+    code = "KMSInvalidStateException"
+
+
+class InvalidKeyUsageException(ClientError):
+    code = "InvalidKeyUsageException"
+
+
+class InvalidCiphertextException(ClientError):
+    """Any failure to open a ciphertext. Opaque on purpose: AWS sends no message at all."""
+
+    code = "InvalidCiphertextException"
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+
+class IncorrectKeyException(ClientError):
+    code = "IncorrectKeyException"
+
+
+class InvalidArnException(ClientError):
+    code = "InvalidArnException"
+
+
+class InvalidAliasNameException(ClientError):
+    code = "InvalidAliasNameException"
+
+
+class AlreadyExistsException(ClientError):
+    code = "AlreadyExistsException"
+
+
+class InvalidMarkerException(ClientError):
+    code = "InvalidMarkerException"
+
+
+class LimitExceededException(ClientError):
+    code = "LimitExceededException"
+
+
+class MalformedPolicyDocumentException(ClientError):
+    code = "MalformedPolicyDocumentException"
+
+
+class TagException(ClientError):
+    code = "TagException"
+
+
+class UnsupportedOperationException(ClientError):
+    code = "UnsupportedOperationException"
+
+
+class InvalidGrantIdException(ClientError):
+    code = "InvalidGrantIdException"
+
+
+class InvalidGrantTokenException(ClientError):
+    code = "InvalidGrantTokenException"
+
+
+class DryRunOperationException(ClientError):
+    code = "DryRunOperationException"
+
+
+class ConflictException(ClientError):
+    code = "ConflictException"
+
+
+# -- server faults --------------------------------------------------------------------------------
+
+
+class KMSInternalException(ServiceError):
+    """An unexpected failure. The message sent never includes the cause."""
+
+    code = "KMSInternalException"
+    status = 500
+
+
+class KeyUnavailableException(ServiceError):
+    code = "KeyUnavailableException"
+    status = 500
+
+
+class DependencyTimeoutException(ServiceError):
+    code = "DependencyTimeoutException"
+    status = 503

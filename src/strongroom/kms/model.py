@@ -1,0 +1,123 @@
+"""The KMS domain: enumerations, records and the key-state table.
+
+Records are frozen; a change is a new record written through storage, so a failed write leaves
+memory as it was. Enumerations persist as their string values.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+__all__ = [
+    "AccessKeyRecord",
+    "AccountRecord",
+    "AliasRecord",
+    "KeyManager",
+    "KeyRecord",
+    "KeySpec",
+    "KeyState",
+    "KeyUsage",
+    "MaterialRecord",
+    "Origin",
+    "key_arn",
+]
+
+
+class KeyState(StrEnum):
+    ENABLED = "Enabled"
+    DISABLED = "Disabled"
+    PENDING_DELETION = "PendingDeletion"
+    PENDING_REPLICA_DELETION = "PendingReplicaDeletion"
+    PENDING_IMPORT = "PendingImport"
+    UNAVAILABLE = "Unavailable"
+    CREATING = "Creating"
+    UPDATING = "Updating"
+
+
+class KeySpec(StrEnum):
+    SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+
+
+class KeyUsage(StrEnum):
+    ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
+    SIGN_VERIFY = "SIGN_VERIFY"
+    GENERATE_VERIFY_MAC = "GENERATE_VERIFY_MAC"
+    KEY_AGREEMENT = "KEY_AGREEMENT"
+    ENCAPSULATE_DECAPSULATE = "ENCAPSULATE_DECAPSULATE"
+
+
+class Origin(StrEnum):
+    AWS_KMS = "AWS_KMS"
+    EXTERNAL = "EXTERNAL"
+    AWS_CLOUDHSM = "AWS_CLOUDHSM"
+    EXTERNAL_KEY_STORE = "EXTERNAL_KEY_STORE"
+
+
+class KeyManager(StrEnum):
+    CUSTOMER = "CUSTOMER"
+    AWS = "AWS"
+
+
+def key_arn(partition: str, region: str, account: str, key_id: str) -> str:
+    return f"arn:{partition}:kms:{region}:{account}:key/{key_id}"
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    """One KMS key in one account and region. ``policy`` is the stored key policy text."""
+
+    account: str
+    region: str
+    key_id: str
+    arn: str
+    created_at: float
+    state: KeyState
+    description: str
+    key_spec: KeySpec
+    key_usage: KeyUsage
+    origin: Origin
+    key_manager: KeyManager
+    policy: str
+    current_material_id: str | None
+    deletion_date: float | None = None
+    pending_window_days: int | None = None
+    multi_region: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class MaterialRecord:
+    """One version of a key's material, wrapped by the key store; never stored in the clear."""
+
+    key_id: str
+    material_id: str  # 64 lower-case hex
+    wrapped: bytes
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AliasRecord:
+    account: str
+    region: str
+    name: str  # "alias/..."
+    target_key_id: str
+    created_at: float
+    updated_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    account: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKeyRecord:
+    """An access key. The secret is wrapped by the key store (purpose ``access-key:<id>``)."""
+
+    access_key_id: str
+    account: str
+    principal_arn: str
+    wrapped_secret: bytes
+    created_at: float
+    status: str = "Active"

@@ -1,0 +1,103 @@
+"""The storage interface every backend satisfies (SQLite embedded, PostgreSQL for a cluster).
+
+Each method is one transaction: it either applies whole or raises and changes nothing. Storage
+speaks in domain records and knows nothing of AWS errors; a uniqueness clash raises
+:class:`DuplicateError`, which the operations turn into the AWS error that fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from strongroom.kms.model import (
+    AccessKeyRecord,
+    AccountRecord,
+    AliasRecord,
+    KeyRecord,
+    MaterialRecord,
+)
+
+__all__ = ["DuplicateError", "Storage", "StorageError"]
+
+
+class StorageError(Exception):
+    """The backend failed (not the caller's fault)."""
+
+
+class DuplicateError(StorageError):
+    """A row with the same identity exists already."""
+
+
+class Storage(Protocol):
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None: ...
+
+    def change_counter(self) -> int:
+        """A number that changes whenever any process commits. Cheap: called per request."""
+        ...
+
+    def reset(self) -> None:
+        """Dev mode: delete every key, material, alias and tag in every account and region."""
+        ...
+
+    # -- meta (small named settings, e.g. the dev clock offset) ---------------------------------
+    def get_meta(self, name: str) -> str | None: ...
+    def set_meta(self, name: str, value: str) -> None: ...
+
+    # -- accounts and access keys ---------------------------------------------------------------
+    def insert_account(self, account: AccountRecord) -> None: ...
+    def get_account(self, account: str) -> AccountRecord | None: ...
+    def insert_access_key(self, key: AccessKeyRecord) -> None: ...
+    def get_access_key(self, access_key_id: str) -> AccessKeyRecord | None: ...
+
+    # -- keys ----------------------------------------------------------------------------------
+    def insert_key(
+        self, key: KeyRecord, material: MaterialRecord | None, tags: Mapping[str, str]
+    ) -> None:
+        """Create a key with its first material version and its tags, atomically."""
+        ...
+
+    def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None: ...
+
+    def update_key(self, key: KeyRecord) -> None:
+        """Write every mutable field (state, description, policy, deletion fields, material id)."""
+        ...
+
+    def list_keys(
+        self, account: str, region: str, after_key_id: str | None, limit: int
+    ) -> list[KeyRecord]:
+        """Keys ordered by key id, strictly after ``after_key_id`` when given, at most ``limit``."""
+        ...
+
+    def delete_key(self, account: str, region: str, key_id: str) -> None:
+        """Remove the key, all its material versions, its aliases and its tags, atomically."""
+        ...
+
+    def keys_due_for_deletion(self, now: float) -> list[KeyRecord]:
+        """Keys in PendingDeletion (any account or region) whose deletion date is <= now."""
+        ...
+
+    # -- material versions ----------------------------------------------------------------------
+    def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]: ...
+
+    # -- aliases ----------------------------------------------------------------------------------
+    def insert_alias(self, alias: AliasRecord) -> None: ...  # DuplicateError if the name exists
+    def get_alias(self, account: str, region: str, name: str) -> AliasRecord | None: ...
+    def update_alias(self, alias: AliasRecord) -> None: ...
+    def delete_alias(self, account: str, region: str, name: str) -> bool: ...
+    def list_aliases(
+        self,
+        account: str,
+        region: str,
+        target_key_id: str | None,
+        after_name: str | None,
+        limit: int,
+    ) -> list[AliasRecord]:
+        """Aliases ordered by name, optionally only those pointing at one key."""
+        ...
+
+    # -- tags -------------------------------------------------------------------------------------
+    def get_tags(self, account: str, region: str, key_id: str) -> dict[str, str]: ...
+    def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None: ...
+    def delete_tags(self, account: str, region: str, key_id: str, keys: Sequence[str]) -> None: ...
