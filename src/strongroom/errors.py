@@ -30,7 +30,6 @@ class ClientError(ServiceError):
     status = 400
 
 
-
 # -- protocol and authentication ----------------------------------------------------------------
 
 
@@ -178,3 +177,9 @@ class KeyUnavailableException(ServiceError):
 class DependencyTimeoutException(ServiceError):
     code = "DependencyTimeoutException"
     status = 503
+
+
+class NotAuthorizedException(ClientError):
+    """What AWS answers for writes to the reserved ``alias/aws/`` namespace."""
+
+    code = "NotAuthorizedException"

@@ -1,0 +1,209 @@
+"""The servers under load: starting them, waiting for them, and giving them a key.
+
+``--start-server`` runs Strongroom exactly as an operator would (``strongroom init`` then
+``strongroom serve`` in production mode, so every signature is verified); ``--compare-moto``
+runs ``moto_server``. Both listen on loopback only and are stopped, whatever happens.
+Setup goes through boto3, as a real client would.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import boto3
+from botocore.config import Config
+
+from benchmarks.signing import AccessKey, load_access_key
+
+__all__ = [
+    "MOTO_KEY",
+    "Target",
+    "free_port",
+    "moto_server",
+    "request_bodies",
+    "strongroom_server",
+    "wait_until_answers",
+]
+
+LOOPBACK = "127.0.0.1"
+#: moto does not check signatures; requests are still signed with this key.
+MOTO_KEY = AccessKey("AKIAIOSFODNN7EXAMPLE", "moto-ignores-this-secret-key-000000000000")
+_START_TIMEOUT_S = 60.0
+_STOP_TIMEOUT_S = 15.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """A server to load: a name for the report, its endpoint and an access key."""
+
+    name: str
+    endpoint: str
+    key: AccessKey
+
+
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago."""
+    with socket.socket() as probe:
+        probe.bind((LOOPBACK, 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_until_answers(
+    port: int, process: subprocess.Popen[bytes], log: Path, timeout_s: float = _START_TIMEOUT_S
+) -> None:
+    """Poll until any HTTP response comes back; fail early if the process dies."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"server exited with {process.returncode}:\n{_tail(log)}")
+        try:
+            with socket.create_connection((LOOPBACK, port), timeout=2) as conn:
+                conn.sendall(b"GET / HTTP/1.1\r\nHost: loadgen\r\nConnection: close\r\n\r\n")
+                if conn.recv(16).startswith(b"HTTP/"):
+                    return
+        except OSError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"server did not answer within {timeout_s:.0f}s:\n{_tail(log)}")
+
+
+def _tail(log: Path, lines: int = 30) -> str:
+    try:
+        return "\n".join(log.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def _executable(name: str) -> str:
+    beside = Path(sys.executable).parent / name
+    found = str(beside) if beside.exists() else shutil.which(name)
+    if found is None:
+        raise SystemExit(f"{name} not found (is it installed in this virtualenv?)")
+    return found
+
+
+@contextmanager
+def _running(argv: list[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """Run ``argv`` in its own session, wait for ``port`` to answer, stop it on exit."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            wait_until_answers(port, process, log)
+            yield process
+        finally:
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the session we started (server and its workers), then SIGKILL if needed."""
+    if process.poll() is not None:
+        return
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(_STOP_TIMEOUT_S)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextmanager
+def strongroom_server(workers: int, port: int | None = None) -> Iterator[Target]:
+    """``strongroom init`` a temporary data dir, then ``strongroom serve`` it."""
+    strongroom = _executable("strongroom")
+    port = port or free_port()
+    with tempfile.TemporaryDirectory(prefix="strongroom-bench-") as tmp:
+        data = Path(tmp) / "data"
+        init = subprocess.run(
+            [strongroom, "init", "--data-dir", str(data)],
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+        if init.returncode != 0:
+            raise SystemExit(f"strongroom init failed:\n{init.stderr.decode(errors='replace')}")
+        key = load_access_key(data / "credentials", "strongroom")
+        argv = [
+            strongroom,
+            "serve",
+            "--data-dir",
+            str(data),
+            "--port",
+            str(port),
+            "--workers",
+            str(workers),
+        ]
+        with _running(argv, port, Path(tmp) / "server.log") as process:
+            _report_pids(process, sys.stderr)
+            yield Target("strongroom", f"http://{LOOPBACK}:{port}", key)
+
+
+@contextmanager
+def moto_server(port: int | None = None) -> Iterator[Target]:
+    """``moto_server`` on a free loopback port."""
+    port = port or free_port()
+    with tempfile.TemporaryDirectory(prefix="moto-bench-") as tmp:
+        argv = [_executable("moto_server"), "-H", LOOPBACK, "-p", str(port)]
+        with _running(argv, port, Path(tmp) / "moto.log") as process:
+            _report_pids(process, sys.stderr)
+            yield Target("moto", f"http://{LOOPBACK}:{port}", MOTO_KEY)
+
+
+def _report_pids(process: subprocess.Popen[bytes], out: IO[str]) -> None:
+    """Print the server's pid, so that py-spy can be pointed at it during a run."""
+    print(f"server pid {process.pid} (session {os.getsid(process.pid)})", file=out, flush=True)
+
+
+def request_bodies(
+    target: Target, region: str, operations: list[str], pool_size: int, plaintext_size: int
+) -> dict[str, list[dict[str, object]]]:
+    """Create a symmetric key through boto3 and build the JSON bodies for each operation."""
+    kms = boto3.client(
+        "kms",
+        endpoint_url=target.endpoint,
+        region_name=region,
+        aws_access_key_id=target.key.access_key_id,
+        aws_secret_access_key=target.key.secret_access_key,
+        config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30),
+    )
+    key_id: str = kms.create_key(Description="strongroom loadgen")["KeyMetadata"]["KeyId"]
+    plaintexts = [os.urandom(plaintext_size) for _ in range(pool_size)]
+    bodies: dict[str, list[dict[str, object]]] = {}
+    for operation in operations:
+        if operation == "Encrypt":
+            bodies[operation] = [{"KeyId": key_id, "Plaintext": _b64(p)} for p in plaintexts]
+        elif operation == "Decrypt":
+            blobs = [kms.encrypt(KeyId=key_id, Plaintext=p)["CiphertextBlob"] for p in plaintexts]
+            bodies[operation] = [{"CiphertextBlob": _b64(blob)} for blob in blobs]
+        elif operation == "GenerateDataKey":
+            bodies[operation] = [{"KeyId": key_id, "KeySpec": "AES_256"}] * pool_size
+        else:
+            raise SystemExit(f"unsupported operation {operation!r}")
+    return bodies
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")

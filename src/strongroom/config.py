@@ -1,0 +1,88 @@
+"""Settings: the data directory's ``strongroom.toml`` plus environment overrides, validated once.
+
+A data directory holds ``strongroom.toml``, ``root.key`` (0600), the SQLite database (unless
+``database_url`` points at PostgreSQL) and ``credentials``. Worker processes receive the settings
+through ``STRONGROOM_*`` environment variables set by ``strongroom serve``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["CONFIG_FILE", "ConfigError", "Settings", "load_settings", "write_config"]
+
+CONFIG_FILE = "strongroom.toml"
+ROOT_KEY_FILE = "root.key"
+DB_FILE = "strongroom.db"
+CREDENTIALS_FILE = "credentials"
+DEV_ACCOUNT = "000000000000"
+
+
+class ConfigError(Exception):
+    """The data directory or the environment is not usable; the message says why."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    account_id: str
+    region: str
+    database_url: str
+    dev: bool = False
+    dev_allow_remote: bool = False
+    partition: str = "aws"
+
+    @property
+    def root_key_path(self) -> Path:
+        return self.data_dir / ROOT_KEY_FILE
+
+
+def check_account_id(account_id: str) -> str:
+    if not re.fullmatch(r"\d{12}", account_id):
+        raise ConfigError(f"account id must be 12 digits, not {account_id!r}")
+    return account_id
+
+
+def sqlite_url(data_dir: Path) -> str:
+    return f"sqlite:///{(data_dir / DB_FILE).resolve()}"
+
+
+def write_config(data_dir: Path, account_id: str, region: str) -> None:
+    text = (
+        "# Strongroom data directory settings (written by `strongroom init`).\n"
+        "[strongroom]\n"
+        "format = 1\n"
+        f'account_id = "{account_id}"\n'
+        f'region = "{region}"\n'
+        '# database_url = "postgresql+psycopg://user@host/db"  # default: SQLite in this dir\n'
+    )
+    (data_dir / CONFIG_FILE).write_text(text, encoding="utf-8")
+
+
+def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool = False) -> Settings:
+    """Read ``data_dir/strongroom.toml``; ``STRONGROOM_DATABASE_URL`` overrides the database."""
+    path = data_dir / CONFIG_FILE
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8")).get("strongroom", {})
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{data_dir} is not a Strongroom data directory (no {CONFIG_FILE}); "
+            "run `strongroom init --data-dir DIR` first"
+        ) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: {exc}") from None
+    url = (
+        os.environ.get("STRONGROOM_DATABASE_URL") or raw.get("database_url") or sqlite_url(data_dir)
+    )
+    return Settings(
+        data_dir=data_dir.resolve(),
+        account_id=check_account_id(str(raw.get("account_id", ""))),
+        region=str(raw.get("region", "us-east-1")),
+        database_url=str(url),
+        dev=dev,
+        dev_allow_remote=dev_allow_remote,
+    )

@@ -1,0 +1,1 @@
+"""Identity: accounts, access keys and request authentication."""

@@ -1,0 +1,226 @@
+"""The key lifecycle: CreateKey, DescribeKey, ListKeys, Enable/DisableKey, deletion, description,
+and reading the key policy."""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from typing import Any
+
+from strongroom.errors import (
+    NotFoundException,
+    UnsupportedOperationException,
+    ValidationException,
+)
+from strongroom.keystore.base import new_material_id
+from strongroom.kms.context import Caller
+from strongroom.kms.model import (
+    KeyManager,
+    KeyRecord,
+    KeySpec,
+    KeyState,
+    KeyUsage,
+    MaterialRecord,
+    Origin,
+)
+from strongroom.kms.paging import page
+from strongroom.kms.policy_text import check_policy, default_key_policy
+from strongroom.kms.resolve import resolve_key
+from strongroom.kms.service import KmsService
+from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.tags import check_tag_count, check_tags
+
+__all__ = ["key_metadata"]
+
+DAY = 86_400
+
+
+def key_metadata(key: KeyRecord) -> dict[str, Any]:
+    """AWS's KeyMetadata for a key (kms-spec.md 2.4)."""
+    meta: dict[str, Any] = {
+        "AWSAccountId": key.account,
+        "KeyId": key.key_id,
+        "Arn": key.arn,
+        "CreationDate": key.created_at,
+        "Enabled": key.state is KeyState.ENABLED,
+        "Description": key.description,
+        "KeyUsage": key.key_usage.value,
+        "KeyState": key.state.value,
+        "Origin": key.origin.value,
+        "KeyManager": key.key_manager.value,
+        "CustomerMasterKeySpec": key.key_spec.value,
+        "KeySpec": key.key_spec.value,
+        "MultiRegion": key.multi_region,
+    }
+    if key.key_usage is KeyUsage.ENCRYPT_DECRYPT:
+        meta["EncryptionAlgorithms"] = ["SYMMETRIC_DEFAULT"]
+    if key.state is KeyState.PENDING_DELETION and key.deletion_date is not None:
+        meta["DeletionDate"] = key.deletion_date
+    if key.current_material_id is not None:
+        meta["CurrentKeyMaterialId"] = key.current_material_id
+    return meta
+
+
+def _key_spec(p: dict[str, Any]) -> str:
+    spec = p.get("KeySpec")
+    legacy = p.get("CustomerMasterKeySpec")
+    if spec is not None and legacy is not None and spec != legacy:
+        raise ValidationException(
+            "You cannot specify KeySpec and CustomerMasterKeySpec in the same request. "
+            "CustomerMasterKeySpec is deprecated."
+        )
+    return str(spec or legacy or KeySpec.SYMMETRIC_DEFAULT.value)
+
+
+def _check_create(p: dict[str, Any]) -> None:
+    spec = _key_spec(p)
+    usage = p.get("KeyUsage")
+    if spec != KeySpec.SYMMETRIC_DEFAULT:
+        if usage is None:
+            raise ValidationException(
+                "You must specify a KeyUsage value for all KMS keys except for symmetric "
+                "encryption keys."
+            )
+        raise UnsupportedOperationException(
+            f"KeySpec {spec} is not yet supported by Strongroom; only SYMMETRIC_DEFAULT keys can "
+            "be created in this version."
+        )
+    if usage is not None and usage != KeyUsage.ENCRYPT_DECRYPT:
+        raise ValidationException(
+            f"KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT."
+        )
+    origin = p.get("Origin", Origin.AWS_KMS.value)
+    if origin != Origin.AWS_KMS or p.get("CustomKeyStoreId") or p.get("XksKeyId"):
+        raise UnsupportedOperationException(
+            f"Origin {origin} and custom key stores are not yet supported by Strongroom."
+        )
+    if p.get("MultiRegion"):
+        raise UnsupportedOperationException(
+            "Multi-Region keys are not yet supported by Strongroom."
+        )
+
+
+def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    _check_create(p)
+    policy = check_policy(p["Policy"]) if "Policy" in p else None
+    tags = check_tags(p.get("Tags", []))
+    check_tag_count(len(tags))
+    key_id = str(uuid.uuid4())
+    arn = caller.key_arn(key_id)
+    material_id = new_material_id()
+    material = svc.keystore.new_symmetric_material()
+    now = svc.clock.now()
+    key = KeyRecord(
+        account=caller.account,
+        region=caller.region,
+        key_id=key_id,
+        arn=arn,
+        created_at=now,
+        state=KeyState.ENABLED,
+        description=p.get("Description", ""),
+        key_spec=KeySpec.SYMMETRIC_DEFAULT,
+        key_usage=KeyUsage.ENCRYPT_DECRYPT,
+        origin=Origin.AWS_KMS,
+        key_manager=KeyManager.CUSTOMER,
+        policy=policy or default_key_policy(caller.partition, caller.account),
+        current_material_id=material_id,
+    )
+    wrapped = svc.keystore.wrap_material(material, arn, material_id)
+    svc.storage.insert_key(key, MaterialRecord(key_id, material_id, wrapped, now), tags)
+    svc.changed()
+    return {"KeyMetadata": key_metadata(key)}
+
+
+def describe_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    key = resolve_key(svc, caller, p["KeyId"], action="DescribeKey", allow_alias=True)
+    return {"KeyMetadata": key_metadata(key)}
+
+
+def list_keys(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    svc.sweep_deletions()
+
+    def fetch(after: str | None, limit: int) -> list[KeyRecord]:
+        return svc.storage.list_keys(caller.account, caller.region, after, limit)
+
+    rows, paging = page(fetch, lambda k: k.key_id, p, default=100, maximum=1000)
+    return {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in rows], **paging}
+
+
+def _save(svc: KmsService, key: KeyRecord) -> None:
+    svc.storage.update_key(key)
+    svc.changed()
+
+
+def enable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    key = resolve_key(svc, caller, p["KeyId"], action="EnableKey", allow_alias=False)
+    require_state(key, OpClass.ENABLE_DISABLE)
+    if key.state is not KeyState.ENABLED:
+        _save(svc, dataclasses.replace(key, state=KeyState.ENABLED))
+    return {}
+
+
+def disable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    key = resolve_key(svc, caller, p["KeyId"], action="DisableKey", allow_alias=False)
+    require_state(key, OpClass.ENABLE_DISABLE)
+    if key.state is not KeyState.DISABLED:
+        _save(svc, dataclasses.replace(key, state=KeyState.DISABLED))
+    return {}
+
+
+def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    key = resolve_key(svc, caller, p["KeyId"], action="ScheduleKeyDeletion", allow_alias=False)
+    days = int(p.get("PendingWindowInDays", 30))
+    if not 7 <= days <= 30:
+        raise ValidationException("PendingWindowInDays must be between 7 and 30")
+    require_state(key, OpClass.SCHEDULE_DELETION)
+    deletion_date = svc.clock.now() + days * DAY
+    key = dataclasses.replace(
+        key,
+        state=KeyState.PENDING_DELETION,
+        deletion_date=deletion_date,
+        pending_window_days=days,
+    )
+    _save(svc, key)
+    return {
+        "KeyId": key.arn,
+        "DeletionDate": deletion_date,
+        "KeyState": key.state.value,
+        "PendingWindowInDays": days,
+    }
+
+
+def cancel_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    key = resolve_key(svc, caller, p["KeyId"], action="CancelKeyDeletion", allow_alias=False)
+    require_state(key, OpClass.CANCEL_DELETION)
+    key = dataclasses.replace(
+        key, state=KeyState.DISABLED, deletion_date=None, pending_window_days=None
+    )
+    _save(svc, key)
+    return {"KeyId": key.arn}
+
+
+def update_key_description(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    key = resolve_key(svc, caller, p["KeyId"], action="UpdateKeyDescription", allow_alias=False)
+    require_state(key, OpClass.MUTATE)
+    _save(svc, dataclasses.replace(key, description=p["Description"]))
+    return {}
+
+
+def get_key_policy(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    key = resolve_key(svc, caller, p["KeyId"], action="GetKeyPolicy", allow_alias=False)
+    name = p.get("PolicyName", "default")
+    if name != "default":
+        raise NotFoundException("No such policy exists")
+    return {"Policy": key.policy, "PolicyName": name}
+
+
+def list_key_policies(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    resolve_key(svc, caller, p["KeyId"], action="ListKeyPolicies", allow_alias=False)
+    rows, paging = page(
+        lambda after, limit: ["default"][: limit if after is None else 0],
+        lambda name: name,
+        p,
+        default=100,
+        maximum=1000,
+    )
+    return {"PolicyNames": list(rows), **paging}

@@ -1,0 +1,53 @@
+"""The table of KMS operations this build serves. Operations in the model but not here answer
+UnsupportedOperationException until their issue lands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from strongroom.errors import UnsupportedOperationException
+from strongroom.kms import aliases, cryptops, keys, tags
+from strongroom.kms.context import Caller
+from strongroom.kms.service import KmsService
+
+__all__ = ["OPERATIONS", "Operation", "call"]
+
+Operation = Callable[[KmsService, Caller, dict[str, Any]], dict[str, Any]]
+
+OPERATIONS: dict[str, Operation] = {
+    "CreateKey": keys.create_key,
+    "DescribeKey": keys.describe_key,
+    "ListKeys": keys.list_keys,
+    "EnableKey": keys.enable_key,
+    "DisableKey": keys.disable_key,
+    "ScheduleKeyDeletion": keys.schedule_key_deletion,
+    "CancelKeyDeletion": keys.cancel_key_deletion,
+    "UpdateKeyDescription": keys.update_key_description,
+    "GetKeyPolicy": keys.get_key_policy,
+    "ListKeyPolicies": keys.list_key_policies,
+    "Encrypt": cryptops.encrypt,
+    "Decrypt": cryptops.decrypt,
+    "ReEncrypt": cryptops.re_encrypt,
+    "GenerateDataKey": cryptops.generate_data_key,
+    "GenerateDataKeyWithoutPlaintext": cryptops.generate_data_key_without_plaintext,
+    "GenerateRandom": cryptops.generate_random,
+    "CreateAlias": aliases.create_alias,
+    "UpdateAlias": aliases.update_alias,
+    "DeleteAlias": aliases.delete_alias,
+    "ListAliases": aliases.list_aliases,
+    "TagResource": tags.tag_resource,
+    "UntagResource": tags.untag_resource,
+    "ListResourceTags": tags.list_resource_tags,
+}
+
+
+def call(svc: KmsService, caller: Caller, operation: str, params: dict[str, Any]) -> dict[str, Any]:
+    """Run one validated operation for ``caller``."""
+    handler = OPERATIONS.get(operation)
+    if handler is None:
+        raise UnsupportedOperationException(
+            f"{operation} is not yet supported by Strongroom (this version serves "
+            f"{len(OPERATIONS)} KMS operations; see docs/operations.md)."
+        )
+    return handler(svc, caller, params)

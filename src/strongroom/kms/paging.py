@@ -1,0 +1,53 @@
+"""Opaque pagination markers (``Limit`` / ``Marker`` / ``NextMarker`` / ``Truncated``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+from strongroom.errors import InvalidMarkerException
+
+__all__ = ["decode_marker", "page"]
+
+_PREFIX = "strongroom/v1:"
+T = TypeVar("T")
+
+
+def encode_marker(position: str) -> str:
+    return base64.urlsafe_b64encode((_PREFIX + position).encode()).decode("ascii")
+
+
+def decode_marker(marker: str | None) -> str | None:
+    """The position a marker stands for; a marker we did not issue is InvalidMarkerException."""
+    if marker is None:
+        return None
+    try:
+        text = base64.urlsafe_b64decode(marker.encode("ascii")).decode("utf-8")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise InvalidMarkerException("Invalid marker") from None
+    if not text.startswith(_PREFIX) or len(text) == len(_PREFIX):
+        raise InvalidMarkerException("Invalid marker")
+    return text[len(_PREFIX) :]
+
+
+def limit_of(params: dict[str, Any], default: int, maximum: int) -> int:
+    return min(int(params.get("Limit", default)), maximum)
+
+
+def page(
+    fetch: Callable[[str | None, int], Sequence[T]],
+    position_of: Callable[[T], str],
+    params: dict[str, Any],
+    *,
+    default: int,
+    maximum: int,
+) -> tuple[Sequence[T], dict[str, Any]]:
+    """Fetch one page (one extra row tells whether more follow) and the paging output members."""
+    limit = limit_of(params, default, maximum)
+    rows = fetch(decode_marker(params.get("Marker")), limit + 1)
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, {"Truncated": True, "NextMarker": encode_marker(position_of(rows[-1]))}
+    return rows, {"Truncated": False}

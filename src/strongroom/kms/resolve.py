@@ -1,0 +1,70 @@
+"""Turning a KeyId parameter (id, key ARN, alias name, alias ARN) into a key (kms-spec.md 3.3)."""
+
+from __future__ import annotations
+
+import re
+
+from strongroom.errors import AccessDeniedException, NotFoundException
+from strongroom.kms.context import Caller
+from strongroom.kms.model import KeyRecord
+from strongroom.kms.service import KmsService
+
+__all__ = ["is_key_id", "parse_arn", "resolve_key"]
+
+_KEY_ID = re.compile(
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}"
+)
+
+
+def is_key_id(value: str) -> bool:
+    return _KEY_ID.fullmatch(value) is not None
+
+
+def parse_arn(caller: Caller, value: str) -> tuple[str, str]:
+    """``arn:aws:kms:<region>:<account>:<resource>`` -> (account, resource)."""
+    parts = value.split(":", 5)
+    if len(parts) != 6 or parts[2] != "kms" or not parts[1] or not parts[5]:
+        raise NotFoundException(f"Invalid arn {value}")
+    _, partition, _, region, account, resource = parts
+    if region != caller.region or partition != caller.partition:
+        raise NotFoundException(f"Invalid arn {region}")
+    if not re.fullmatch(r"\d{12}", account):
+        raise NotFoundException(f"Invalid arn {value}")
+    return account, resource
+
+
+def _denied(caller: Caller, action: str, resource: str) -> AccessDeniedException:
+    return AccessDeniedException(
+        f"User: {caller.principal_arn} is not authorized to perform: kms:{action} on resource: "
+        f"{resource} because no resource-based policy allows the kms:{action} action"
+    )
+
+
+def resolve_key(
+    svc: KmsService, caller: Caller, key_id: str, *, action: str, allow_alias: bool
+) -> KeyRecord:
+    """The key ``key_id`` names, in the caller's region; AWS's NotFoundException otherwise."""
+    account = caller.account
+    reference = key_id
+    if key_id.startswith("arn:"):
+        account, reference = parse_arn(caller, key_id)
+        if reference.startswith("key/"):
+            reference = reference[4:]
+        elif not reference.startswith("alias/"):
+            raise NotFoundException(f"Invalid arn {key_id}")
+    if reference.startswith("alias/"):
+        if not allow_alias:
+            raise NotFoundException(f"Invalid keyId '{key_id}'")
+        alias = svc.get_alias(account, caller.region, reference)
+        if alias is None:
+            raise NotFoundException(f"Alias {caller.alias_arn(reference, account)} is not found.")
+        reference = alias.target_key_id
+    elif not is_key_id(reference):
+        raise NotFoundException(f"Invalid keyId '{key_id}'")
+    key = svc.get_key(account, caller.region, reference)
+    if key is None:
+        raise NotFoundException(f"Key '{caller.key_arn(reference, account)}' does not exist")
+    if account != caller.account:
+        # Until key policies are enforced, a key is never shared beyond its own account.
+        raise _denied(caller, action, key.arn)
+    return key

@@ -1,0 +1,118 @@
+"""The KMS service object: storage, key store and clock, plus the in-memory caches of hot reads.
+
+Caches are dropped whenever storage's change counter moves (a commit by this or any other worker
+process), so a DisableKey answered by one worker is seen by the next request on any worker.
+Unwrapped material lives only in memory, never on disk.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from strongroom.clock import Clock
+from strongroom.keystore.base import KeyStore
+from strongroom.kms.model import AliasRecord, KeyRecord, KeyState
+from strongroom.storage.base import Storage
+
+__all__ = ["CLOCK_OFFSET_META", "KmsService"]
+
+log = logging.getLogger(__name__)
+
+CLOCK_OFFSET_META = "dev.clock_offset"
+
+_Ident = tuple[str, str, str]
+
+
+class KmsService:
+    """Everything an operation needs besides its input. One per worker process."""
+
+    def __init__(
+        self, storage: Storage, keystore: KeyStore, clock: Clock, *, dev: bool = False
+    ) -> None:
+        self.storage = storage
+        self.keystore = keystore
+        self.clock = clock
+        self.dev = dev
+        self._seen: int | None = None
+        self._keys: dict[_Ident, KeyRecord | None] = {}
+        self._materials: dict[_Ident, dict[str, bytes]] = {}
+        self._aliases: dict[_Ident, AliasRecord | None] = {}
+
+    # -- cache coherence ------------------------------------------------------------------------
+    def refresh(self) -> bool:
+        """Called once per request: drop the caches if anything was committed since last time.
+
+        Returns True when something changed (other caches keyed on storage should drop too).
+        """
+        counter = self.storage.change_counter()
+        if counter == self._seen:
+            return False
+        self._seen = counter
+        self.clear_caches()
+        if self.dev:
+            offset = self.storage.get_meta(CLOCK_OFFSET_META)
+            self.clock.set_offset(float(offset) if offset else 0.0)
+        return True
+
+    def clear_caches(self) -> None:
+        self._keys.clear()
+        self._materials.clear()
+        self._aliases.clear()
+
+    def changed(self) -> None:
+        """After a write by this process: forget what we cached."""
+        self.clear_caches()
+
+    # -- keys -------------------------------------------------------------------------------------
+    def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None:
+        ident = (account, region, key_id)
+        try:
+            key = self._keys[ident]
+        except KeyError:
+            key = self.storage.get_key(account, region, key_id)
+            self._keys[ident] = key
+        if key is not None and self._deletion_due(key):
+            self._destroy(key)
+            return None
+        return key
+
+    def _deletion_due(self, key: KeyRecord) -> bool:
+        return (
+            key.state is KeyState.PENDING_DELETION
+            and key.deletion_date is not None
+            and key.deletion_date <= self.clock.now()
+        )
+
+    def _destroy(self, key: KeyRecord) -> None:
+        self.storage.delete_key(key.account, key.region, key.key_id)
+        self.changed()
+        log.info("deleted key %s: its deletion window has passed", key.arn)
+
+    def sweep_deletions(self) -> int:
+        """Delete every key whose waiting period is over. Returns how many were deleted."""
+        due = self.storage.keys_due_for_deletion(self.clock.now())
+        for key in due:
+            self._destroy(key)
+        return len(due)
+
+    def material(self, key: KeyRecord, material_id: str) -> bytes | None:
+        """The unwrapped material version ``material_id`` of ``key``, or None if it has none."""
+        ident = (key.account, key.region, key.key_id)
+        versions = self._materials.get(ident)
+        if versions is None or material_id not in versions:
+            versions = {
+                m.material_id: self.keystore.unwrap_material(m.wrapped, key.arn, m.material_id)
+                for m in self.storage.get_materials(key.account, key.region, key.key_id)
+            }
+            self._materials[ident] = versions
+        return versions.get(material_id)
+
+    # -- aliases -----------------------------------------------------------------------------------
+    def get_alias(self, account: str, region: str, name: str) -> AliasRecord | None:
+        ident = (account, region, name)
+        try:
+            return self._aliases[ident]
+        except KeyError:
+            alias = self.storage.get_alias(account, region, name)
+            self._aliases[ident] = alias
+            return alias

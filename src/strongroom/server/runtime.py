@@ -1,0 +1,53 @@
+"""Wiring: from settings to a ready service (storage, key store, clock, KMS, authenticator, model).
+
+One runtime per worker process.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from strongroom.clock import Clock
+from strongroom.config import Settings, load_settings
+from strongroom.iam.auth import Authenticator
+from strongroom.keystore.rootkey import RootKey
+from strongroom.keystore.software import SoftwareKeyStore
+from strongroom.kms.service import KmsService
+from strongroom.protocol.shapes import ServiceModel
+from strongroom.storage import open_storage
+
+__all__ = ["Runtime", "build_runtime", "settings_from_env"]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    kms: KmsService
+    auth: Authenticator
+    model: ServiceModel
+
+    def close(self) -> None:
+        self.kms.storage.close()
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    storage = open_storage(settings.database_url)
+    keystore = SoftwareKeyStore(RootKey.load(settings.root_key_path))
+    clock = Clock()
+    kms = KmsService(storage, keystore, clock, dev=settings.dev)
+    auth = Authenticator(
+        storage, keystore, dev_account=settings.account_id if settings.dev else None
+    )
+    return Runtime(settings, kms, auth, ServiceModel.load("kms"))
+
+
+def settings_from_env() -> Settings:
+    """Settings for a worker process, passed down by ``strongroom serve``."""
+    data_dir = Path(os.environ["STRONGROOM_DATA_DIR"])
+    return load_settings(
+        data_dir,
+        dev=os.environ.get("STRONGROOM_DEV") == "1",
+        dev_allow_remote=os.environ.get("STRONGROOM_DEV_ALLOW_REMOTE") == "1",
+    )

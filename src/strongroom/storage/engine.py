@@ -1,0 +1,172 @@
+"""Engines for the two backends, and the few things that differ between them.
+
+Everything else in storage is one SQLAlchemy Core implementation; a :class:`Backend` holds only
+what SQLite and PostgreSQL do differently: how a connection is set up, how read and write
+transactions begin, how a change made by any process is noticed, and the upsert construct.
+
+SQLite: WAL, ``synchronous=FULL`` (a committed reply survives ``kill -9`` and power loss), a busy
+timeout, foreign keys, and ``BEGIN IMMEDIATE`` for writes, so several server processes sharing
+one file queue for the write lock instead of failing on a lock upgrade. Reads run without a
+``BEGIN``: each is one statement, atomic on its own. ``PRAGMA data_version`` is the change
+counter. PostgreSQL: psycopg 3, pre-ping, a statement timeout; every write transaction bumps the
+one-row ``changes`` table, which is the change counter.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import ConnectionPoolEntry
+
+from strongroom.storage.base import StorageError
+from strongroom.storage.schema import changes
+
+__all__ = ["Backend", "make_backend"]
+
+BUSY_TIMEOUT_MS = 5000
+STATEMENT_TIMEOUT_MS = 5000
+_BEGIN_OPTION = "strongroom_begin"
+
+
+class Upsert(Protocol):
+    """``insert(table)`` of a dialect whose statement has ``on_conflict_do_update``."""
+
+    def __call__(self, table: Any) -> Any: ...
+
+
+class Backend:
+    """An engine plus the backend-specific hooks :class:`SqlStorage` calls."""
+
+    upsert: Upsert
+
+    def __init__(self, engine: Engine, reader: Engine, writer: Engine) -> None:
+        self.engine = engine
+        self.reader = reader
+        self.writer = writer
+        self._lock = threading.Lock()
+        self._raw: Any = None
+
+    def after_write(self, conn: Connection) -> None:
+        """Called inside every write transaction, last, before the commit."""
+
+    def _counter_sql(self) -> str:
+        raise NotImplementedError
+
+    def change_counter(self) -> int:
+        """Read the change marker on one dedicated connection (reopened after a failure)."""
+        with self._lock:
+            try:
+                if self._raw is None:
+                    self._raw = self._open_raw()
+                row = self._raw.driver_connection.execute(self._counter_sql()).fetchone()
+            except Exception as exc:  # the driver's own error types differ per backend
+                self._drop_raw()
+                raise StorageError("could not read the change counter") from exc
+        if row is None:
+            raise StorageError("the change counter is missing; is the schema migrated?")
+        return int(row[0])
+
+    def _open_raw(self) -> Any:
+        return self.engine.raw_connection()
+
+    def _drop_raw(self) -> None:
+        raw, self._raw = self._raw, None
+        if raw is not None:
+            try:
+                raw.invalidate()
+            except Exception:  # noqa: S110 - already failing; the original error is raised
+                pass
+
+    def close(self) -> None:
+        with self._lock:
+            if self._raw is not None:
+                self._raw.close()
+                self._raw = None
+        self.engine.dispose()
+
+
+class SqliteBackend(Backend):
+    upsert = staticmethod(sqlite.insert)
+
+    def _counter_sql(self) -> str:
+        return "PRAGMA data_version"
+
+
+class PostgresBackend(Backend):
+    upsert = staticmethod(postgresql.insert)
+    _BUMP = update(changes).where(changes.c.id == 1).values(counter=changes.c.counter + 1)
+
+    def after_write(self, conn: Connection) -> None:
+        conn.execute(self._BUMP)
+
+    def _counter_sql(self) -> str:
+        return "SELECT counter FROM changes WHERE id = 1"
+
+    def _open_raw(self) -> Any:
+        raw = self.engine.raw_connection()
+        raw.driver_connection.autocommit = True
+        return raw
+
+
+def _sqlite_engine(url: str) -> SqliteBackend:
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        raise StorageError("a SQLite database must be a file: sqlite:///ABSOLUTE/PATH.db")
+    engine = create_engine(url, hide_parameters=True)
+
+    @event.listens_for(engine, "connect")
+    def _setup(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        for pragma in (
+            f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
+            "PRAGMA journal_mode = WAL",
+            "PRAGMA synchronous = FULL",
+            "PRAGMA foreign_keys = ON",
+        ):
+            dbapi_connection.execute(pragma)
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection) -> None:
+        statement = conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN IMMEDIATE")
+        if statement:
+            conn.exec_driver_sql(statement)
+
+    reader = engine.execution_options(**{_BEGIN_OPTION: ""})
+    return SqliteBackend(engine, reader, engine)
+
+
+def _postgres_engine(url: str) -> PostgresBackend:
+    parsed = make_url(url)
+    options = parsed.query.get("options", "")
+    if not isinstance(options, str):
+        raise StorageError("the PostgreSQL url has more than one 'options' parameter")
+    options = f"{options} -c statement_timeout={STATEMENT_TIMEOUT_MS}".strip()
+    engine = create_engine(
+        parsed.difference_update_query(["options"]).set(drivername="postgresql+psycopg"),
+        hide_parameters=True,
+        pool_pre_ping=True,
+        connect_args={"options": options, "connect_timeout": 5},
+    )
+    reader = engine.execution_options(isolation_level="AUTOCOMMIT")
+    return PostgresBackend(engine, reader, engine)
+
+
+def make_backend(url: str) -> Backend:
+    """An engine for ``url`` (``sqlite:///...`` or ``postgresql+psycopg://...``), not connected."""
+    try:
+        name = make_url(url).get_backend_name()
+    except ArgumentError:
+        raise StorageError("the database url is not valid") from None
+    try:
+        if name == "sqlite":
+            return _sqlite_engine(url)
+        if name == "postgresql":
+            return _postgres_engine(url)
+    except SQLAlchemyError as exc:
+        raise StorageError(f"cannot open the database ({type(exc).__name__})") from exc
+    raise StorageError(f"unsupported database backend {name!r}; use sqlite or postgresql")

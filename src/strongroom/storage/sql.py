@@ -1,0 +1,289 @@
+"""The storage implementation: one SQLAlchemy Core body for SQLite and PostgreSQL.
+
+Each public method is one transaction. Writes go through :meth:`SqlStorage._write` (``BEGIN
+IMMEDIATE`` on SQLite, the change counter bumped on PostgreSQL); reads are single statements on
+an autocommit connection. Driver errors become :class:`StorageError` with a message that names
+no SQL and no value; a uniqueness clash becomes :class:`DuplicateError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+
+from strongroom.kms.model import (
+    AccessKeyRecord,
+    AccountRecord,
+    AliasRecord,
+    KeyRecord,
+    KeyState,
+    MaterialRecord,
+)
+from strongroom.storage import rows
+from strongroom.storage.base import DuplicateError, StorageError
+from strongroom.storage.engine import Backend, make_backend
+from strongroom.storage.schema import (
+    access_keys,
+    accounts,
+    aliases,
+    key_materials,
+    key_tags,
+    keys,
+    meta,
+)
+
+__all__ = ["SqlStorage"]
+
+_UNIQUE = {"23505", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"}
+
+
+def _of_key(table: Any) -> Any:
+    """``account = :account AND region = :region AND key_id = :key_id`` on ``table``."""
+    c = table.c
+    return (
+        (c.account == bindparam("account"))
+        & (c.region == bindparam("region"))
+        & (c.key_id == bindparam("key_id"))
+    )
+
+
+_GET_META = select(meta.c.value).where(meta.c.name == bindparam("name"))
+_GET_ACCOUNT = select(accounts).where(accounts.c.account == bindparam("account"))
+_GET_ACCESS_KEY = select(access_keys).where(access_keys.c.access_key_id == bindparam("id"))
+_GET_KEY = select(keys).where(_of_key(keys))
+_GET_MATERIALS = (
+    select(key_materials)
+    .where(_of_key(key_materials))
+    .order_by(key_materials.c.created_at, key_materials.c.material_id)
+)
+_ALIAS_PK = (
+    (aliases.c.account == bindparam("account"))
+    & (aliases.c.region == bindparam("region"))
+    & (aliases.c.name == bindparam("name"))
+)
+_GET_ALIAS = select(aliases).where(_ALIAS_PK)
+_GET_TAGS = select(key_tags.c.tag_key, key_tags.c.tag_value).where(_of_key(key_tags))
+
+
+def _translate(exc: SQLAlchemyError) -> StorageError:
+    if isinstance(exc, IntegrityError):
+        orig = exc.orig
+        code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
+        if code in _UNIQUE:
+            return DuplicateError("a record with this identity exists already")
+        return StorageError("the change refers to a record that does not exist")
+    return StorageError(f"the storage backend failed ({type(exc).__name__})")
+
+
+def _key_id(account: str, region: str, key_id: str) -> dict[str, str]:
+    return {"account": account, "region": region, "key_id": key_id}
+
+
+class SqlStorage:
+    """:class:`strongroom.storage.base.Storage` on SQLite or PostgreSQL (see ``engine``)."""
+
+    def __init__(self, url: str) -> None:
+        self._backend = make_backend(url)
+
+    @property
+    def backend(self) -> Backend:
+        """The engine and backend hooks (for migrations and diagnostics)."""
+        return self._backend
+
+    @contextmanager
+    def _read(self) -> Iterator[Connection]:
+        try:
+            with self._backend.reader.connect() as conn:
+                yield conn
+        except SQLAlchemyError as exc:
+            raise _translate(exc) from exc
+
+    @contextmanager
+    def _write(self) -> Iterator[Connection]:
+        try:
+            with self._backend.writer.begin() as conn:
+                yield conn
+                self._backend.after_write(conn)
+        except SQLAlchemyError as exc:
+            raise _translate(exc) from exc
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def close(self) -> None:
+        self._backend.close()
+
+    def change_counter(self) -> int:
+        return self._backend.change_counter()
+
+    def reset(self) -> None:
+        with self._write() as conn:
+            for table in (key_tags, aliases, key_materials, keys):
+                conn.execute(delete(table))
+
+    # -- meta -----------------------------------------------------------------------------------
+    def get_meta(self, name: str) -> str | None:
+        with self._read() as conn:
+            value: str | None = conn.execute(_GET_META, {"name": name}).scalar()
+            return value
+
+    def set_meta(self, name: str, value: str) -> None:
+        stmt = self._backend.upsert(meta).values(name=name, value=value)
+        stmt = stmt.on_conflict_do_update(index_elements=[meta.c.name], set_={"value": value})
+        with self._write() as conn:
+            conn.execute(stmt)
+
+    # -- accounts and access keys ---------------------------------------------------------------
+    def insert_account(self, account: AccountRecord) -> None:
+        with self._write() as conn:
+            conn.execute(
+                insert(accounts), {"account": account.account, "created_at": account.created_at}
+            )
+
+    def get_account(self, account: str) -> AccountRecord | None:
+        with self._read() as conn:
+            row = conn.execute(_GET_ACCOUNT, {"account": account}).first()
+        return None if row is None else rows.account_from_row(row)
+
+    def insert_access_key(self, key: AccessKeyRecord) -> None:
+        with self._write() as conn:
+            conn.execute(insert(access_keys), rows.access_key_values(key))
+
+    def get_access_key(self, access_key_id: str) -> AccessKeyRecord | None:
+        with self._read() as conn:
+            row = conn.execute(_GET_ACCESS_KEY, {"id": access_key_id}).first()
+        return None if row is None else rows.access_key_from_row(row)
+
+    # -- keys -----------------------------------------------------------------------------------
+    def insert_key(
+        self, key: KeyRecord, material: MaterialRecord | None, tags: Mapping[str, str]
+    ) -> None:
+        ident = _key_id(key.account, key.region, key.key_id)
+        with self._write() as conn:
+            conn.execute(insert(keys), rows.key_values(key))
+            if material is not None:
+                values = rows.material_values(key.account, key.region, material)
+                conn.execute(insert(key_materials), values)
+            if tags:
+                tag_rows = [ident | {"tag_key": k, "tag_value": v} for k, v in tags.items()]
+                conn.execute(insert(key_tags), tag_rows)
+
+    def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None:
+        with self._read() as conn:
+            row = conn.execute(_GET_KEY, _key_id(account, region, key_id)).first()
+        return None if row is None else rows.key_from_row(row)
+
+    def update_key(self, key: KeyRecord) -> None:
+        stmt = update(keys).where(_of_key(keys)).values(rows.key_mutable_values(key))
+        with self._write() as conn:
+            result = conn.execute(stmt, _key_id(key.account, key.region, key.key_id))
+            if result.rowcount != 1:
+                raise StorageError("the key to update does not exist")
+
+    def list_keys(
+        self, account: str, region: str, after_key_id: str | None, limit: int
+    ) -> list[KeyRecord]:
+        stmt = select(keys).where(keys.c.account == account, keys.c.region == region)
+        if after_key_id is not None:
+            stmt = stmt.where(keys.c.key_id > after_key_id)
+        stmt = stmt.order_by(keys.c.key_id).limit(limit)
+        with self._read() as conn:
+            return [rows.key_from_row(row) for row in conn.execute(stmt)]
+
+    def delete_key(self, account: str, region: str, key_id: str) -> None:
+        ident = _key_id(account, region, key_id)
+        by_target = delete(aliases).where(
+            aliases.c.account == account,
+            aliases.c.region == region,
+            aliases.c.target_key_id == key_id,
+        )
+        with self._write() as conn:
+            conn.execute(delete(key_tags).where(_of_key(key_tags)), ident)
+            conn.execute(by_target)
+            conn.execute(delete(key_materials).where(_of_key(key_materials)), ident)
+            conn.execute(delete(keys).where(_of_key(keys)), ident)
+
+    def keys_due_for_deletion(self, now: float) -> list[KeyRecord]:
+        stmt = (
+            select(keys)
+            .where(keys.c.state == KeyState.PENDING_DELETION.value, keys.c.deletion_date <= now)
+            .order_by(keys.c.deletion_date, keys.c.account, keys.c.region, keys.c.key_id)
+        )
+        with self._read() as conn:
+            return [rows.key_from_row(row) for row in conn.execute(stmt)]
+
+    # -- material versions ----------------------------------------------------------------------
+    def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]:
+        with self._read() as conn:
+            result = conn.execute(_GET_MATERIALS, _key_id(account, region, key_id))
+            return [rows.material_from_row(row) for row in result]
+
+    # -- aliases --------------------------------------------------------------------------------
+    def insert_alias(self, alias: AliasRecord) -> None:
+        with self._write() as conn:
+            conn.execute(insert(aliases), rows.alias_values(alias))
+
+    def get_alias(self, account: str, region: str, name: str) -> AliasRecord | None:
+        with self._read() as conn:
+            params = {"account": account, "region": region, "name": name}
+            row = conn.execute(_GET_ALIAS, params).first()
+        return None if row is None else rows.alias_from_row(row)
+
+    def update_alias(self, alias: AliasRecord) -> None:
+        values = {"target_key_id": alias.target_key_id, "updated_at": alias.updated_at}
+        params = {"account": alias.account, "region": alias.region, "name": alias.name}
+        with self._write() as conn:
+            result = conn.execute(update(aliases).where(_ALIAS_PK).values(values), params)
+            if result.rowcount != 1:
+                raise StorageError("the alias to update does not exist")
+
+    def delete_alias(self, account: str, region: str, name: str) -> bool:
+        params = {"account": account, "region": region, "name": name}
+        with self._write() as conn:
+            return conn.execute(delete(aliases).where(_ALIAS_PK), params).rowcount > 0
+
+    def list_aliases(
+        self,
+        account: str,
+        region: str,
+        target_key_id: str | None,
+        after_name: str | None,
+        limit: int,
+    ) -> list[AliasRecord]:
+        stmt = select(aliases).where(aliases.c.account == account, aliases.c.region == region)
+        if target_key_id is not None:
+            stmt = stmt.where(aliases.c.target_key_id == target_key_id)
+        if after_name is not None:
+            stmt = stmt.where(aliases.c.name > after_name)
+        stmt = stmt.order_by(aliases.c.name).limit(limit)
+        with self._read() as conn:
+            return [rows.alias_from_row(row) for row in conn.execute(stmt)]
+
+    # -- tags -----------------------------------------------------------------------------------
+    def get_tags(self, account: str, region: str, key_id: str) -> dict[str, str]:
+        with self._read() as conn:
+            result = conn.execute(_GET_TAGS, _key_id(account, region, key_id))
+            return {row.tag_key: row.tag_value for row in result}
+
+    def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None:
+        if not tags:
+            return
+        ident = _key_id(account, region, key_id)
+        stmt = self._backend.upsert(key_tags)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(key_tags.primary_key.columns),
+            set_={"tag_value": stmt.excluded.tag_value},
+        )
+        with self._write() as conn:
+            conn.execute(stmt, [ident | {"tag_key": k, "tag_value": v} for k, v in tags.items()])
+
+    def delete_tags(self, account: str, region: str, key_id: str, keys: Sequence[str]) -> None:
+        if not keys:
+            return
+        stmt = delete(key_tags).where(
+            _of_key(key_tags), key_tags.c.tag_key.in_(bindparam("tag_keys", expanding=True))
+        )
+        with self._write() as conn:
+            conn.execute(stmt, _key_id(account, region, key_id) | {"tag_keys": list(keys)})
