@@ -8,13 +8,14 @@ import tempfile
 from pathlib import Path
 
 import click
+import uvicorn
 from rich.console import Console
 from rich.panel import Panel
 
 from strongroom import __version__
 from strongroom.cli.init import InitResult, initialise, is_initialised
 from strongroom.config import DEV_ACCOUNT, ConfigError, load_settings
-from strongroom.storage import StorageError, open_storage
+from strongroom.storage import StorageError, migrate, open_storage
 
 __all__ = ["main"]
 
@@ -90,7 +91,8 @@ def _banner(host: str, port: int, data_dir: Path, account_id: str) -> None:
     err.print(
         Panel.fit(
             "[bold yellow]DEVELOPMENT MODE[/] - not for real keys.\n"
-            f"Any unknown access key id is accepted, unverified, as the root of account {account_id}.\n"
+            "Any unknown access key id is accepted, unverified, as the root of account "
+            f"{account_id}.\n"
             "POST /_strongroom/reset wipes all keys; POST /_strongroom/clock moves time forward.\n"
             f"Data: {data_dir}\n"
             f"Try: AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test aws --region us-east-1 "
@@ -127,7 +129,7 @@ def _banner(host: str, port: int, data_dir: Path, account_id: str) -> None:
     is_flag=True,
     help="Dev mode: serve /_strongroom/ routes to non-loopback clients too.",
 )
-def serve(
+def serve(  # noqa: PLR0917 - click passes every option positionally
     data_dir: Path | None,
     host: str,
     port: int,
@@ -139,8 +141,6 @@ def serve(
     dev_allow_remote: bool,
 ) -> None:
     """Serve the AWS KMS API (JSON 1.1 over HTTP, SigV4) on HOST:PORT."""
-    import uvicorn
-
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
     try:
@@ -176,6 +176,23 @@ def serve(
         server_header=False,
         date_header=False,
     )
+
+
+@cli.command("migrate")
+@click.option(
+    "--data-dir",
+    required=True,
+    type=click.Path(path_type=Path),
+    help="Initialised data directory whose database to bring to this build's schema.",
+)
+def migrate_command(data_dir: Path) -> None:
+    """Upgrade the database schema to this build's revision (Alembic)."""
+    try:
+        settings = load_settings(data_dir)
+        migrate(settings.database_url)
+    except (ConfigError, StorageError) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("Database schema is current.")
 
 
 def main() -> None:

@@ -1,6 +1,9 @@
-"""Symmetric cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey(+WithoutPlaintext)
-and GenerateRandom. Key material comes unwrapped from the service cache; the blob format is
-``strongroom.crypto.ciphertext``."""
+"""Symmetric cryptographic operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
+GenerateDataKeyWithoutPlaintext and GenerateRandom.
+
+Key material comes unwrapped from the service cache; the blob format is
+``strongroom.crypto.ciphertext``.
+"""
 
 from __future__ import annotations
 

@@ -87,8 +87,8 @@ class Scalar(Node):
         super().__init__(sensitive)
         self.lo = -math.inf if lo is None else lo
         self.hi = math.inf if hi is None else hi
-        self.too_long = f"Member must have {unit} less than or equal to {_num(hi)}"
-        self.too_short = f"Member must have {unit} greater than or equal to {_num(lo)}"
+        self.too_long = f"Member must have {unit} less than or equal to {hi}"
+        self.too_short = f"Member must have {unit} greater than or equal to {lo}"
         rules = [self.too_long] if hi is not None else []
         rules += [self.too_short] if lo is not None else []
         self.summary = f"[{', '.join(rules)}]" if rules else ""
@@ -114,10 +114,6 @@ class Scalar(Node):
             for rule in self.failed(parsed):
                 errs.append(self.report(parsed, at, rule))
         return parsed
-
-
-def _num(limit: float | None) -> str:
-    return str(int(limit)) if isinstance(limit, float) and limit.is_integer() else str(limit)
 
 
 class StringNode(Scalar):
@@ -203,7 +199,8 @@ class FloatNode(Scalar):
     __slots__ = ()
 
     def __init__(self, sensitive: bool, lo: float | None, hi: float | None) -> None:
-        super().__init__(sensitive, lo, hi, "value")
+        as_float = (None if lo is None else float(lo), None if hi is None else float(hi))
+        super().__init__(sensitive, *as_float, "value")  # Java prints a double limit as 1.0
 
     def parse(self, value: object) -> float:
         if type(value) is float or type(value) is int:

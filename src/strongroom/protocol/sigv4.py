@@ -203,11 +203,11 @@ def request_time(headers: Mapping[str, str]) -> tuple[str, float]:
         raise IncompleteSignatureException(_MSG_NO_DATE + suffix)
     try:
         moment = parsedate_to_datetime(http_date)
-    except (TypeError, ValueError, IndexError):
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        epoch = moment.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
         raise _bad_date(http_date) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    epoch = moment.timestamp()
     return _format(epoch), epoch
 
 

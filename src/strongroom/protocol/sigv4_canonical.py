@@ -49,7 +49,7 @@ def canonical_query(query: str) -> str:
 
 
 def build_canonical_headers(signed: tuple[str, ...], headers: Mapping[str, str]) -> str:
-    """``name:trimmed value\n`` for every signed header, in the order SignedHeaders gives."""
+    """One ``name:value`` line per signed header (value trimmed), in SignedHeaders' order."""
     lines = []
     for name in signed:
         value = headers.get(name)

@@ -14,10 +14,11 @@ one-row ``changes`` table, which is the change counter.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, create_engine, event, text, update
+from sqlalchemy import Engine, create_engine, event, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
@@ -77,10 +78,8 @@ class Backend:
     def _drop_raw(self) -> None:
         raw, self._raw = self._raw, None
         if raw is not None:
-            try:
+            with contextlib.suppress(Exception):  # already failing: the first error is raised
                 raw.invalidate()
-            except Exception:  # noqa: S110 - already failing; the original error is raised
-                pass
 
     def close(self) -> None:
         with self._lock:
@@ -109,7 +108,8 @@ class PostgresBackend(Backend):
 
     def _open_raw(self) -> Any:
         raw = self.engine.raw_connection()
-        raw.driver_connection.autocommit = True
+        driver: Any = raw.driver_connection
+        driver.autocommit = True
         return raw
 
 

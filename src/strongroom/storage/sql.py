@@ -45,14 +45,14 @@ def _of_key(table: Any) -> Any:
     """``account = :account AND region = :region AND key_id = :key_id`` on ``table``."""
     c = table.c
     return (
-        (c.account == bindparam("account"))
-        & (c.region == bindparam("region"))
-        & (c.key_id == bindparam("key_id"))
+        (c.account == bindparam("b_account"))
+        & (c.region == bindparam("b_region"))
+        & (c.key_id == bindparam("b_key_id"))
     )
 
 
-_GET_META = select(meta.c.value).where(meta.c.name == bindparam("name"))
-_GET_ACCOUNT = select(accounts).where(accounts.c.account == bindparam("account"))
+_GET_META = select(meta.c.value).where(meta.c.name == bindparam("b_name"))
+_GET_ACCOUNT = select(accounts).where(accounts.c.account == bindparam("b_account"))
 _GET_ACCESS_KEY = select(access_keys).where(access_keys.c.access_key_id == bindparam("id"))
 _GET_KEY = select(keys).where(_of_key(keys))
 _GET_MATERIALS = (
@@ -61,9 +61,9 @@ _GET_MATERIALS = (
     .order_by(key_materials.c.created_at, key_materials.c.material_id)
 )
 _ALIAS_PK = (
-    (aliases.c.account == bindparam("account"))
-    & (aliases.c.region == bindparam("region"))
-    & (aliases.c.name == bindparam("name"))
+    (aliases.c.account == bindparam("b_account"))
+    & (aliases.c.region == bindparam("b_region"))
+    & (aliases.c.name == bindparam("b_name"))
 )
 _GET_ALIAS = select(aliases).where(_ALIAS_PK)
 _GET_TAGS = select(key_tags.c.tag_key, key_tags.c.tag_value).where(_of_key(key_tags))
@@ -80,7 +80,7 @@ def _translate(exc: SQLAlchemyError) -> StorageError:
 
 
 def _key_id(account: str, region: str, key_id: str) -> dict[str, str]:
-    return {"account": account, "region": region, "key_id": key_id}
+    return {"b_account": account, "b_region": region, "b_key_id": key_id}
 
 
 class SqlStorage:
@@ -126,7 +126,7 @@ class SqlStorage:
     # -- meta -----------------------------------------------------------------------------------
     def get_meta(self, name: str) -> str | None:
         with self._read() as conn:
-            value: str | None = conn.execute(_GET_META, {"name": name}).scalar()
+            value: str | None = conn.execute(_GET_META, {"b_name": name}).scalar()
             return value
 
     def set_meta(self, name: str, value: str) -> None:
@@ -144,7 +144,7 @@ class SqlStorage:
 
     def get_account(self, account: str) -> AccountRecord | None:
         with self._read() as conn:
-            row = conn.execute(_GET_ACCOUNT, {"account": account}).first()
+            row = conn.execute(_GET_ACCOUNT, {"b_account": account}).first()
         return None if row is None else rows.account_from_row(row)
 
     def insert_access_key(self, key: AccessKeyRecord) -> None:
@@ -160,7 +160,7 @@ class SqlStorage:
     def insert_key(
         self, key: KeyRecord, material: MaterialRecord | None, tags: Mapping[str, str]
     ) -> None:
-        ident = _key_id(key.account, key.region, key.key_id)
+        ident = {"account": key.account, "region": key.region, "key_id": key.key_id}
         with self._write() as conn:
             conn.execute(insert(keys), rows.key_values(key))
             if material is not None:
@@ -227,20 +227,20 @@ class SqlStorage:
 
     def get_alias(self, account: str, region: str, name: str) -> AliasRecord | None:
         with self._read() as conn:
-            params = {"account": account, "region": region, "name": name}
+            params = {"b_account": account, "b_region": region, "b_name": name}
             row = conn.execute(_GET_ALIAS, params).first()
         return None if row is None else rows.alias_from_row(row)
 
     def update_alias(self, alias: AliasRecord) -> None:
         values = {"target_key_id": alias.target_key_id, "updated_at": alias.updated_at}
-        params = {"account": alias.account, "region": alias.region, "name": alias.name}
+        params = {"b_account": alias.account, "b_region": alias.region, "b_name": alias.name}
         with self._write() as conn:
             result = conn.execute(update(aliases).where(_ALIAS_PK).values(values), params)
             if result.rowcount != 1:
                 raise StorageError("the alias to update does not exist")
 
     def delete_alias(self, account: str, region: str, name: str) -> bool:
-        params = {"account": account, "region": region, "name": name}
+        params = {"b_account": account, "b_region": region, "b_name": name}
         with self._write() as conn:
             return conn.execute(delete(aliases).where(_ALIAS_PK), params).rowcount > 0
 
@@ -270,7 +270,7 @@ class SqlStorage:
     def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None:
         if not tags:
             return
-        ident = _key_id(account, region, key_id)
+        ident = {"account": account, "region": region, "key_id": key_id}
         stmt = self._backend.upsert(key_tags)
         stmt = stmt.on_conflict_do_update(
             index_elements=list(key_tags.primary_key.columns),

@@ -129,3 +129,17 @@ def test_parse_authorization_only_raises_service_errors(value: str, dated: bool)
         assert outcome.message
     else:
         assert "host" in outcome.signed_headers or ":authority" in outcome.signed_headers
+
+
+@settings(max_examples=300, deadline=None)
+@given(name=st.sampled_from(["x-amz-date", "date"]), value=st.text(max_size=40))
+def test_request_time_only_raises_service_errors(name: str, value: str) -> None:
+    outcome: tuple[str, float] | ServiceError
+    try:
+        outcome = request_time({name: value})
+    except ServiceError as error:
+        outcome = error
+    if isinstance(outcome, ServiceError):
+        assert outcome.message
+    else:
+        assert len(outcome[0]) == 16

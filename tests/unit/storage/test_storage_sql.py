@@ -5,7 +5,9 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
-from storage_worker import ACCOUNT, REGION, make_key, make_material
+
+# A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
+from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
 from strongroom.kms.model import (
     AccessKeyRecord,
@@ -219,7 +221,12 @@ def test_alias_to_a_missing_key_is_refused(store: SqlStorage) -> None:
 def test_list_aliases_orders_filters_and_pages(store: SqlStorage) -> None:
     store.insert_key(make_key("k1"), None, {})
     store.insert_key(make_key("k2"), None, {})
-    for name, target in [("alias/d", "k1"), ("alias/a", "k2"), ("alias/c", "k1"), ("alias/b", "k1")]:
+    for name, target in [
+        ("alias/d", "k1"),
+        ("alias/a", "k2"),
+        ("alias/c", "k1"),
+        ("alias/b", "k1"),
+    ]:
         store.insert_alias(_alias(name, target))
     names = [a.name for a in store.list_aliases(ACCOUNT, REGION, None, None, 10)]
     assert names == ["alias/a", "alias/b", "alias/c", "alias/d"]

@@ -1,0 +1,51 @@
+"""Live servers for the integration tests: one dev-mode server and one production-mode server
+per session, each a real ``strongroom serve`` process spoken to over HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.server import Server, dev_server, initialised_server
+
+
+@pytest.fixture(scope="session")
+def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A ``strongroom serve --dev`` server: unknown access keys are the dev account's root."""
+    server = dev_server(tmp_path_factory.mktemp("dev") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def prod(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A production-mode server: only the access key ``strongroom init`` wrote is accepted."""
+    server = initialised_server(tmp_path_factory.mktemp("prod") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def kms(dev: Server) -> Any:
+    """A boto3 KMS client for the dev server (region us-east-1)."""
+    return dev.client()
+
+
+@pytest.fixture
+def prod_kms(prod: Server) -> Any:
+    """A boto3 KMS client for the production-mode server, signing with the real secret."""
+    return prod.client()
+
+
+@pytest.fixture
+def key_id(kms: Any) -> str:
+    """A fresh symmetric key on the dev server."""
+    return str(kms.create_key()["KeyMetadata"]["KeyId"])
+
+
+@pytest.fixture
+def fresh_dir(tmp_path: Path) -> Path:
+    return tmp_path / "data"

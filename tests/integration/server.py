@@ -1,0 +1,147 @@
+"""Start a real Strongroom server in a subprocess for the integration tests."""
+
+from __future__ import annotations
+
+import configparser
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+BIN = Path(sys.executable).parent
+STRONGROOM = str(BIN / "strongroom")
+AWS = str(BIN / "aws")
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running ``strongroom serve`` process."""
+
+    data_dir: Path
+    port: int
+    args: list[str]
+    access_key: str = "test"
+    secret_key: str = "test"
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_path = self.data_dir.parent / f"server-{self.port}.log"
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self, timeout: float = 30.0) -> Server:
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(
+            [STRONGROOM, "serve", "--port", str(self.port), *self.args],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "NO_COLOR": "1"},
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited: {self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(self.endpoint + "/_strongroom/health", timeout=1):
+                    return self
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"server did not start: {self.log_path.read_text()}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def kill9(self) -> None:
+        """SIGKILL the whole server (uvicorn and any worker processes)."""
+        assert self.process is not None
+        subprocess.run(["pkill", "-9", "-P", str(self.process.pid)], check=False)
+        self.process.kill()
+        self.process.wait()
+        self.process = None
+
+    def client(self, service: str = "kms", region: str = "us-east-1", **kwargs: Any) -> Any:
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=region,
+            aws_access_key_id=kwargs.pop("access_key", self.access_key),
+            aws_secret_access_key=kwargs.pop("secret_key", self.secret_key),
+            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            **kwargs,
+        )
+
+    def post(self, path: str, body: bytes = b"{}") -> tuple[int, bytes]:
+        request = urllib.request.Request(self.endpoint + path, data=body, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return int(response.status), response.read()
+        except urllib.error.HTTPError as error:
+            return int(error.code), error.read()
+
+    def cli_env(self) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        env.update(
+            AWS_ACCESS_KEY_ID=self.access_key,
+            AWS_SECRET_ACCESS_KEY=self.secret_key,
+            AWS_DEFAULT_REGION="us-east-1",
+            AWS_CONFIG_FILE=os.devnull,
+            AWS_SHARED_CREDENTIALS_FILE=os.devnull,
+        )
+        return env
+
+    def aws(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
+        """Run the AWS CLI against this server."""
+        return subprocess.run(
+            [AWS, "--endpoint-url", self.endpoint, "--output", "json", *args],
+            env=self.cli_env(),
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=60,
+        )
+
+
+def dev_server(data_dir: Path) -> Server:
+    return Server(data_dir, free_port(), ["--dev", "--data-dir", str(data_dir)]).start()
+
+
+def initialised_server(data_dir: Path, *extra: str) -> Server:
+    """A production-mode server (every signature verified) with the root key ``init`` wrote."""
+    subprocess.run(
+        [STRONGROOM, "init", "--data-dir", str(data_dir)], check=True, capture_output=True
+    )
+    creds = configparser.ConfigParser()
+    creds.read(data_dir / "credentials")
+    server = Server(
+        data_dir,
+        free_port(),
+        ["--data-dir", str(data_dir), *extra],
+        access_key=creds["strongroom"]["aws_access_key_id"],
+        secret_key=creds["strongroom"]["aws_secret_access_key"],
+    )
+    return server.start()
