@@ -12,6 +12,7 @@ import asyncio
 import json
 import shlex
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -96,6 +97,7 @@ def _load(runner: asyncio.Runner, target: Target, args: argparse.Namespace) -> l
     results = []
     for operation in args.ops:
         pool = RequestPool(target.endpoint, target.key, args.region, operation, bodies[operation])
+        cpu_before = time.process_time()
         phase = runner.run(
             run_operation(
                 host,
@@ -107,10 +109,12 @@ def _load(runner: asyncio.Runner, target: Target, args: argparse.Namespace) -> l
                 max_requests=args.max_requests,
             )
         )
-        result = summarize(target.name, operation, args.concurrency, phase)
+        cpu = time.process_time() - cpu_before
+        result = summarize(target.name, operation, args.concurrency, phase, cpu)
         print(
             f"{target.name:>10} {operation:<16} {result.requests_per_s:>10,.0f} req/s  "
-            f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  errors {result.errors}",
+            f"p50 {result.p50_ms:.2f} ms  p99 {result.p99_ms:.2f} ms  errors {result.errors}  "
+            f"client CPU {cpu:.2f} s",
             file=sys.stderr,
             flush=True,
         )
@@ -122,6 +126,7 @@ def _load(runner: asyncio.Runner, target: Target, args: argparse.Namespace) -> l
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    machine = machine_info()
     results: list[OpResult] = []
     with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
         for context in _targets(args):
@@ -132,12 +137,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         report = {
             "command": command,
-            "machine": machine_info(),
+            "machine": machine,
             "results": [r.as_dict() for r in results],
             "ratio_strongroom_over_moto": ratio,
         }
         print(json.dumps(report, indent=2))
     else:
+        print(f"{command}\n{json.dumps(machine)}\n")
         print(format_table(results))
         if ratio:
             print()

@@ -36,6 +36,7 @@ class OpResult:
     requests_per_s: float
     p50_ms: float
     p99_ms: float
+    client_cpu_s: float
     first_error: str | None
 
     def as_dict(self) -> dict[str, object]:
@@ -50,7 +51,10 @@ def percentile(sorted_ns: list[int], fraction: float) -> float:
     return sorted_ns[rank - 1] / 1e6
 
 
-def summarize(target: str, operation: str, concurrency: int, phase: PhaseResult) -> OpResult:
+def summarize(
+    target: str, operation: str, concurrency: int, phase: PhaseResult, client_cpu_s: float
+) -> OpResult:
+    """Figures of one measured phase; ``client_cpu_s`` is the generator's own CPU time."""
     latencies = sorted(phase.latencies_ns[: phase.completed])
     rate = phase.completed / phase.duration_s if phase.duration_s > 0 else 0.0
     return OpResult(
@@ -63,6 +67,7 @@ def summarize(target: str, operation: str, concurrency: int, phase: PhaseResult)
         requests_per_s=round(rate, 1),
         p50_ms=round(percentile(latencies, 0.50), 3),
         p99_ms=round(percentile(latencies, 0.99), 3),
+        client_cpu_s=round(client_cpu_s, 2),
         first_error=phase.first_error,
     )
 
@@ -71,12 +76,13 @@ def format_table(results: list[OpResult]) -> str:
     """A Markdown table, one row per target and operation."""
     lines = [
         "| target | operation | conns | requests | errors | duration s | requests/s "
-        "| p50 ms | p99 ms |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| p50 ms | p99 ms | client CPU s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     lines.extend(
         f"| {r.target} | {r.operation} | {r.concurrency} | {r.requests} | {r.errors} "
-        f"| {r.duration_s:.2f} | {r.requests_per_s:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} |"
+        f"| {r.duration_s:.2f} | {r.requests_per_s:,.0f} | {r.p50_ms:.2f} | {r.p99_ms:.2f} "
+        f"| {r.client_cpu_s:.2f} |"
         for r in results
     )
     return "\n".join(lines)
@@ -113,4 +119,5 @@ def machine_info() -> dict[str, object]:
         "cpu_model": model,
         "python": platform.python_version(),
         "platform": platform.platform(),
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }

@@ -7,7 +7,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import boto3
 import pytest
+from botocore.config import Config
 
 from tests.integration.server import Server, dev_server, initialised_server
 
@@ -49,3 +51,31 @@ def key_id(kms: Any) -> str:
 @pytest.fixture
 def fresh_dir(tmp_path: Path) -> Path:
     return tmp_path / "data"
+
+
+@pytest.fixture(scope="module")
+def own_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A dev server for one test module alone: for tests that reset it or move its clock."""
+    server = dev_server(tmp_path_factory.mktemp("own-dev") / "data")
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def unchecked_kms(dev: Server) -> Any:
+    """A dev-server KMS client with botocore's client-side parameter validation turned off, to
+    reach the server's own validation (e.g. a 4097-byte plaintext, NumberOfBytes 0)."""
+    return boto3.client(
+        "kms",
+        endpoint_url=dev.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id=dev.access_key,
+        aws_secret_access_key=dev.secret_key,
+        config=Config(parameter_validation=False, retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
+@pytest.fixture(scope="session")
+def session_kms(dev: Server) -> Any:
+    """One dev-server KMS client for a whole session (for module-scoped fixtures)."""
+    return dev.client()

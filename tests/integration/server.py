@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import configparser
+import datetime
+import http.client
+import json
 import os
 import signal
 import socket
@@ -13,9 +16,13 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import boto3
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
 from botocore.config import Config
+from botocore.credentials import Credentials
 
 BIN = Path(sys.executable).parent
 STRONGROOM = str(BIN / "strongroom")
@@ -145,3 +152,84 @@ def initialised_server(data_dir: Path, *extra: str) -> Server:
         secret_key=creds["strongroom"]["aws_secret_access_key"],
     )
     return server.start()
+
+
+def read_credentials(data_dir: Path) -> tuple[str, str]:
+    """The (access key id, secret) that ``strongroom init`` wrote to ``data_dir/credentials``."""
+    creds = configparser.ConfigParser()
+    creds.read(data_dir / "credentials")
+    profile = creds["strongroom"]
+    return profile["aws_access_key_id"], profile["aws_secret_access_key"]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One raw HTTP reply: status, lower-cased headers and the body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+    @property
+    def error(self) -> tuple[int, str, str | None]:
+        """``(status, __type, message)`` of an error reply (message None when absent)."""
+        data = self.json()
+        return self.status, str(data["__type"]), data.get("message")
+
+
+def sign_headers(
+    server: Server,
+    body: bytes,
+    headers: dict[str, str],
+    *,
+    access_key: str | None = None,
+    secret_key: str | None = None,
+    region: str = "us-east-1",
+    service: str = "kms",
+    signed_at: datetime.datetime | None = None,
+) -> dict[str, str]:
+    """``headers`` plus ``Host``, ``X-Amz-Date`` and a SigV4 ``Authorization`` made by botocore."""
+    request = AWSRequest(method="POST", url=server.endpoint + "/", data=body, headers=headers)
+    signer = SigV4Auth(
+        Credentials(access_key or server.access_key, secret_key or server.secret_key),
+        service,
+        region,
+    )
+    if signed_at is None:
+        signer.add_auth(request)
+    else:
+        with mock.patch("botocore.auth.get_current_datetime", return_value=signed_at):
+            signer.add_auth(request)
+    return dict(request.headers.items())
+
+
+def raw_post(
+    server: Server,
+    target: str | None,
+    body: bytes = b"{}",
+    *,
+    headers: dict[str, str] | None = None,
+    sign: bool = True,
+    **signing: Any,
+) -> Reply:
+    """POST ``body`` to ``/`` with ``X-Amz-Target: target``, signed by botocore unless told not."""
+    sent = {"Content-Type": "application/x-amz-json-1.1"}
+    if target is not None:
+        sent["X-Amz-Target"] = target
+    sent.update(headers or {})
+    if sign:
+        sent = sign_headers(server, body, sent, **signing)
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+    try:
+        connection.request("POST", "/", body=body, headers=sent)
+        response = connection.getresponse()
+        return Reply(
+            response.status,
+            {name.lower(): value for name, value in response.getheaders()},
+            response.read(),
+        )
+    finally:
+        connection.close()

@@ -31,7 +31,6 @@ __all__ = ["Backend", "make_backend"]
 
 BUSY_TIMEOUT_MS = 5000
 STATEMENT_TIMEOUT_MS = 5000
-_BEGIN_OPTION = "strongroom_begin"
 
 
 class Upsert(Protocol):
@@ -52,8 +51,11 @@ class Backend:
         self._lock = threading.Lock()
         self._raw: Any = None
 
+    def before_write(self, conn: Connection) -> None:
+        """Called first in every write transaction."""
+
     def after_write(self, conn: Connection) -> None:
-        """Called inside every write transaction, last, before the commit."""
+        """Called last in every write transaction, before the commit."""
 
     def _counter_sql(self) -> str:
         raise NotImplementedError
@@ -92,6 +94,12 @@ class Backend:
 class SqliteBackend(Backend):
     upsert = staticmethod(sqlite.insert)
 
+    def before_write(self, conn: Connection) -> None:
+        # The driver is in autocommit mode (no implicit BEGIN); its commit() and rollback() still
+        # end the transaction this opens. IMMEDIATE takes the write lock now, waiting up to the
+        # busy timeout, instead of failing later on a read-to-write lock upgrade.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
     def _counter_sql(self) -> str:
         return "PRAGMA data_version"
 
@@ -121,7 +129,7 @@ def _sqlite_engine(url: str) -> SqliteBackend:
 
     @event.listens_for(engine, "connect")
     def _setup(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
-        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        dbapi_connection.isolation_level = None  # autocommit reads; writes BEGIN IMMEDIATE
         for pragma in (
             f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}",
             "PRAGMA journal_mode = WAL",
@@ -130,14 +138,7 @@ def _sqlite_engine(url: str) -> SqliteBackend:
         ):
             dbapi_connection.execute(pragma)
 
-    @event.listens_for(engine, "begin")
-    def _begin(conn: Connection) -> None:
-        statement = conn.get_execution_options().get(_BEGIN_OPTION, "BEGIN IMMEDIATE")
-        if statement:
-            conn.exec_driver_sql(statement)
-
-    reader = engine.execution_options(**{_BEGIN_OPTION: ""})
-    return SqliteBackend(engine, reader, engine)
+    return SqliteBackend(engine, engine, engine)
 
 
 def _postgres_engine(url: str) -> PostgresBackend:

@@ -42,6 +42,7 @@ def migrate(url: str) -> None:
     try:
         config = _config()
         with backend.writer.begin() as connection:
+            backend.before_write(connection)
             config.attributes["connection"] = connection
             command.upgrade(config, "head")
     except SQLAlchemyError as exc:

@@ -106,6 +106,7 @@ class SqlStorage:
     def _write(self) -> Iterator[Connection]:
         try:
             with self._backend.writer.begin() as conn:
+                self._backend.before_write(conn)
                 yield conn
                 self._backend.after_write(conn)
         except SQLAlchemyError as exc:

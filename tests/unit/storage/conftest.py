@@ -46,6 +46,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """An empty PostgreSQL schema (skipped when no server is configured)."""
+    yield from _postgres_url()
+
+
+@pytest.fixture
 def storage(db_url: str) -> Iterator[SqlStorage]:
     """A migrated, opened storage on ``db_url``."""
     migrate(db_url)

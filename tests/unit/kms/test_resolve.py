@@ -1,0 +1,75 @@
+"""KeyId resolution rules (kms-spec.md 3.3) against a real service."""
+
+from __future__ import annotations
+
+import pytest
+
+from strongroom.errors import AccessDeniedException, NotFoundException
+from strongroom.kms.context import Caller
+from strongroom.kms.operations import call
+from strongroom.kms.resolve import is_key_id, resolve_key
+from strongroom.kms.service import KmsService
+
+
+def _key(svc: KmsService, caller: Caller) -> str:
+    return str(call(svc, caller, "CreateKey", {})["KeyMetadata"]["KeyId"])
+
+
+def test_every_form_resolves(svc: KmsService, caller: Caller) -> None:
+    key_id = _key(svc, caller)
+    call(svc, caller, "CreateAlias", {"AliasName": "alias/app", "TargetKeyId": key_id})
+    forms = [
+        key_id,
+        caller.key_arn(key_id),
+        "alias/app",
+        caller.alias_arn("alias/app"),
+    ]
+    for form in forms:
+        assert resolve_key(svc, caller, form, action="Encrypt", allow_alias=True).key_id == key_id
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("fake-key-id", "Invalid keyId 'fake-key-id'"),
+        (
+            "1234ABCD-12ab-34cd-56ef-1234567890ab",
+            "Invalid keyId '1234ABCD-12ab-34cd-56ef-1234567890ab'",
+        ),
+        (
+            "1234abcd-12ab-34cd-56ef-1234567890ab",
+            "Key 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab' "
+            "does not exist",
+        ),
+        (
+            "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+            "Invalid arn eu-west-1",
+        ),
+        ("alias/missing", "Alias arn:aws:kms:us-east-1:111122223333:alias/missing is not found."),
+    ],
+)
+def test_not_found_messages(svc: KmsService, caller: Caller, value: str, message: str) -> None:
+    with pytest.raises(NotFoundException) as caught:
+        resolve_key(svc, caller, value, action="DescribeKey", allow_alias=True)
+    assert caught.value.message == message
+
+
+def test_alias_refused_where_only_ids_are_accepted(svc: KmsService, caller: Caller) -> None:
+    key_id = _key(svc, caller)
+    call(svc, caller, "CreateAlias", {"AliasName": "alias/x", "TargetKeyId": key_id})
+    with pytest.raises(NotFoundException, match="Invalid keyId 'alias/x'"):
+        resolve_key(svc, caller, "alias/x", action="EnableKey", allow_alias=False)
+
+
+def test_another_accounts_key_is_denied(svc: KmsService, caller: Caller) -> None:
+    owner = Caller("444455556666", "us-east-1", "arn:aws:iam::444455556666:root", "AKIAOTHER")
+    key_id = _key(svc, owner)
+    with pytest.raises(AccessDeniedException, match="is not authorized to perform: kms:Encrypt"):
+        resolve_key(svc, caller, owner.key_arn(key_id), action="Encrypt", allow_alias=True)
+
+
+def test_is_key_id() -> None:
+    assert is_key_id("1234abcd-12ab-34cd-56ef-1234567890ab")
+    assert is_key_id("mrk-1234abcd12ab34cd56ef1234567890ab")
+    assert not is_key_id("mrk-1234")
+    assert not is_key_id("alias/x")

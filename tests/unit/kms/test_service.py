@@ -1,0 +1,79 @@
+"""The service's caches stay coherent with storage across instances (= worker processes)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from strongroom.clock import Clock
+from strongroom.errors import DisabledException, NotFoundException
+from strongroom.keystore.software import SoftwareKeyStore
+from strongroom.kms.context import Caller
+from strongroom.kms.operations import call
+from strongroom.kms.service import CLOCK_OFFSET_META, KmsService
+from strongroom.storage import open_storage
+
+
+@pytest.fixture
+def other(db_url: str, keystore: SoftwareKeyStore) -> Iterator[KmsService]:
+    storage = open_storage(db_url)
+    yield KmsService(storage, keystore, Clock(), dev=True)
+    storage.close()
+
+
+def _request(svc: KmsService, caller: Caller, op: str, **params: object) -> dict[str, object]:
+    svc.refresh()
+    return call(svc, caller, op, dict(params))
+
+
+def test_a_change_by_one_instance_is_seen_by_the_other(
+    svc: KmsService, other: KmsService, caller: Caller
+) -> None:
+    key_id = _request(svc, caller, "CreateKey")["KeyMetadata"]["KeyId"]  # type: ignore[index]
+    _request(other, caller, "Encrypt", KeyId=key_id, Plaintext=b"x")  # warms other's cache
+    _request(svc, caller, "DisableKey", KeyId=key_id)
+    with pytest.raises(DisabledException):
+        _request(other, caller, "Encrypt", KeyId=key_id, Plaintext=b"x")
+
+
+def test_refresh_reports_changes_only_once(svc: KmsService, caller: Caller) -> None:
+    assert svc.refresh() is False
+    call(svc, caller, "CreateKey", {})
+    assert svc.refresh() is True
+    assert svc.refresh() is False
+
+
+def test_clock_offset_follows_storage_in_dev_mode(svc: KmsService, other: KmsService) -> None:
+    svc.storage.set_meta(CLOCK_OFFSET_META, "3600.0")
+    other.refresh()
+    assert other.clock.offset == 3600.0
+
+
+def _travel(svc: KmsService, seconds: float) -> None:
+    """Move dev mode's clock as POST /_strongroom/clock does: through storage."""
+    svc.refresh()
+    svc.storage.set_meta(CLOCK_OFFSET_META, repr(svc.clock.advance(seconds)))
+
+
+def test_key_past_its_deletion_window_is_destroyed(svc: KmsService, caller: Caller) -> None:
+    key_id = _request(svc, caller, "CreateKey")["KeyMetadata"]["KeyId"]  # type: ignore[index]
+    _request(svc, caller, "CreateAlias", AliasName="alias/doomed", TargetKeyId=key_id)
+    _request(svc, caller, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays=7)
+    _travel(svc, 7 * 86_400 - 60)
+    assert _request(svc, caller, "DescribeKey", KeyId=key_id)["KeyMetadata"]
+    _travel(svc, 120)
+    with pytest.raises(NotFoundException):
+        _request(svc, caller, "DescribeKey", KeyId=key_id)
+    assert svc.storage.get_materials(caller.account, caller.region, key_id) == []
+    assert svc.storage.get_alias(caller.account, caller.region, "alias/doomed") is None
+
+
+def test_sweep_deletes_due_keys_nobody_asked_for(svc: KmsService, caller: Caller) -> None:
+    key_id = _request(svc, caller, "CreateKey")["KeyMetadata"]["KeyId"]  # type: ignore[index]
+    _request(svc, caller, "ScheduleKeyDeletion", KeyId=key_id)
+    assert svc.sweep_deletions() == 0
+    _travel(svc, 30 * 86_400 + 1)
+    svc.refresh()
+    assert svc.sweep_deletions() == 1
+    assert svc.storage.get_key(caller.account, caller.region, key_id) is None
