@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -22,12 +23,19 @@ def test_round_trip_with_the_aws_cli(dev: Server, tmp_path: Any) -> None:
     plain = tmp_path / "plain.txt"
     plain.write_bytes(b"secret data")
     encrypted = dev.aws(
-        "kms", "encrypt", "--key-id", key_id, "--plaintext", f"fileb://{plain}",
-        "--query", "CiphertextBlob", "--output", "text", check=True,
+        "kms",
+        "encrypt",
+        "--key-id",
+        key_id,
+        "--plaintext",
+        f"fileb://{plain}",
+        "--query",
+        "CiphertextBlob",
+        "--output",
+        "text",
+        check=True,
     ).stdout.strip()
     blob = tmp_path / "blob.bin"
-    import base64
-
     blob.write_bytes(base64.b64decode(encrypted))
     decrypted = json.loads(
         dev.aws("kms", "decrypt", "--ciphertext-blob", f"fileb://{blob}", check=True).stdout

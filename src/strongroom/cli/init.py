@@ -11,6 +11,7 @@ from strongroom.clock import Clock
 from strongroom.config import (
     CONFIG_FILE,
     CREDENTIALS_FILE,
+    DB_FILE,
     ConfigError,
     check_account_id,
     load_settings,
@@ -68,6 +69,9 @@ def initialise(data_dir: Path, account_id: str, region: str) -> InitResult:
     settings = load_settings(data_dir)
     root = RootKey.generate(settings.root_key_path)
     migrate(settings.database_url)
+    database = data_dir / DB_FILE
+    if database.exists():  # SQLite; its -wal and -shm files inherit this mode
+        database.chmod(0o600)
     storage = open_storage(settings.database_url)
     try:
         now = Clock().now()

@@ -196,5 +196,7 @@ def migrate_command(data_dir: Path) -> None:
 
 
 def main() -> None:
+    # Everything Strongroom writes (database, WAL, root key, credentials) is for its owner only.
+    os.umask(0o077)
     cli(prog_name="strongroom")
     sys.exit(0)

@@ -25,6 +25,7 @@ def test_init_creates_everything_with_tight_modes(tmp_path: Path) -> None:
     assert _mode(data) == 0o700
     assert _mode(data / "root.key") == 0o600
     assert _mode(data / "credentials") == 0o600
+    assert _mode(data / "strongroom.db") == 0o600
     creds = configparser.ConfigParser()
     creds.read(data / "credentials")
     assert creds["strongroom"]["aws_access_key_id"] == result.access_key.access_key_id
