@@ -23,6 +23,7 @@ _CONTENT_LENGTH = b"\r\ncontent-length:"
 _CONNECTION_CLOSE = b"\r\nconnection: close"
 _DRAIN_TIMEOUT_S = 10.0
 _RESIGN_CHECK_S = 15.0
+_RAMP_STAGGER_S = 0.005
 _MAX_RECONNECTS = 1000
 _ERROR_BODY_CHARS = 500
 
@@ -90,9 +91,18 @@ class _Client:
         self.connections: list[_Connection] = []
         self._tasks: set[asyncio.Task[None]] = set()
 
-    async def open(self, count: int) -> None:
+    async def ramp_up(self, count: int) -> None:
+        """Open ``count`` connections one by one, each put to work at once.
+
+        A multi-process server shares one listening socket; connections opened in a burst
+        all land on whichever worker wakes first. Opened under load, they go to the
+        worker that is free to accept, which is how real clients arrive.
+        """
         for _ in range(count):
-            self.connections.append(await self.connect())
+            connection = await self.connect()
+            self.connections.append(connection)
+            connection.start()
+            await asyncio.sleep(_RAMP_STAGGER_S)
 
     async def connect(self) -> _Connection:
         loop = asyncio.get_running_loop()
@@ -171,6 +181,8 @@ class _Connection(asyncio.Protocol):
         ``reserved``: the phase already counts this connection as in flight.
         """
         phase = self.client.phase
+        if self.busy:
+            return False
         request = phase.next_request()
         if request is None or self.transport is None:
             return False
@@ -263,13 +275,12 @@ async def run_operation(
     warmup_s: float,
     max_requests: int,
 ) -> PhaseResult:
-    """Warm up, then measure ``pool``'s operation over ``concurrency`` connections."""
+    """Ramp up and warm up, then measure ``pool``'s operation over ``concurrency`` connections."""
     latencies = array("q", bytes(8 * max_requests))
     client = _Client(host, port, _Phase(pool, latencies, max_requests))
     try:
-        await client.open(concurrency)
-        if warmup_s > 0:
-            await _run_phase(client, client.phase, warmup_s)
+        await client.ramp_up(concurrency)
+        await _run_phase(client, client.phase, warmup_s)
         for index, connection in enumerate(client.connections):
             if connection.transport is None:
                 client.connections[index] = await client.connect()

@@ -47,7 +47,6 @@ class ValidationException(ClientError):
 
 class MissingAuthenticationTokenException(ClientError):
     code = "MissingAuthenticationTokenException"
-    status = 403
 
 
 class IncompleteSignatureException(ClientError):

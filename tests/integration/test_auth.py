@@ -114,10 +114,6 @@ def test_signature_within_the_skew_window(prod: Server, minutes: int) -> None:
     assert raw_post(prod, "TrentService.ListKeys", signed_at=signed_at).status == 200
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="kms-spec 1.6 gives HTTP 400; errors.MissingAuthenticationTokenException says 403",
-)
 def test_missing_authorization_status(prod: Server) -> None:
     reply = raw_post(prod, "TrentService.ListKeys", sign=False)
     assert reply.status == 400
@@ -125,7 +121,10 @@ def test_missing_authorization_status(prod: Server) -> None:
 
 def test_missing_authorization(prod: Server) -> None:
     _, code, message = error(raw_post(prod, "TrentService.ListKeys", sign=False))
-    assert (code, message) == ("MissingAuthenticationTokenException", "Missing Authentication Token")
+    assert (code, message) == (
+        "MissingAuthenticationTokenException",
+        "Missing Authentication Token",
+    )
 
 
 def test_garbled_authorization(prod: Server) -> None:
@@ -238,4 +237,27 @@ def test_dev_still_checks_the_clock_for_unknown_keys(dev: Server) -> None:
 
 def test_dev_requires_a_signature_header(dev: Server) -> None:
     reply = raw_post(dev, "TrentService.ListKeys", sign=False)
-    assert error(reply)[1:] == ("MissingAuthenticationTokenException", "Missing Authentication Token")
+    assert error(reply)[1:] == (
+        "MissingAuthenticationTokenException",
+        "Missing Authentication Token",
+    )
+
+
+def test_dev_refuses_an_empty_access_key_id(dev: Server) -> None:
+    """Any unknown key is the dev root, but a key id there must be."""
+    day = now().strftime("%Y%m%d")
+    header = (
+        f"AWS4-HMAC-SHA256 Credential=/{day}/us-east-1/kms/aws4_request, "
+        "SignedHeaders=host;x-amz-date, Signature=abc"
+    )
+    reply = raw_post(
+        dev,
+        "TrentService.ListKeys",
+        headers={"Authorization": header, "X-Amz-Date": now().strftime("%Y%m%dT%H%M%SZ")},
+        sign=False,
+    )
+    assert error(reply) == (
+        400,
+        "UnrecognizedClientException",
+        "The security token included in the request is invalid.",
+    )

@@ -186,9 +186,10 @@ def test_blob_sealed_with_other_material_under_the_same_ids(
     header = ciphertext.peek(sealed)
     forged = ciphertext.seal(os.urandom(32), header.key_id, header.material_id, b"forged", EC)
     _bare_invalid(dev, forged, EC)
-    assert aws_error(kms.decrypt, CiphertextBlob=forged, EncryptionContext=EC, KeyId=forms["id"])[
-        0
-    ] == ("InvalidCiphertextException")
+    with_key_id = aws_error(
+        kms.decrypt, CiphertextBlob=forged, EncryptionContext=EC, KeyId=forms["id"]
+    )
+    assert with_key_id == ("InvalidCiphertextException", "", 400)
 
 
 # -- IncorrectKeyException and key states -----------------------------------------------------
@@ -249,9 +250,11 @@ def test_re_encrypt_between_keys_with_a_new_context(
     back = kms.decrypt(CiphertextBlob=out["CiphertextBlob"], EncryptionContext=new_ec)
     assert back["Plaintext"] == b"tamper me"
     assert back["KeyId"] == other["arn"]
-    assert aws_error(
-        kms.decrypt, CiphertextBlob=out["CiphertextBlob"], EncryptionContext=EC
-    ) == ("InvalidCiphertextException", "", 400)
+    assert aws_error(kms.decrypt, CiphertextBlob=out["CiphertextBlob"], EncryptionContext=EC) == (
+        "InvalidCiphertextException",
+        "",
+        400,
+    )
 
 
 @pytest.mark.parametrize("form", FORMS)
@@ -277,9 +280,7 @@ def test_re_encrypt_errors(kms: Any, other: dict[str, str], sealed: bytes) -> No
         DestinationKeyId=other["id"],
     )
     assert wrong_source == ("IncorrectKeyException", INCORRECT_KEY, 400)
-    wrong_context = aws_error(
-        kms.re_encrypt, CiphertextBlob=sealed, DestinationKeyId=other["id"]
-    )
+    wrong_context = aws_error(kms.re_encrypt, CiphertextBlob=sealed, DestinationKeyId=other["id"])
     assert wrong_context == ("InvalidCiphertextException", "", 400)
 
 
@@ -343,3 +344,51 @@ def test_dry_run_reports_the_real_error(kms: Any, forms: dict[str, str], sealed:
     assert aws_error(kms.encrypt, KeyId="alias/none-such", Plaintext=b"x", DryRun=True)[0] == (
         "NotFoundException"
     )
+
+
+def test_dry_run_ignore_ciphertext(
+    unchecked_kms: Any, forms: dict[str, str], other: dict[str, str]
+) -> None:
+    """IGNORE_CIPHERTEXT checks only the named key; the KeyId becomes mandatory (spec 17.5)."""
+    kms, ignore = unchecked_kms, {"DryRun": True, "DryRunModifiers": ["IGNORE_CIPHERTEXT"]}
+    dry = ("DryRunOperationException", DRY_RUN, 400)
+    assert aws_error(kms.decrypt, KeyId=forms["alias"], **ignore) == dry
+    assert aws_error(kms.decrypt, KeyId=forms["id"], CiphertextBlob=b"junk", **ignore) == dry
+    assert (
+        aws_error(kms.re_encrypt, SourceKeyId=forms["arn"], DestinationKeyId=other["id"], **ignore)
+        == dry
+    )
+    assert aws_error(kms.decrypt, **ignore) == (
+        "ValidationException",
+        "KeyId is required when DryRunModifiers contains IGNORE_CIPHERTEXT.",
+        400,
+    )
+    assert aws_error(kms.decrypt, KeyId="alias/none-such", **ignore)[0] == "NotFoundException"
+    meta = kms.create_key()["KeyMetadata"]
+    kms.disable_key(KeyId=meta["KeyId"])
+    disabled = ("DisabledException", f"{meta['Arn']} is disabled.", 400)
+    assert aws_error(kms.decrypt, KeyId=meta["KeyId"], **ignore) == disabled
+    assert (
+        aws_error(kms.re_encrypt, SourceKeyId=forms["id"], DestinationKeyId=meta["Arn"], **ignore)
+        == disabled
+    )
+
+
+def test_algorithm_must_fit_the_key_spec(kms: Any, forms: dict[str, str], sealed: bytes) -> None:
+    wrong = (
+        "InvalidKeyUsageException",
+        "Algorithm RSAES_OAEP_SHA_256 is incompatible with key spec SYMMETRIC_DEFAULT.",
+        400,
+    )
+    rsa = "RSAES_OAEP_SHA_256"
+    assert aws_error(kms.encrypt, KeyId=forms["id"], Plaintext=b"x", EncryptionAlgorithm=rsa) == (
+        wrong
+    )
+    assert (
+        aws_error(kms.decrypt, CiphertextBlob=sealed, EncryptionContext=EC, EncryptionAlgorithm=rsa)
+        == wrong
+    )
+    explicit = kms.decrypt(
+        CiphertextBlob=sealed, EncryptionContext=EC, EncryptionAlgorithm="SYMMETRIC_DEFAULT"
+    )
+    assert explicit["Plaintext"] == b"tamper me"

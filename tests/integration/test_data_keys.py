@@ -60,9 +60,7 @@ def test_without_plaintext(kms: Any, key: dict[str, Any]) -> None:
     assert len(plaintext["Plaintext"]) == 16
 
 
-@pytest.mark.parametrize(
-    "operation", ["generate_data_key", "generate_data_key_without_plaintext"]
-)
+@pytest.mark.parametrize("operation", ["generate_data_key", "generate_data_key_without_plaintext"])
 def test_key_spec_xor_number_of_bytes(
     unchecked_kms: Any, key: dict[str, Any], operation: str
 ) -> None:

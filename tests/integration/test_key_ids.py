@@ -108,13 +108,16 @@ def test_id_only_operations_take_id_and_arn(kms: Any, operation: str) -> None:
             kms.cancel_key_deletion(KeyId=meta["KeyId"])
 
 
-@pytest.mark.parametrize("operation", ["describe_key", "encrypt", "tag_resource"])
+BAD_REFERENCE_CALLS: dict[str, dict[str, Any]] = {
+    "describe_key": {},
+    "encrypt": {"Plaintext": b"x"},
+    "tag_resource": {"Tags": [{"TagKey": "k", "TagValue": "v"}]},
+}
+
+
+@pytest.mark.parametrize("operation", sorted(BAD_REFERENCE_CALLS))
 def test_bad_references(kms: Any, key: dict[str, str], operation: str) -> None:
-    params = {
-        "describe_key": {},
-        "encrypt": {"Plaintext": b"x"},
-        "tag_resource": {"Tags": [{"TagKey": "k", "TagValue": "v"}]},
-    }[operation]
+    params = BAD_REFERENCE_CALLS[operation]
     call = getattr(kms, operation)
     prefix, other_region = key["prefix"], key["arn"].replace("us-east-1", "eu-west-1")
     other_account = f"arn:aws:kms:us-east-1:111122223333:key/{UNKNOWN}"

@@ -27,7 +27,7 @@ def checked(reply: Reply) -> Reply:
     assert UUID.fullmatch(reply.headers["x-amzn-requestid"])
     assert reply.headers["content-type"] == "application/x-amz-json-1.1"
     assert b"Traceback" not in reply.body
-    assert b"File \"" not in reply.body
+    assert b'File "' not in reply.body
     if reply.status != 200:
         assert reply.headers["x-amzn-errortype"] == reply.json()["__type"]
     return reply

@@ -70,7 +70,7 @@ class Authenticator:
     ) -> Caller:
         credential = sigv4.parse_authorization(headers)
         known = self._lookup(credential.access_key_id)
-        if known is None and self._dev_account is None:
+        if known is None and (self._dev_account is None or not credential.access_key_id):
             raise UnrecognizedClientException(
                 "The security token included in the request is invalid."
             )

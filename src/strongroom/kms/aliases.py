@@ -29,7 +29,7 @@ _PREFIX_MESSAGE = (
 def _check_name(name: str) -> None:
     if not name.startswith("alias/"):
         raise ValidationException(_PREFIX_MESSAGE)
-    if name.startswith("alias/aws/") or name == "alias/aws":
+    if name.startswith("alias/aws/"):
         raise NotAuthorizedException(
             f"{name} is reserved: aliases that begin with alias/aws/ belong to AWS managed keys."
         )

@@ -44,6 +44,12 @@ def _encryption_key(
     svc: KmsService, caller: Caller, key_id: str, action: str, algorithm: str | None
 ) -> KeyRecord:
     key = resolve_key(svc, caller, key_id, action=action, allow_alias=True)
+    _check_usable(key, action, algorithm)
+    return key
+
+
+def _check_usable(key: KeyRecord, action: str, algorithm: str | None) -> None:
+    """The key's state, usage and spec must allow ``action`` with ``algorithm`` (spec 5.2, 4.2)."""
     require_state(key, OpClass.CRYPTO)
     if key.key_usage is not KeyUsage.ENCRYPT_DECRYPT:
         raise InvalidKeyUsageException(
@@ -53,7 +59,6 @@ def _encryption_key(
         raise InvalidKeyUsageException(
             f"Algorithm {algorithm} is incompatible with key spec {key.key_spec.value}."
         )
-    return key
 
 
 def _seal(
@@ -69,6 +74,26 @@ def _seal(
 def _dry_run(p: dict[str, Any]) -> None:
     if p.get("DryRun"):
         raise DryRunOperationException(_DRY_RUN)
+
+
+def _dry_run_without_ciphertext(
+    svc: KmsService, caller: Caller, p: dict[str, Any], *, action: str, key_member: str
+) -> None:
+    """DryRun with ``IGNORE_CIPHERTEXT`` (kms-spec.md 17.5): check the key the caller names as the
+    real call would, never look at the ciphertext, and fail as every DryRun does."""
+    if not p.get("DryRun") or "IGNORE_CIPHERTEXT" not in (p.get("DryRunModifiers") or ()):
+        return
+    if key_member not in p:
+        raise ValidationException(
+            f"{key_member} is required when DryRunModifiers contains IGNORE_CIPHERTEXT."
+        )
+    algorithm = p.get("EncryptionAlgorithm", p.get("SourceEncryptionAlgorithm"))
+    _encryption_key(svc, caller, p[key_member], action, algorithm)
+    if "DestinationKeyId" in p:
+        _encryption_key(
+            svc, caller, p["DestinationKeyId"], action, p.get("DestinationEncryptionAlgorithm")
+        )
+    raise DryRunOperationException(_DRY_RUN)
 
 
 def encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -109,9 +134,7 @@ def _open(
             )
     if named is None:
         raise InvalidCiphertextException()
-    require_state(named, OpClass.CRYPTO)
-    if p.get(algorithm_member, SYMMETRIC_DEFAULT) != SYMMETRIC_DEFAULT:
-        raise InvalidCiphertextException()
+    _check_usable(named, action, p.get(algorithm_member))
     material_id = header.material_id.hex()
     material = svc.material(named, material_id)
     if material is None:
@@ -123,6 +146,7 @@ def _open(
 def decrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     if p.get("Recipient"):
         raise UnsupportedOperationException("Recipient is not yet supported by Strongroom.")
+    _dry_run_without_ciphertext(svc, caller, p, action="Decrypt", key_member="KeyId")
     key, plaintext, material_id = _open(
         svc,
         caller,
@@ -143,6 +167,7 @@ def decrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any
 
 
 def re_encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    _dry_run_without_ciphertext(svc, caller, p, action="ReEncrypt", key_member="SourceKeyId")
     source, plaintext, source_material = _open(
         svc,
         caller,
@@ -175,9 +200,11 @@ def re_encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
 
 def _data_key_size(p: dict[str, Any]) -> int:
     spec, count = p.get("KeySpec"), p.get("NumberOfBytes")
-    if (spec is None) == (count is None):
-        raise ValidationException("Please specify either number of bytes or key spec.")
-    return _DATA_KEY_BYTES[spec] if spec is not None else int(count)
+    if spec is not None and count is None:
+        return _DATA_KEY_BYTES[spec]
+    if count is not None and spec is None:
+        return int(count)
+    raise ValidationException("Please specify either number of bytes or key spec.")
 
 
 def _data_key(

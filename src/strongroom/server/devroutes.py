@@ -3,6 +3,7 @@ for loopback clients only (unless ``--dev-allow-remote``)."""
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -12,18 +13,30 @@ from strongroom.errors import (
     AccessDeniedException,
     SerializationException,
     UnknownOperationException,
+    ValidationException,
 )
 from strongroom.kms.service import CLOCK_OFFSET_META
 from strongroom.server.runtime import Runtime
 
-__all__ = ["handle"]
+__all__ = ["MAX_CLOCK_OFFSET_SECONDS", "handle"]
 
-_LOOPBACK = ("127.", "::1", "localhost")
+# A century: far enough for any deletion window or expiry, near enough that every date the
+# service writes stays a date that SDKs can parse.
+MAX_CLOCK_OFFSET_SECONDS = 100 * 365 * 86_400
 
 
 def _is_loopback(scope: MutableMapping[str, Any]) -> bool:
+    """True for a client on a loopback address (IPv4, IPv6 or IPv4-mapped IPv6); never a name."""
     client = scope.get("client")
-    return bool(client) and str(client[0]).startswith(_LOOPBACK)
+    if not client:
+        return False
+    try:
+        address = ipaddress.ip_address(str(client[0]))
+    except ValueError:
+        return False
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return address.is_loopback
 
 
 def _dev_only(runtime: Runtime, scope: MutableMapping[str, Any]) -> None:
@@ -39,10 +52,16 @@ def _advance(runtime: Runtime, body: bytes) -> dict[str, Any]:
         seconds = request["advance_seconds"]
     except (orjson.JSONDecodeError, KeyError, TypeError):
         raise SerializationException('Expected a JSON body {"advance_seconds": N}.') from None
-    if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+    if isinstance(seconds, bool) or not isinstance(seconds, int | float):
         raise SerializationException("advance_seconds must be a non-negative number.")
     kms = runtime.kms
     kms.refresh()
+    if not 0 <= seconds <= MAX_CLOCK_OFFSET_SECONDS - kms.clock.offset:
+        raise ValidationException(
+            "advance_seconds must be a non-negative number that keeps the clock within "
+            f"{MAX_CLOCK_OFFSET_SECONDS} seconds ({MAX_CLOCK_OFFSET_SECONDS // 31_536_000} years) "
+            "of real time."
+        )
     offset = kms.clock.advance(float(seconds))
     kms.storage.set_meta(CLOCK_OFFSET_META, repr(offset))
     kms.changed()
