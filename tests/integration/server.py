@@ -98,7 +98,7 @@ class Server:
             region_name=region,
             aws_access_key_id=kwargs.pop("access_key", self.access_key),
             aws_secret_access_key=kwargs.pop("secret_key", self.secret_key),
-            config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
             **kwargs,
         )
 

@@ -402,6 +402,18 @@ def test_list_keys_garbage_marker(kms: Any, marker: str) -> None:
     assert error_of(kms.list_keys, Marker=marker)[:2] == (400, "InvalidMarkerException")
 
 
+def test_a_marker_from_another_listing_is_refused(kms: Any) -> None:
+    for n in range(2):
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.create_alias(AliasName=f"alias/marker-{n}-{key_id}", TargetKeyId=key_id)
+    aliases = kms.list_aliases(Limit=1)
+    assert aliases["Truncated"] is True
+    assert error_of(kms.list_keys, Marker=aliases["NextMarker"])[:2] == (
+        400,
+        "InvalidMarkerException",
+    )
+
+
 # -- the AWS CLI -----------------------------------------------------------------------------------
 
 

@@ -127,5 +127,5 @@ def list_aliases(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
         key_id = target.key_id if target is not None else None
         return svc.storage.list_aliases(caller.account, caller.region, key_id, after, limit)
 
-    rows, paging = page(fetch, lambda a: a.name, p, default=50, maximum=100)
+    rows, paging = page(fetch, lambda a: a.name, p, listing="aliases", default=50, maximum=100)
     return {"Aliases": [_entry(caller, a) for a in rows], **paging}

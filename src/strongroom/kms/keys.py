@@ -142,7 +142,7 @@ def list_keys(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, A
     def fetch(after: str | None, limit: int) -> list[KeyRecord]:
         return svc.storage.list_keys(caller.account, caller.region, after, limit)
 
-    rows, paging = page(fetch, lambda k: k.key_id, p, default=100, maximum=1000)
+    rows, paging = page(fetch, lambda k: k.key_id, p, listing="keys", default=100, maximum=1000)
     return {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in rows], **paging}
 
 
@@ -220,6 +220,7 @@ def list_key_policies(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dic
         lambda after, limit: ["default"][: limit if after is None else 0],
         lambda name: name,
         p,
+        listing="policies",
         default=100,
         maximum=1000,
     )

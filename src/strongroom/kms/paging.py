@@ -15,21 +15,25 @@ _PREFIX = "strongroom/v1:"
 T = TypeVar("T")
 
 
-def encode_marker(position: str) -> str:
-    return base64.urlsafe_b64encode((_PREFIX + position).encode()).decode("ascii")
+def encode_marker(position: str, listing: str) -> str:
+    """An opaque marker for ``position`` in ``listing`` (e.g. ``keys``, ``aliases``)."""
+    text = f"{_PREFIX}{listing}:{position}"
+    return base64.urlsafe_b64encode(text.encode()).decode("ascii")
 
 
-def decode_marker(marker: str | None) -> str | None:
-    """The position a marker stands for; a marker we did not issue is InvalidMarkerException."""
+def decode_marker(marker: str | None, listing: str) -> str | None:
+    """The position a marker stands for; a marker we did not issue for this listing is
+    InvalidMarkerException."""
     if marker is None:
         return None
     try:
         text = base64.urlsafe_b64decode(marker.encode("ascii")).decode("utf-8")
     except (binascii.Error, UnicodeError, ValueError):
         raise InvalidMarkerException("Invalid marker") from None
-    if not text.startswith(_PREFIX) or len(text) == len(_PREFIX):
+    prefix = f"{_PREFIX}{listing}:"
+    if not text.startswith(prefix) or len(text) == len(prefix):
         raise InvalidMarkerException("Invalid marker")
-    return text[len(_PREFIX) :]
+    return text[len(prefix) :]
 
 
 def limit_of(params: dict[str, Any], default: int, maximum: int) -> int:
@@ -41,13 +45,17 @@ def page(
     position_of: Callable[[T], str],
     params: dict[str, Any],
     *,
+    listing: str,
     default: int,
     maximum: int,
 ) -> tuple[Sequence[T], dict[str, Any]]:
     """Fetch one page (one extra row tells whether more follow) and the paging output members."""
     limit = limit_of(params, default, maximum)
-    rows = fetch(decode_marker(params.get("Marker")), limit + 1)
+    rows = fetch(decode_marker(params.get("Marker"), listing), limit + 1)
     if len(rows) > limit:
         rows = rows[:limit]
-        return rows, {"Truncated": True, "NextMarker": encode_marker(position_of(rows[-1]))}
+        return rows, {
+            "Truncated": True,
+            "NextMarker": encode_marker(position_of(rows[-1]), listing),
+        }
     return rows, {"Truncated": False}

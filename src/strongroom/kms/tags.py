@@ -70,5 +70,5 @@ def list_resource_tags(svc: KmsService, caller: Caller, p: dict[str, Any]) -> di
     def fetch(after: str | None, limit: int) -> list[tuple[str, str]]:
         return [t for t in tags if after is None or t[0] > after][:limit]
 
-    rows, paging = page(fetch, lambda t: t[0], p, default=50, maximum=50)
+    rows, paging = page(fetch, lambda t: t[0], p, listing="tags", default=50, maximum=50)
     return {"Tags": [{"TagKey": k, "TagValue": v} for k, v in rows], **paging}

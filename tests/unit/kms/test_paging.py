@@ -15,19 +15,19 @@ from strongroom.kms.paging import decode_marker, encode_marker, page
 
 @given(st.text(min_size=1))
 def test_marker_round_trip(position: str) -> None:
-    assert decode_marker(encode_marker(position)) == position
+    assert decode_marker(encode_marker(position, "keys"), "keys") == position
 
 
 @given(st.text())
 def test_garbage_markers_are_invalid_or_ours(marker: str) -> None:
     with contextlib.suppress(InvalidMarkerException):
-        decode_marker(marker)
+        decode_marker(marker, "keys")
 
 
 @pytest.mark.parametrize("marker", ["garbage!", "Zm9v", "", "c3Ryb25ncm9vbS92MTo="])
 def test_foreign_markers_are_refused(marker: str) -> None:
     with pytest.raises(InvalidMarkerException):
-        decode_marker(marker)
+        decode_marker(marker, "keys")
 
 
 def _pages(items: list[str], limit: int) -> list[list[str]]:
@@ -37,7 +37,7 @@ def _pages(items: list[str], limit: int) -> list[list[str]]:
     params: dict[str, Any] = {"Limit": limit}
     pages: list[list[str]] = []
     while True:
-        rows, paging = page(fetch, lambda i: i, params, default=50, maximum=100)
+        rows, paging = page(fetch, lambda i: i, params, listing="t", default=50, maximum=100)
         pages.append(list(rows))
         if not paging["Truncated"]:
             assert "NextMarker" not in paging
@@ -56,7 +56,17 @@ def test_paging_visits_every_item_once(items: list[str], limit: int) -> None:
 def test_limit_is_capped_at_the_maximum() -> None:
     items = [f"{i:04d}" for i in range(300)]
     rows, paging = page(
-        lambda after, n: items[:n], lambda i: i, {"Limit": 1000}, default=50, maximum=100
+        lambda after, n: items[:n],
+        lambda i: i,
+        {"Limit": 1000},
+        listing="t",
+        default=50,
+        maximum=100,
     )
     assert len(rows) == 100
     assert paging["Truncated"] is True
+
+
+def test_a_marker_from_another_listing_is_refused() -> None:
+    with pytest.raises(InvalidMarkerException):
+        decode_marker(encode_marker("alias/x", "aliases"), "keys")
