@@ -71,7 +71,9 @@ def unchecked_kms(dev: Server) -> Any:
         region_name="us-east-1",
         aws_access_key_id=dev.access_key,
         aws_secret_access_key=dev.secret_key,
-        config=Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}),
+        config=Config(
+            parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}
+        ),
     )
 
 

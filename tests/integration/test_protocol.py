@@ -172,7 +172,9 @@ def unvalidated(prod: Server) -> Any:
         region_name="us-east-1",
         aws_access_key_id=prod.access_key,
         aws_secret_access_key=prod.secret_key,
-        config=Config(parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}),
+        config=Config(
+            parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}
+        ),
     )
 
 

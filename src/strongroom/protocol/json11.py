@@ -38,7 +38,9 @@ def decode_body(body: bytes) -> object:
     try:
         return orjson.loads(body)
     except orjson.JSONDecodeError:
-        raise SerializationException("Start of structure or map found where not expected.") from None
+        raise SerializationException(
+            "Start of structure or map found where not expected."
+        ) from None
 
 
 def encode_result(result: dict[str, Any]) -> bytes:
