@@ -45,6 +45,7 @@ class Server:
     access_key: str = "test"
     secret_key: str = "test"
     process: subprocess.Popen[bytes] | None = None
+    env: dict[str, str] = field(default_factory=dict)
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -60,7 +61,7 @@ class Server:
             [STRONGROOM, "serve", "--port", str(self.port), *self.args],
             stdout=log,
             stderr=subprocess.STDOUT,
-            env={**os.environ, "NO_COLOR": "1"},
+            env={**os.environ, "NO_COLOR": "1", **self.env},
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -137,10 +138,14 @@ def dev_server(data_dir: Path) -> Server:
     return Server(data_dir, free_port(), ["--dev", "--data-dir", str(data_dir)]).start()
 
 
-def initialised_server(data_dir: Path, *extra: str) -> Server:
+def initialised_server(data_dir: Path, *extra: str, env: dict[str, str] | None = None) -> Server:
     """A production-mode server (every signature verified) with the root key ``init`` wrote."""
+    env = env or {}
     subprocess.run(
-        [STRONGROOM, "init", "--data-dir", str(data_dir)], check=True, capture_output=True
+        [STRONGROOM, "init", "--data-dir", str(data_dir)],
+        check=True,
+        capture_output=True,
+        env={**os.environ, **env},
     )
     creds = configparser.ConfigParser()
     creds.read(data_dir / "credentials")
@@ -150,6 +155,7 @@ def initialised_server(data_dir: Path, *extra: str) -> Server:
         ["--data-dir", str(data_dir), *extra],
         access_key=creds["strongroom"]["aws_access_key_id"],
         secret_key=creds["strongroom"]["aws_secret_access_key"],
+        env=env,
     )
     return server.start()
 
