@@ -9,6 +9,7 @@ list or map reports its members' constraints as one "Member must satisfy constra
 
 from __future__ import annotations
 
+import abc
 import binascii
 import math
 import re
@@ -57,7 +58,7 @@ def scalar_mismatch(value: object, target: str) -> SerializationException:
     return SerializationException(f"{kind} can not be converted to {target}")
 
 
-class Node:
+class Node(abc.ABC):
     """A compiled shape: converts one JSON value, collecting constraint violations."""
 
     __slots__ = ("sensitive",)
@@ -65,8 +66,9 @@ class Node:
     def __init__(self, sensitive: bool) -> None:
         self.sensitive = sensitive
 
+    @abc.abstractmethod
     def conv(self, value: object, at: str, errs: list[str]) -> Any:
-        raise NotImplementedError
+        """Convert ``value`` (at member path ``at``), appending violations to ``errs``."""
 
     def render(self, value: Any) -> str:
         """The value as Java's ``toString`` prints it in a validation message."""
@@ -93,8 +95,9 @@ class Scalar(Node):
         rules += [self.too_short] if lo is not None else []
         self.summary = f"[{', '.join(rules)}]" if rules else ""
 
+    @abc.abstractmethod
     def parse(self, value: object) -> Any:
-        raise NotImplementedError
+        """The Python value for a JSON value of the right type; SerializationException else."""
 
     def size(self, value: Any) -> float:
         return len(value)

@@ -14,6 +14,7 @@ one-row ``changes`` table, which is the change counter.
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import threading
 from typing import Any, Protocol
@@ -39,7 +40,7 @@ class Upsert(Protocol):
     def __call__(self, table: Any) -> Any: ...
 
 
-class Backend:
+class Backend(abc.ABC):
     """An engine plus the backend-specific hooks :class:`SqlStorage` calls."""
 
     upsert: Upsert
@@ -51,14 +52,15 @@ class Backend:
         self._lock = threading.Lock()
         self._raw: Any = None
 
-    def before_write(self, conn: Connection) -> None:
+    def before_write(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Called first in every write transaction."""
 
-    def after_write(self, conn: Connection) -> None:
+    def after_write(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Called last in every write transaction, before the commit."""
 
+    @abc.abstractmethod
     def _counter_sql(self) -> str:
-        raise NotImplementedError
+        """The SQL that reads this backend's change counter."""
 
     def change_counter(self) -> int:
         """Read the change marker on one dedicated connection (reopened after a failure)."""
@@ -94,7 +96,7 @@ class Backend:
 class SqliteBackend(Backend):
     upsert = staticmethod(sqlite.insert)
 
-    def before_write(self, conn: Connection) -> None:
+    def before_write(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         # The driver is in autocommit mode (no implicit BEGIN); its commit() and rollback() still
         # end the transaction this opens. IMMEDIATE takes the write lock now, waiting up to the
         # busy timeout, instead of failing later on a read-to-write lock upgrade.
@@ -108,7 +110,7 @@ class PostgresBackend(Backend):
     upsert = staticmethod(postgresql.insert)
     _BUMP = update(changes).where(changes.c.id == 1).values(counter=changes.c.counter + 1)
 
-    def after_write(self, conn: Connection) -> None:
+    def after_write(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         conn.execute(self._BUMP)
 
     def _counter_sql(self) -> str:
