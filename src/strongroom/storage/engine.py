@@ -96,7 +96,7 @@ class Backend(abc.ABC):
 class SqliteBackend(Backend):
     upsert = staticmethod(sqlite.insert)
 
-    def before_write(self, conn: Connection) -> None:  # noqa: B027 - optional hook
+    def before_write(self, conn: Connection) -> None:
         # The driver is in autocommit mode (no implicit BEGIN); its commit() and rollback() still
         # end the transaction this opens. IMMEDIATE takes the write lock now, waiting up to the
         # busy timeout, instead of failing later on a read-to-write lock upgrade.
@@ -110,7 +110,7 @@ class PostgresBackend(Backend):
     upsert = staticmethod(postgresql.insert)
     _BUMP = update(changes).where(changes.c.id == 1).values(counter=changes.c.counter + 1)
 
-    def after_write(self, conn: Connection) -> None:  # noqa: B027 - optional hook
+    def after_write(self, conn: Connection) -> None:
         conn.execute(self._BUMP)
 
     def _counter_sql(self) -> str:
