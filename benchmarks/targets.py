@@ -21,10 +21,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import boto3
 from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
 
 from benchmarks.signing import AccessKey, load_access_key
 
@@ -189,6 +190,15 @@ def request_bodies(
         aws_secret_access_key=target.key.secret_access_key,
         config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30),
     )
+    try:
+        return _bodies(kms, operations, pool_size, plaintext_size)
+    except (BotoCoreError, ClientError) as exc:
+        raise SystemExit(f"setup on {target.name} ({target.endpoint}) failed: {exc}") from None
+
+
+def _bodies(
+    kms: Any, operations: list[str], pool_size: int, plaintext_size: int
+) -> dict[str, list[dict[str, object]]]:
     key_id: str = kms.create_key(Description="strongroom loadgen")["KeyMetadata"]["KeyId"]
     plaintexts = [os.urandom(plaintext_size) for _ in range(pool_size)]
     bodies: dict[str, list[dict[str, object]]] = {}
