@@ -7,9 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
 
 from tests.integration.server import Server, dev_server, initialised_server
 
@@ -65,16 +63,7 @@ def own_dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 def unchecked_kms(dev: Server) -> Any:
     """A dev-server KMS client with botocore's client-side parameter validation turned off, to
     reach the server's own validation (e.g. a 4097-byte plaintext, NumberOfBytes 0)."""
-    return boto3.client(
-        "kms",
-        endpoint_url=dev.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=dev.access_key,
-        aws_secret_access_key=dev.secret_key,
-        config=Config(
-            parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}
-        ),
-    )
+    return dev.client(validate=False)
 
 
 @pytest.fixture(scope="session")

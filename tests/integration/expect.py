@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-__all__ = ["aws_error"]
+__all__ = ["aws_error", "error_of"]
 
 
 def aws_error(call: Callable[..., Any], /, **params: Any) -> tuple[str, str, int]:
@@ -25,3 +25,9 @@ def aws_error(call: Callable[..., Any], /, **params: Any) -> tuple[str, str, int
         str(error.get("Message", "")),
         int(response["ResponseMetadata"]["HTTPStatusCode"]),
     )
+
+
+def error_of(call: Callable[..., Any], /, **params: Any) -> tuple[int, str, str]:
+    """The same, ordered ``(HTTP status, code, message)``."""
+    code, message, status = aws_error(call, **params)
+    return status, code, message

@@ -92,14 +92,26 @@ class Server:
         self.process.wait()
         self.process = None
 
-    def client(self, service: str = "kms", region: str = "us-east-1", **kwargs: Any) -> Any:
+    def client(
+        self,
+        service: str = "kms",
+        region: str = "us-east-1",
+        *,
+        validate: bool = True,
+        **kwargs: Any,
+    ) -> Any:
+        """A boto3 client for this server that never retries. ``validate=False`` turns off
+        botocore's client-side parameter validation, to reach the server's own."""
         return boto3.client(
             service,
             endpoint_url=self.endpoint,
             region_name=region,
             aws_access_key_id=kwargs.pop("access_key", self.access_key),
             aws_secret_access_key=kwargs.pop("secret_key", self.secret_key),
-            config=Config(retries={"total_max_attempts": 1, "mode": "standard"}),
+            config=Config(
+                parameter_validation=validate,
+                retries={"total_max_attempts": 1, "mode": "standard"},
+            ),
             **kwargs,
         )
 

@@ -10,8 +10,8 @@ import re
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError
 
+from tests.integration.expect import error_of
 from tests.integration.server import Reply, Server, raw_post, read_credentials, sign_headers
 
 MISMATCH = (
@@ -19,17 +19,6 @@ MISMATCH = (
     "AWS Secret Access Key and signing method. Consult the service documentation for details."
 )
 AMZ_DATE = r"\d{8}T\d{6}Z"
-
-
-def error_of(call: Any, **params: Any) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    response = caught.value.response
-    return (
-        int(response["ResponseMetadata"]["HTTPStatusCode"]),
-        str(response["Error"]["Code"]),
-        str(response["Error"]["Message"]),
-    )
 
 
 def error(reply: Reply) -> tuple[int, str, str | None]:

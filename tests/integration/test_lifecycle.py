@@ -14,8 +14,8 @@ from typing import Any
 
 import orjson
 import pytest
-from botocore.exceptions import ClientError
 
+from tests.integration.expect import error_of
 from tests.integration.server import Server, raw_post
 
 DAY = 86_400
@@ -37,17 +37,6 @@ DEFAULT_POLICY = """{
     "Resource" : "*"
   } ]
 }"""
-
-
-def error_of(call: Any, **params: Any) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    response = caught.value.response
-    return (
-        int(response["ResponseMetadata"]["HTTPStatusCode"]),
-        str(response["Error"]["Code"]),
-        str(response["Error"]["Message"]),
-    )
 
 
 def raw_metadata(server: Server, key_id: str, region: str = "us-east-1") -> dict[str, Any]:

@@ -11,11 +11,9 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-import boto3
 import pytest
-from botocore.config import Config
-from botocore.exceptions import ClientError
 
+from tests.integration.expect import error_of
 from tests.integration.server import Reply, Server, raw_post, sign_headers
 
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -166,27 +164,7 @@ def test_other_paths_and_methods(prod: Server, method: str, path: str) -> None:
 @pytest.fixture
 def unvalidated(prod: Server) -> Any:
     """A boto3 client that sends whatever it is given (no client-side parameter validation)."""
-    return boto3.client(
-        "kms",
-        endpoint_url=prod.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id=prod.access_key,
-        aws_secret_access_key=prod.secret_key,
-        config=Config(
-            parameter_validation=False, retries={"total_max_attempts": 1, "mode": "standard"}
-        ),
-    )
-
-
-def _error(call: Any, **params: Any) -> tuple[int, str, str]:
-    with pytest.raises(ClientError) as caught:
-        call(**params)
-    response = caught.value.response
-    return (
-        int(response["ResponseMetadata"]["HTTPStatusCode"]),
-        str(response["Error"]["Code"]),
-        str(response["Error"]["Message"]),
-    )
+    return prod.client(validate=False)
 
 
 @pytest.mark.parametrize(
@@ -206,7 +184,7 @@ def _error(call: Any, **params: Any) -> tuple[int, str, str]:
     ],
 )
 def test_generate_random_validation(unvalidated: Any, params: dict[str, Any], message: str) -> None:
-    assert _error(unvalidated.generate_random, **params) == (400, "ValidationException", message)
+    assert error_of(unvalidated.generate_random, **params) == (400, "ValidationException", message)
 
 
 def test_generate_random_bounds_work(unvalidated: Any) -> None:
@@ -215,7 +193,7 @@ def test_generate_random_bounds_work(unvalidated: Any) -> None:
 
 
 def test_several_validation_errors_are_joined(unvalidated: Any) -> None:
-    status, code, message = _error(
+    status, code, message = error_of(
         unvalidated.create_key, KeyUsage="RANDOM", Description="d" * 8193
     )
     assert (status, code) == (400, "ValidationException")
@@ -233,7 +211,7 @@ def test_several_validation_errors_are_joined(unvalidated: Any) -> None:
 
 
 def test_sensitive_member_is_not_echoed(unvalidated: Any) -> None:
-    status, code, message = _error(unvalidated.encrypt, KeyId="alias/x", Plaintext=b"p" * 4097)
+    status, code, message = error_of(unvalidated.encrypt, KeyId="alias/x", Plaintext=b"p" * 4097)
     assert (status, code) == (400, "ValidationException")
     assert message == (
         "1 validation error detected: Value at 'plaintext' failed to satisfy constraint: "
@@ -242,7 +220,7 @@ def test_sensitive_member_is_not_echoed(unvalidated: Any) -> None:
 
 
 def test_missing_required_members(unvalidated: Any) -> None:
-    assert _error(unvalidated.describe_key) == (
+    assert error_of(unvalidated.describe_key) == (
         400,
         "ValidationException",
         "1 validation error detected: Value null at 'keyId' failed to satisfy constraint: "
@@ -268,7 +246,7 @@ def test_missing_required_members(unvalidated: Any) -> None:
     ],
 )  # fmt: skip
 def test_unserved_operation(prod_kms: Any, operation: str, params: dict[str, Any]) -> None:
-    status, code, message = _error(getattr(prod_kms, operation), **params)
+    status, code, message = error_of(getattr(prod_kms, operation), **params)
     assert (status, code) == (400, "UnsupportedOperationException")
     assert "is not yet supported" in message
 
