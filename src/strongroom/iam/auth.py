@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from strongroom.errors import InvalidSignatureException, UnrecognizedClientException
-from strongroom.iam.credentials import root_arn
+from strongroom.iam.principal import Principal
 from strongroom.keystore.base import KeyStore
 from strongroom.kms.context import Caller
 from strongroom.protocol import sigv4
@@ -83,10 +83,7 @@ class Authenticator:
         if known is None:
             assert self._dev_account is not None
             return Caller(
-                self._dev_account,
-                credential.region,
-                root_arn(self._dev_account),
-                credential.access_key_id,
+                Principal.root(self._dev_account), credential.region, credential.access_key_id
             )
         sigv4.verify_signature(
             credential,
@@ -99,6 +96,4 @@ class Authenticator:
             amz_date=amz_date,
             cache=self._signing_keys,
         )
-        return Caller(
-            known.account, credential.region, known.principal_arn, credential.access_key_id
-        )
+        return Caller(Principal.root(known.account), credential.region, credential.access_key_id)

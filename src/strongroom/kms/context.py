@@ -4,18 +4,38 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from strongroom.iam.principal import Principal
+
 __all__ = ["Caller"]
 
 
 @dataclass(frozen=True, slots=True)
 class Caller:
-    """The principal behind a verified request, and the region its signature was scoped to."""
+    """The principal behind a verified request, the region its signature was scoped to, and the
+    facts about the request that global condition keys read."""
 
-    account: str
+    principal: Principal
     region: str
-    principal_arn: str
     access_key_id: str
-    partition: str = "aws"
+    source_ip: str = "127.0.0.1"
+    secure_transport: bool = False
+    session_token: bool = False  # the request carried X-Amz-Security-Token
+
+    @property
+    def account(self) -> str:
+        return self.principal.account
+
+    @property
+    def principal_arn(self) -> str:
+        return self.principal.arn
+
+    @property
+    def partition(self) -> str:
+        return self.principal.partition
+
+    @classmethod
+    def root(cls, account: str, region: str, access_key_id: str = "AKIAROOT") -> Caller:
+        return cls(Principal.root(account), region, access_key_id)
 
     def key_arn(self, key_id: str, account: str | None = None) -> str:
         return f"arn:{self.partition}:kms:{self.region}:{account or self.account}:key/{key_id}"

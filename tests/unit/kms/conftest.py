@@ -41,4 +41,4 @@ def svc(db_url: str, keystore: SoftwareKeyStore) -> Iterator[KmsService]:
 
 @pytest.fixture
 def caller() -> Caller:
-    return Caller("111122223333", "us-east-1", "arn:aws:iam::111122223333:root", "AKIATEST")
+    return Caller.root("111122223333", "us-east-1", "AKIATEST")

@@ -62,7 +62,7 @@ def test_alias_refused_where_only_ids_are_accepted(svc: KmsService, caller: Call
 
 
 def test_another_accounts_key_is_denied(svc: KmsService, caller: Caller) -> None:
-    owner = Caller("444455556666", "us-east-1", "arn:aws:iam::444455556666:root", "AKIAOTHER")
+    owner = Caller.root("444455556666", "us-east-1", "AKIAOTHER")
     key_id = _key(svc, owner)
     with pytest.raises(AccessDeniedException, match="is not authorized to perform: kms:Encrypt"):
         resolve_key(svc, caller, owner.key_arn(key_id), action="Encrypt", allow_alias=True)
