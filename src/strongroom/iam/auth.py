@@ -66,15 +66,23 @@ class Authenticator:
         return known
 
     def authenticate(
-        self, method: str, path: str, query: str, headers: Mapping[str, str], body: bytes
+        self,
+        method: str,
+        path: str,
+        query: str,
+        headers: Mapping[str, str],
+        body: bytes,
+        *,
+        service: str | None = None,
     ) -> Caller:
+        """Verify the request's SigV4 signature for ``service`` (default: the authenticator's)."""
         credential = sigv4.parse_authorization(headers)
         known = self._lookup(credential.access_key_id)
         if known is None and (self._dev_account is None or not credential.access_key_id):
             raise UnrecognizedClientException(
                 "The security token included in the request is invalid."
             )
-        sigv4.check_scope(credential, self._service)
+        sigv4.check_scope(credential, service or self._service)
         if not _REGION.fullmatch(credential.region):
             raise InvalidSignatureException("Credential should be scoped to a valid region. ")
         amz_date, signed_at = sigv4.request_time(headers)
