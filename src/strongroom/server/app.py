@@ -125,6 +125,7 @@ class StrongroomApp:
         headers = _headers(scope)
         if runtime.kms.refresh():
             runtime.auth.clear()
+            runtime.iam.clear_caches()
         raw_path = scope.get("raw_path") or scope["path"].encode()
         caller = runtime.auth.authenticate(
             "POST",

@@ -12,6 +12,7 @@ from pathlib import Path
 from strongroom.clock import Clock
 from strongroom.config import Settings, load_settings
 from strongroom.iam.auth import Authenticator
+from strongroom.iam.service import IamService
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.kms.service import KmsService
@@ -25,6 +26,7 @@ __all__ = ["Runtime", "build_runtime", "settings_from_env"]
 class Runtime:
     settings: Settings
     kms: KmsService
+    iam: IamService
     auth: Authenticator
     model: ServiceModel
 
@@ -40,7 +42,8 @@ def build_runtime(settings: Settings) -> Runtime:
     auth = Authenticator(
         storage, keystore, dev_account=settings.account_id if settings.dev else None
     )
-    return Runtime(settings, kms, auth, ServiceModel.load("kms"))
+    iam = IamService(storage, keystore, clock, partition=settings.partition)
+    return Runtime(settings, kms, iam, auth, ServiceModel.load("kms"))
 
 
 def settings_from_env() -> Settings:
