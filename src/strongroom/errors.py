@@ -1,8 +1,10 @@
 """One exception tree for the whole service.
 
 Every error a client can see is a subclass of :class:`ServiceError`; each class knows the AWS error
-code it is sent as and its HTTP status. The wire mapping lives in ``strongroom.protocol.json11`` and
-nowhere else. Messages never carry plaintext, key material or secrets.
+code it is sent as and its HTTP status. The wire mapping lives in ``strongroom.protocol.json11``
+(KMS) and ``strongroom.protocol.query`` (IAM, STS: which renames the shared classes to their Query
+codes, e.g. ``ValidationException`` -> ``ValidationError``) and nowhere else. Messages never carry
+plaintext, key material or secrets.
 """
 
 from __future__ import annotations
@@ -182,3 +184,29 @@ class NotAuthorizedException(ClientError):
     """What AWS answers for writes to the reserved ``alias/aws/`` namespace."""
 
     code = "NotAuthorizedException"
+
+
+# -- IAM and STS (AWS Query services: the code is the Query error code) ----------------------------
+
+
+class MissingActionException(ClientError):
+    code = "MissingAction"
+
+
+class NoSuchEntityException(ClientError):
+    code = "NoSuchEntity"
+    status = 404
+
+
+class EntityAlreadyExistsException(ClientError):
+    code = "EntityAlreadyExists"
+    status = 409
+
+
+class DeleteConflictException(ClientError):
+    code = "DeleteConflict"
+    status = 409
+
+
+class InvalidInputException(ClientError):
+    code = "InvalidInput"

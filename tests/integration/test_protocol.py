@@ -235,7 +235,7 @@ def test_missing_required_members(unvalidated: Any) -> None:
     ("operation", "params"),
     [
         ("sign", {"KeyId": "alias/x", "Message": b"m", "SigningAlgorithm": "ECDSA_SHA_256"}),
-        ("put_key_policy", {"KeyId": "alias/x", "Policy": "{}", "PolicyName": "default"}),
+        ("get_key_rotation_status", {"KeyId": "alias/x"}),
         (
             "create_grant",
             {"KeyId": "alias/x", "GranteePrincipal": "arn:aws:iam::111122223333:root",

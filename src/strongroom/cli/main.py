@@ -13,7 +13,9 @@ from rich.console import Console
 from rich.panel import Panel
 
 from strongroom import __version__
+from strongroom.cli.admin import admin
 from strongroom.cli.init import InitResult, initialise, is_initialised
+from strongroom.cli.policy import policy
 from strongroom.config import DEV_ACCOUNT, ConfigError, load_settings
 from strongroom.storage import StorageError, migrate, open_storage
 
@@ -193,6 +195,10 @@ def migrate_command(data_dir: Path) -> None:
     except (ConfigError, StorageError) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("Database schema is current.")
+
+
+cli.add_command(policy)
+cli.add_command(admin)
 
 
 def main() -> None:

@@ -1,69 +1,199 @@
 """Authenticating a request: SigV4 over the headers and body, then the principal it names.
 
-Derived signing keys are cached (in ``sigv4``); an outcome never is: every request is verified.
-In dev mode an access key id we do not know is taken as the dev account's root, unverified;
-known keys are always verified.
+An access key resolves to a full :class:`Principal`: an account root, an IAM user (with its
+tags), or an STS session (``ASIA...``, which must also present its session token). What an
+access key resolves to is cached until storage changes (:meth:`Authenticator.clear`); a
+verification outcome never is: every request's signature, token and expiry are checked.
+
+In dev mode an access key id we do not know at all is taken as the dev account's root,
+unverified; known keys, and every ``ASIA...`` id, are always enforced.
 """
 
 from __future__ import annotations
 
+import hmac
 import re
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import Enum
+from types import MappingProxyType
+from typing import Protocol
 
-from strongroom.errors import InvalidSignatureException, UnrecognizedClientException
-from strongroom.iam.principal import Principal
+from strongroom.clock import Clock
+from strongroom.errors import (
+    ExpiredTokenException,
+    InvalidSignatureException,
+    UnrecognizedClientException,
+)
+from strongroom.iam.model import OwnerKind, RoleRecord, SessionRecord, UserRecord
+from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.iam.sessions import merge_tags, session_purpose, token_digest
 from strongroom.keystore.base import KeyStore
 from strongroom.kms.context import Caller
+from strongroom.kms.model import AccessKeyRecord
 from strongroom.protocol import sigv4
-from strongroom.storage.base import Storage
 
-__all__ = ["Authenticator"]
+__all__ = ["MSG_EXPIRED", "MSG_INVALID", "Authenticator", "CredentialStore"]
 
+MSG_INVALID = "The security token included in the request is invalid."
+MSG_EXPIRED = "The security token included in the request is expired"
 _REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,49}")
+_CACHE_LIMIT = 4096
+
+
+class CredentialStore(Protocol):
+    """What authentication reads from storage (a subset of ``Storage`` + ``IdentityStorage``)."""
+
+    def get_access_key(self, access_key_id: str) -> AccessKeyRecord | None: ...
+    def get_user(self, account: str, name: str) -> UserRecord | None: ...
+    def get_role(self, account: str, name: str) -> RoleRecord | None: ...
+    def get_principal_tags(self, account: str, kind: OwnerKind, owner: str) -> dict[str, str]: ...
+    def get_session(self, access_key_id: str) -> SessionRecord | None: ...
+
+
+class _Absent(Enum):
+    UNKNOWN = "unknown"  # no such access key: dev mode may take it as its root
+    INVALID = "invalid"  # it exists but cannot be used (inactive, its owner gone)
 
 
 @dataclass(frozen=True, slots=True)
 class _Known:
-    account: str
-    principal_arn: str
+    principal: Principal
     secret: str
+    token_sha256: bytes | None = None  # STS sessions only
+    expires_at: float = 0.0
+    iam_allowed: bool = True  # GetSessionToken sessions may not call the IAM API
+
+
+def _partition(arn: str) -> str:
+    return arn.split(":", 2)[1] if arn.count(":") >= 2 else "aws"
+
+
+def _tags(tags: Mapping[str, str]) -> Mapping[str, str]:
+    return MappingProxyType(dict(tags))
 
 
 class Authenticator:
     def __init__(
         self,
-        storage: Storage,
+        storage: CredentialStore,
         keystore: KeyStore,
         *,
         service: str = "kms",
         dev_account: str | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._storage = storage
         self._keystore = keystore
         self._service = service
         self._dev_account = dev_account
-        self._known: dict[str, _Known | None] = {}
+        self._clock = clock or Clock()  # pass the service clock: dev time travel expires sessions
+        self._known: dict[str, _Known | _Absent] = {}
         self._signing_keys = sigv4.SigningKeyCache()
 
     def clear(self) -> None:
         self._known.clear()
 
-    def _lookup(self, access_key_id: str) -> _Known | None:
-        try:
-            return self._known[access_key_id]
-        except KeyError:
-            pass
+    # -- resolving an access key id ---------------------------------------------------------------
+    def _lookup(self, access_key_id: str) -> _Known | _Absent:
+        found = self._known.get(access_key_id)
+        if found is None:
+            if access_key_id.startswith("ASIA"):
+                found = self._resolve_session(access_key_id)
+            else:
+                found = self._resolve_access_key(access_key_id)
+            if len(self._known) >= _CACHE_LIMIT:
+                self._known.clear()
+            self._known[access_key_id] = found
+        return found
+
+    def _resolve_access_key(self, access_key_id: str) -> _Known | _Absent:
         record = self._storage.get_access_key(access_key_id)
-        known = None
-        if record is not None and record.status == "Active":
-            secret = self._keystore.unwrap_secret(
-                record.wrapped_secret, f"access-key:{access_key_id}"
-            )
-            known = _Known(record.account, record.principal_arn, secret.decode())
-        self._known[access_key_id] = known
-        return known
+        if record is None:
+            return _Absent.UNKNOWN
+        if record.status != "Active":
+            return _Absent.INVALID
+        principal = self._owner(record.account, record.principal_arn)
+        if principal is None:
+            return _Absent.INVALID
+        secret = self._keystore.unwrap_secret(record.wrapped_secret, f"access-key:{access_key_id}")
+        return _Known(principal, secret.decode())
+
+    def _owner(self, account: str, arn: str) -> Principal | None:
+        """The root or IAM user an access key belongs to; None when the user is gone."""
+        if arn.endswith(":root"):
+            return Principal.root(account, _partition(arn))
+        return self._user(account, arn, None)
+
+    def _user(self, account: str, arn: str, user_id: str | None) -> Principal | None:
+        if ":user/" not in arn:
+            return None
+        user = self._storage.get_user(account, arn.rsplit("/", 1)[-1])
+        if user is None or user.arn != arn or user_id not in (None, user.user_id):
+            return None
+        return Principal(
+            account=account,
+            arn=user.arn,
+            type=PrincipalType.USER,
+            user_id=user.user_id,
+            name=user.name,
+            tags=_tags(self._storage.get_principal_tags(account, OwnerKind.USER, user.name)),
+            partition=_partition(arn),
+        )
+
+    def _resolve_session(self, access_key_id: str) -> _Known | _Absent:
+        record = self._storage.get_session(access_key_id)
+        principal = None if record is None else self._session_principal(record)
+        if record is None or principal is None:
+            return _Absent.INVALID
+        secret = self._keystore.unwrap_secret(record.wrapped_secret, session_purpose(access_key_id))
+        return _Known(
+            principal,
+            secret.decode(),
+            token_sha256=record.token_sha256,
+            expires_at=record.expires_at,
+            iam_allowed=principal.type is PrincipalType.ASSUMED_ROLE,
+        )
+
+    def _session_principal(self, record: SessionRecord) -> Principal | None:
+        kind = PrincipalType(record.principal_type)
+        if kind is PrincipalType.ACCOUNT:
+            return Principal.root(record.account, _partition(record.principal_arn))
+        if kind is PrincipalType.USER:
+            return self._user(record.account, record.principal_arn, record.user_id)
+        role = None
+        if record.role_arn is not None:
+            role = self._storage.get_role(record.account, record.role_arn.rsplit("/", 1)[-1])
+        if role is None or role.arn != record.role_arn or record.session_name is None:
+            return None  # the role was deleted (or deleted and created again)
+        if record.user_id != f"{role.role_id}:{record.session_name}":
+            return None
+        role_tags = self._storage.get_principal_tags(record.account, OwnerKind.ROLE, role.name)
+        return Principal(
+            account=record.account,
+            arn=record.principal_arn,
+            type=PrincipalType.ASSUMED_ROLE,
+            user_id=record.user_id,
+            name=role.name,
+            role_arn=role.arn,
+            session_name=record.session_name,
+            tags=_tags(merge_tags(role_tags, record.session_tags)),
+            partition=_partition(record.principal_arn),
+        )
+
+    # -- verifying a request ----------------------------------------------------------------------
+    def _check_token(self, known: _Known, token: str | None, service: str) -> None:
+        if known.token_sha256 is None:
+            if token:  # a session token sent with a long-term key
+                raise UnrecognizedClientException(MSG_INVALID)
+            return
+        if token is None or not hmac.compare_digest(token_digest(token), known.token_sha256):
+            raise UnrecognizedClientException(MSG_INVALID)
+        if known.expires_at <= self._clock.now():
+            raise ExpiredTokenException(MSG_EXPIRED)
+        if service == "iam" and not known.iam_allowed:
+            raise UnrecognizedClientException(MSG_INVALID)
 
     def authenticate(
         self,
@@ -74,25 +204,34 @@ class Authenticator:
         body: bytes,
         *,
         service: str | None = None,
+        source_ip: str = "127.0.0.1",
+        secure_transport: bool = False,
     ) -> Caller:
-        """Verify the request's SigV4 signature for ``service`` (default: the authenticator's)."""
+        """Verify the request's SigV4 signature for ``service`` (default: the authenticator's)
+        and return who is calling. ``source_ip``/``secure_transport`` feed condition keys."""
         credential = sigv4.parse_authorization(headers)
-        known = self._lookup(credential.access_key_id)
-        if known is None and (self._dev_account is None or not credential.access_key_id):
-            raise UnrecognizedClientException(
-                "The security token included in the request is invalid."
-            )
-        sigv4.check_scope(credential, service or self._service)
+        access_key_id = credential.access_key_id
+        known = self._lookup(access_key_id)
+        dev_root = (
+            known is _Absent.UNKNOWN
+            and self._dev_account is not None
+            and bool(access_key_id)
+            and not access_key_id.startswith("ASIA")
+        )
+        if not dev_root and not isinstance(known, _Known):
+            raise UnrecognizedClientException(MSG_INVALID)
+        service = service or self._service
+        sigv4.check_scope(credential, service)
         if not _REGION.fullmatch(credential.region):
             raise InvalidSignatureException("Credential should be scoped to a valid region. ")
         amz_date, signed_at = sigv4.request_time(headers)
         # Signature freshness is judged on the wall clock, not on dev mode's travelled time.
         sigv4.check_time(credential, amz_date, signed_at, time.time())
-        if known is None:
+        if not isinstance(known, _Known):
             assert self._dev_account is not None
-            return Caller(
-                Principal.root(self._dev_account), credential.region, credential.access_key_id
-            )
+            principal = Principal.root(self._dev_account)
+            return Caller(principal, credential.region, access_key_id, source_ip, secure_transport)
+        self._check_token(known, headers.get("x-amz-security-token"), service)
         sigv4.verify_signature(
             credential,
             secret_key=known.secret,
@@ -104,4 +243,11 @@ class Authenticator:
             amz_date=amz_date,
             cache=self._signing_keys,
         )
-        return Caller(Principal.root(known.account), credential.region, credential.access_key_id)
+        return Caller(
+            known.principal,
+            credential.region,
+            access_key_id,
+            source_ip,
+            secure_transport,
+            session_token=known.token_sha256 is not None,
+        )

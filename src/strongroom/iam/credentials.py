@@ -1,7 +1,7 @@
-"""Accounts and access keys: creating them, and finding an access key's secret to verify with.
+"""Accounts and access keys: creating them, and the random identifiers and secrets they carry.
 
 Secret access keys are stored wrapped by the key store (purpose ``access-key:<id>``) and only
-exist unwrapped in memory.
+exist unwrapped in memory. STS session secrets use the same generators (see ``sessions``).
 """
 
 from __future__ import annotations
@@ -11,15 +11,43 @@ from dataclasses import dataclass
 
 from strongroom.keystore.base import KeyStore
 from strongroom.kms.model import AccessKeyRecord, AccountRecord
-from strongroom.storage.base import Storage
+from strongroom.storage.base import DuplicateError, Storage
 
-__all__ = ["NewAccessKey", "create_access_key", "ensure_account", "root_arn"]
+__all__ = [
+    "NewAccessKey",
+    "create_access_key",
+    "create_account",
+    "ensure_account",
+    "new_access_key_id",
+    "new_secret_key",
+    "random_account_id",
+    "root_arn",
+]
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
+_B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 
 
 def root_arn(account: str, partition: str = "aws") -> str:
     return f"arn:{partition}:iam::{account}:root"
+
+
+def new_access_key_id(prefix: str = "AKIA") -> str:
+    """``AKIA`` (long-term) or ``ASIA`` (STS session) + 16 upper-case base32 characters."""
+    return prefix + "".join(secrets.choice(_B32) for _ in range(16))
+
+
+def new_secret_key() -> str:
+    """40 characters from AWS's secret-key alphabet (base64 letters)."""
+    return "".join(secrets.choice(_B64) for _ in range(40))
+
+
+def random_account_id() -> str:
+    """A random 12-digit account id (never the all-zero dev account)."""
+    while True:
+        account = f"{secrets.randbelow(10**12):012d}"
+        if account != "000000000000":
+            return account
 
 
 @dataclass(frozen=True)
@@ -40,13 +68,28 @@ def ensure_account(storage: Storage, account: str, now: float) -> None:
 
 
 def create_access_key(
-    storage: Storage, keystore: KeyStore, account: str, now: float
+    storage: Storage,
+    keystore: KeyStore,
+    account: str,
+    now: float,
+    *,
+    principal_arn: str | None = None,
 ) -> NewAccessKey:
-    """A new access key for ``account``'s root principal."""
-    access_key_id = "AKIA" + "".join(secrets.choice(_B32) for _ in range(16))
-    secret = secrets.token_urlsafe(30)[:40]
+    """A new access key for ``principal_arn`` (default: ``account``'s root principal)."""
+    access_key_id = new_access_key_id()
+    secret = new_secret_key()
     wrapped = keystore.wrap_secret(secret.encode(), f"access-key:{access_key_id}")
-    storage.insert_access_key(
-        AccessKeyRecord(access_key_id, account, root_arn(account), wrapped, now)
-    )
+    owner = principal_arn or root_arn(account)
+    storage.insert_access_key(AccessKeyRecord(access_key_id, account, owner, wrapped, now))
     return NewAccessKey(access_key_id, secret, account)
+
+
+def create_account(storage: Storage, keystore: KeyStore, account: str, now: float) -> NewAccessKey:
+    """A new account and a first access key for its root.
+
+    Raises :class:`DuplicateError` if the account exists already.
+    """
+    if storage.get_account(account) is not None:
+        raise DuplicateError(f"account {account} exists already")
+    storage.insert_account(AccountRecord(account, now))
+    return create_access_key(storage, keystore, account, now)

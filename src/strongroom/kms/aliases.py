@@ -13,7 +13,7 @@ from strongroom.errors import (
 from strongroom.kms.context import Caller
 from strongroom.kms.model import AliasRecord, KeyRecord
 from strongroom.kms.paging import page
-from strongroom.kms.resolve import resolve_key
+from strongroom.kms.resolve import authorized_key, resolve_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 from strongroom.storage.base import DuplicateError
@@ -39,18 +39,28 @@ def _check_name(name: str) -> None:
         raise ValidationException("Alias name must not be empty after the prefix alias/.")
 
 
-def _target(svc: KmsService, caller: Caller, key_id: str, action: str) -> KeyRecord:
+def _target(
+    svc: KmsService, caller: Caller, key_id: str, action: str, p: dict[str, Any]
+) -> KeyRecord:
     if key_id.startswith("alias/") or (key_id.startswith("arn:") and ":alias/" in key_id):
         raise ValidationException("Aliases must refer to keys. Not aliases")
-    key = resolve_key(svc, caller, key_id, action=action, allow_alias=False)
+    key = authorized_key(svc, caller, key_id, action=action, allow_alias=False, params=p)
     require_state(key, OpClass.MUTATE)
     return key
+
+
+def _authorize_alias(
+    svc: KmsService, caller: Caller, action: str, name: str, p: dict[str, Any]
+) -> None:
+    """The alias half of an alias operation: identity policies on the alias ARN (kms-spec 6.3)."""
+    svc.authorize_account(caller, f"kms:{action}", p, resource=caller.alias_arn(name))
 
 
 def create_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = p["AliasName"]
     _check_name(name)
-    key = _target(svc, caller, p["TargetKeyId"], "CreateAlias")
+    key = _target(svc, caller, p["TargetKeyId"], "CreateAlias", p)
+    _authorize_alias(svc, caller, "CreateAlias", name, p)
     now = svc.clock.now()
     try:
         svc.storage.insert_alias(
@@ -75,8 +85,11 @@ def update_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     name = p["AliasName"]
     _check_name(name)
     alias = _existing(svc, caller, name)
-    key = _target(svc, caller, p["TargetKeyId"], "UpdateAlias")
+    key = _target(svc, caller, p["TargetKeyId"], "UpdateAlias", p)
     current = svc.get_key(caller.account, caller.region, alias.target_key_id)
+    if current is not None:
+        svc.authorize_key(caller, "kms:UpdateAlias", current, p)
+    _authorize_alias(svc, caller, "UpdateAlias", name, p)
     if current is not None and (
         current.key_spec is not key.key_spec or current.key_usage is not key.key_usage
     ):
@@ -101,7 +114,11 @@ def update_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
 def delete_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     name = p["AliasName"]
     _check_name(name)
-    _existing(svc, caller, name)
+    alias = _existing(svc, caller, name)
+    current = svc.get_key(caller.account, caller.region, alias.target_key_id)
+    if current is not None:
+        svc.authorize_key(caller, "kms:DeleteAlias", current, p)
+    _authorize_alias(svc, caller, "DeleteAlias", name, p)
     svc.storage.delete_alias(caller.account, caller.region, name)
     svc.changed()
     return {}
@@ -118,10 +135,11 @@ def _entry(caller: Caller, alias: AliasRecord) -> dict[str, Any]:
 
 
 def list_aliases(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    svc.authorize_account(caller, "kms:ListAliases", p)
     svc.sweep_deletions()
     target = None
     if "KeyId" in p:
-        target = resolve_key(svc, caller, p["KeyId"], action="ListAliases", allow_alias=False)
+        target = resolve_key(svc, caller, p["KeyId"], allow_alias=False)
 
     def fetch(after: str | None, limit: int) -> list[AliasRecord]:
         key_id = target.key_id if target is not None else None

@@ -22,7 +22,7 @@ from strongroom.errors import (
 )
 from strongroom.kms.context import Caller
 from strongroom.kms.model import KeyRecord, KeySpec, KeyUsage
-from strongroom.kms.resolve import resolve_key
+from strongroom.kms.resolve import authorized_key, request_alias, resolve_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 
@@ -40,10 +40,29 @@ _DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
 _DRY_RUN = "The request would have succeeded, but the DryRun option is set."
 
 
-def _encryption_key(
-    svc: KmsService, caller: Caller, key_id: str, action: str, algorithm: str | None
+def _view(context: Any, algorithm: Any) -> dict[str, Any]:
+    """The parameters a policy sees for one side of an operation (ReEncrypt has two)."""
+    view: dict[str, Any] = {}
+    if context is not None:
+        view["EncryptionContext"] = context
+    if algorithm is not None:
+        view["EncryptionAlgorithm"] = algorithm
+    return view
+
+
+def _encryption_key(  # noqa: PLR0917 - the two sides of ReEncrypt differ in each of these
+    svc: KmsService,
+    caller: Caller,
+    key_id: str,
+    action: str,
+    algorithm: str | None,
+    params: dict[str, Any],
+    *,
+    permission: str | None = None,
 ) -> KeyRecord:
-    key = resolve_key(svc, caller, key_id, action=action, allow_alias=True)
+    key = authorized_key(
+        svc, caller, key_id, action=permission or action, allow_alias=True, params=params
+    )
     _check_usable(key, action, algorithm)
     return key
 
@@ -87,17 +106,29 @@ def _dry_run_without_ciphertext(
         raise ValidationException(
             f"{key_member} is required when DryRunModifiers contains IGNORE_CIPHERTEXT."
         )
-    algorithm = p.get("EncryptionAlgorithm", p.get("SourceEncryptionAlgorithm"))
-    _encryption_key(svc, caller, p[key_member], action, algorithm)
     if "DestinationKeyId" in p:
+        source = p.get("SourceEncryptionAlgorithm")
+        view = _view(p.get("SourceEncryptionContext"), source)
         _encryption_key(
-            svc, caller, p["DestinationKeyId"], action, p.get("DestinationEncryptionAlgorithm")
+            svc, caller, p[key_member], action, source, view, permission="ReEncryptFrom"
         )
+        _destination(svc, caller, p)
+    else:
+        algorithm = p.get("EncryptionAlgorithm")
+        _encryption_key(svc, caller, p[key_member], action, algorithm, p)
     raise DryRunOperationException(_DRY_RUN)
 
 
+def _destination(svc: KmsService, caller: Caller, p: dict[str, Any]) -> KeyRecord:
+    algorithm = p.get("DestinationEncryptionAlgorithm")
+    view = _view(p.get("DestinationEncryptionContext"), algorithm)
+    return _encryption_key(
+        svc, caller, p["DestinationKeyId"], "ReEncrypt", algorithm, view, permission="ReEncryptTo"
+    )
+
+
 def encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = _encryption_key(svc, caller, p["KeyId"], "Encrypt", p.get("EncryptionAlgorithm"))
+    key = _encryption_key(svc, caller, p["KeyId"], "Encrypt", p.get("EncryptionAlgorithm"), p)
     _dry_run(p)
     blob = _seal(svc, key, p["Plaintext"], p.get("EncryptionContext"))
     return {"CiphertextBlob": blob, "KeyId": key.arn, "EncryptionAlgorithm": SYMMETRIC_DEFAULT}
@@ -109,6 +140,7 @@ def _open(
     p: dict[str, Any],
     *,
     action: str,
+    permission: str,
     blob_member: str,
     key_member: str,
     context_member: str,
@@ -125,7 +157,7 @@ def _open(
     header = ciphertext.peek(blob)
     named = svc.get_key(caller.account, caller.region, header.key_id)
     if key_member in p:
-        wanted = resolve_key(svc, caller, p[key_member], action=action, allow_alias=True)
+        wanted = resolve_key(svc, caller, p[key_member], allow_alias=True)
         if named is None:
             raise InvalidCiphertextException()
         if wanted.key_id != named.key_id:
@@ -134,6 +166,9 @@ def _open(
             )
     if named is None:
         raise InvalidCiphertextException()
+    view = _view(p.get(context_member), p.get(algorithm_member))
+    alias = request_alias(p[key_member]) if key_member in p else None
+    svc.authorize_key(caller, f"kms:{permission}", named, view, request_alias=alias)
     _check_usable(named, action, p.get(algorithm_member))
     material_id = header.material_id.hex()
     material = svc.material(named, material_id)
@@ -152,6 +187,7 @@ def decrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any
         caller,
         p,
         action="Decrypt",
+        permission="Decrypt",
         blob_member="CiphertextBlob",
         key_member="KeyId",
         context_member="EncryptionContext",
@@ -173,18 +209,13 @@ def re_encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
         caller,
         p,
         action="ReEncrypt",
+        permission="ReEncryptFrom",
         blob_member="CiphertextBlob",
         key_member="SourceKeyId",
         context_member="SourceEncryptionContext",
         algorithm_member="SourceEncryptionAlgorithm",
     )
-    destination = _encryption_key(
-        svc,
-        caller,
-        p["DestinationKeyId"],
-        "ReEncrypt",
-        p.get("DestinationEncryptionAlgorithm"),
-    )
+    destination = _destination(svc, caller, p)
     _dry_run(p)
     blob = _seal(svc, destination, plaintext, p.get("DestinationEncryptionContext"))
     return {
@@ -213,7 +244,7 @@ def _data_key(
     if p.get("Recipient"):
         raise UnsupportedOperationException("Recipient is not yet supported by Strongroom.")
     size = _data_key_size(p)
-    key = _encryption_key(svc, caller, p["KeyId"], action, None)
+    key = _encryption_key(svc, caller, p["KeyId"], action, None, p)
     _dry_run(p)
     plaintext = os.urandom(size)
     return key, plaintext, _seal(svc, key, plaintext, p.get("EncryptionContext"))
@@ -237,6 +268,7 @@ def generate_data_key_without_plaintext(
 
 
 def generate_random(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    svc.authorize_account(caller, "kms:GenerateRandom", p)
     count = p.get("NumberOfBytes")
     if count is None:
         raise ValidationException("NumberOfBytes is required.")

@@ -8,7 +8,6 @@ import uuid
 from typing import Any
 
 from strongroom.errors import (
-    NotFoundException,
     UnsupportedOperationException,
     ValidationException,
 )
@@ -24,8 +23,9 @@ from strongroom.kms.model import (
     Origin,
 )
 from strongroom.kms.paging import page
-from strongroom.kms.policy_text import check_policy, default_key_policy
-from strongroom.kms.resolve import resolve_key
+from strongroom.kms.policies import validate_new_policy
+from strongroom.kms.policy_text import default_key_policy
+from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 from strongroom.kms.tags import check_tag_count, check_tags
@@ -102,13 +102,14 @@ def _check_create(p: dict[str, Any]) -> None:
 
 def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     _check_create(p)
-    policy = check_policy(p["Policy"]) if "Policy" in p else None
+    svc.authorize_account(caller, "kms:CreateKey", p, creating=True)
     tags = check_tags(p.get("Tags", []))
     check_tag_count(len(tags))
+    if tags:
+        svc.authorize_account(caller, "kms:TagResource", p, creating=True)
     key_id = str(uuid.uuid4())
     arn = caller.key_arn(key_id)
     material_id = new_material_id()
-    material = svc.keystore.new_symmetric_material()
     now = svc.clock.now()
     key = KeyRecord(
         account=caller.account,
@@ -122,9 +123,12 @@ def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
         key_usage=KeyUsage.ENCRYPT_DECRYPT,
         origin=Origin.AWS_KMS,
         key_manager=KeyManager.CUSTOMER,
-        policy=policy or default_key_policy(caller.partition, caller.account),
+        policy=default_key_policy(caller.partition, caller.account),
         current_material_id=material_id,
     )
+    if "Policy" in p:
+        key = dataclasses.replace(key, policy=validate_new_policy(svc, caller, key, p["Policy"], p))
+    material = svc.keystore.new_symmetric_material()
     wrapped = svc.keystore.wrap_material(material, arn, material_id)
     svc.storage.insert_key(key, MaterialRecord(key_id, material_id, wrapped, now), tags)
     svc.changed()
@@ -132,11 +136,12 @@ def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
 
 
 def describe_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="DescribeKey", allow_alias=True)
+    key = authorized_key(svc, caller, p["KeyId"], action="DescribeKey", allow_alias=True, params=p)
     return {"KeyMetadata": key_metadata(key)}
 
 
 def list_keys(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    svc.authorize_account(caller, "kms:ListKeys", p)
     svc.sweep_deletions()
 
     def fetch(after: str | None, limit: int) -> list[KeyRecord]:
@@ -152,7 +157,7 @@ def _save(svc: KmsService, key: KeyRecord) -> None:
 
 
 def enable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="EnableKey", allow_alias=False)
+    key = authorized_key(svc, caller, p["KeyId"], action="EnableKey", allow_alias=False, params=p)
     require_state(key, OpClass.ENABLE_DISABLE)
     if key.state is not KeyState.ENABLED:
         _save(svc, dataclasses.replace(key, state=KeyState.ENABLED))
@@ -160,7 +165,7 @@ def enable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
 
 
 def disable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="DisableKey", allow_alias=False)
+    key = authorized_key(svc, caller, p["KeyId"], action="DisableKey", allow_alias=False, params=p)
     require_state(key, OpClass.ENABLE_DISABLE)
     if key.state is not KeyState.DISABLED:
         _save(svc, dataclasses.replace(key, state=KeyState.DISABLED))
@@ -168,7 +173,9 @@ def disable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str,
 
 
 def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="ScheduleKeyDeletion", allow_alias=False)
+    key = authorized_key(
+        svc, caller, p["KeyId"], action="ScheduleKeyDeletion", allow_alias=False, params=p
+    )
     days = int(p.get("PendingWindowInDays", 30))
     if not 7 <= days <= 30:
         raise ValidationException("PendingWindowInDays must be between 7 and 30")
@@ -190,7 +197,9 @@ def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
 
 
 def cancel_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="CancelKeyDeletion", allow_alias=False)
+    key = authorized_key(
+        svc, caller, p["KeyId"], action="CancelKeyDeletion", allow_alias=False, params=p
+    )
     require_state(key, OpClass.CANCEL_DELETION)
     key = dataclasses.replace(
         key, state=KeyState.DISABLED, deletion_date=None, pending_window_days=None
@@ -200,28 +209,9 @@ def cancel_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> d
 
 
 def update_key_description(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="UpdateKeyDescription", allow_alias=False)
+    key = authorized_key(
+        svc, caller, p["KeyId"], action="UpdateKeyDescription", allow_alias=False, params=p
+    )
     require_state(key, OpClass.MUTATE)
     _save(svc, dataclasses.replace(key, description=p["Description"]))
     return {}
-
-
-def get_key_policy(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="GetKeyPolicy", allow_alias=False)
-    name = p.get("PolicyName", "default")
-    if name != "default":
-        raise NotFoundException("No such policy exists")
-    return {"Policy": key.policy, "PolicyName": name}
-
-
-def list_key_policies(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    resolve_key(svc, caller, p["KeyId"], action="ListKeyPolicies", allow_alias=False)
-    rows, paging = page(
-        lambda after, limit: ["default"][: limit if after is None else 0],
-        lambda name: name,
-        p,
-        listing="policies",
-        default=100,
-        maximum=1000,
-    )
-    return {"PolicyNames": list(rows), **paging}

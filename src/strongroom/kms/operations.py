@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from strongroom.errors import UnsupportedOperationException
-from strongroom.kms import aliases, cryptops, keys, tags
+from strongroom.kms import aliases, cryptops, keys, policies, tags
 from strongroom.kms.context import Caller
 from strongroom.kms.service import KmsService
 
@@ -24,8 +24,9 @@ OPERATIONS: dict[str, Operation] = {
     "ScheduleKeyDeletion": keys.schedule_key_deletion,
     "CancelKeyDeletion": keys.cancel_key_deletion,
     "UpdateKeyDescription": keys.update_key_description,
-    "GetKeyPolicy": keys.get_key_policy,
-    "ListKeyPolicies": keys.list_key_policies,
+    "GetKeyPolicy": policies.get_key_policy,
+    "ListKeyPolicies": policies.list_key_policies,
+    "PutKeyPolicy": policies.put_key_policy,
     "Encrypt": cryptops.encrypt,
     "Decrypt": cryptops.decrypt,
     "ReEncrypt": cryptops.re_encrypt,

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
+from typing import Any
 
-from strongroom.errors import AccessDeniedException, NotFoundException
+from strongroom.errors import NotFoundException
 from strongroom.kms.context import Caller
 from strongroom.kms.model import KeyRecord
 from strongroom.kms.service import KmsService
 
-__all__ = ["is_key_id", "parse_arn", "resolve_key"]
+__all__ = ["authorized_key", "is_key_id", "parse_arn", "request_alias", "resolve_key"]
 
 _KEY_ID = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}"
@@ -33,17 +35,11 @@ def parse_arn(caller: Caller, value: str) -> tuple[str, str]:
     return account, resource
 
 
-def _denied(caller: Caller, action: str, resource: str) -> AccessDeniedException:
-    return AccessDeniedException(
-        f"User: {caller.principal_arn} is not authorized to perform: kms:{action} on resource: "
-        f"{resource} because no resource-based policy allows the kms:{action} action"
-    )
+def resolve_key(svc: KmsService, caller: Caller, key_id: str, *, allow_alias: bool) -> KeyRecord:
+    """The key ``key_id`` names, in the caller's region; AWS's NotFoundException otherwise.
 
-
-def resolve_key(
-    svc: KmsService, caller: Caller, key_id: str, *, action: str, allow_alias: bool
-) -> KeyRecord:
-    """The key ``key_id`` names, in the caller's region; AWS's NotFoundException otherwise."""
+    Resolution only: the caller is not yet authorized to do anything with the key.
+    """
     account = caller.account
     reference = key_id
     if key_id.startswith("arn:"):
@@ -64,7 +60,28 @@ def resolve_key(
     key = svc.get_key(account, caller.region, reference)
     if key is None:
         raise NotFoundException(f"Key '{caller.key_arn(reference, account)}' does not exist")
-    if account != caller.account:
-        # Until key policies are enforced, a key is never shared beyond its own account.
-        raise _denied(caller, action, key.arn)
+    return key
+
+
+def request_alias(key_id: str) -> str | None:
+    """The alias name a KeyId parameter used (``kms:RequestAlias``), if it used one."""
+    if key_id.startswith("alias/"):
+        return key_id
+    if key_id.startswith("arn:") and ":alias/" in key_id:
+        return "alias/" + key_id.split(":alias/", 1)[1]
+    return None
+
+
+def authorized_key(
+    svc: KmsService,
+    caller: Caller,
+    key_id: str,
+    *,
+    action: str,
+    allow_alias: bool,
+    params: Mapping[str, Any],
+) -> KeyRecord:
+    """Resolve ``key_id`` and authorize ``kms:<action>`` on it (AccessDeniedException if not)."""
+    key = resolve_key(svc, caller, key_id, allow_alias=allow_alias)
+    svc.authorize_key(caller, f"kms:{action}", key, params, request_alias=request_alias(key_id))
     return key

@@ -8,11 +8,26 @@ Unwrapped material lives only in memory, never on disk.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 from strongroom.clock import Clock
+from strongroom.errors import AccessDeniedException
+from strongroom.iam.policies import NamedPolicy
+from strongroom.iam.principal import Principal
 from strongroom.keystore.base import KeyStore
+from strongroom.kms.conditions import request_keys
+from strongroom.kms.context import Caller
 from strongroom.kms.model import AliasRecord, KeyRecord, KeyState
-from strongroom.storage.base import Storage
+from strongroom.policy.authorizer import (
+    Denial,
+    KmsDecision,
+    decide_account_action,
+    decide_key_access,
+)
+from strongroom.policy.document import MalformedPolicy, PolicyDocument, PolicyKind, parse_policy
+from strongroom.policy.evaluate import RequestContext
+from strongroom.storage import Database
 
 __all__ = ["CLOCK_OFFSET_META", "KmsService"]
 
@@ -21,15 +36,27 @@ log = logging.getLogger(__name__)
 CLOCK_OFFSET_META = "dev.clock_offset"
 
 _Ident = tuple[str, str, str]
+IdentityPolicies = Callable[[Principal], Sequence[NamedPolicy]]
+
+
+def _no_identity_policies(principal: Principal) -> Sequence[NamedPolicy]:
+    return ()
 
 
 class KmsService:
     """Everything an operation needs besides its input. One per worker process."""
 
     def __init__(
-        self, storage: Storage, keystore: KeyStore, clock: Clock, *, dev: bool = False
+        self,
+        storage: Database,
+        keystore: KeyStore,
+        clock: Clock,
+        *,
+        dev: bool = False,
+        identity_policies: IdentityPolicies = _no_identity_policies,
     ) -> None:
         self.storage = storage
+        self.identity_policies = identity_policies
         self.keystore = keystore
         self.clock = clock
         self.dev = dev
@@ -116,3 +143,111 @@ class KmsService:
             alias = self.storage.get_alias(account, region, name)
             self._aliases[ident] = alias
             return alias
+
+    # -- authorization ---------------------------------------------------------------------------
+    def _identity(self, principal: Principal) -> list[tuple[str, PolicyDocument]]:
+        if principal.is_root:
+            return []
+        found = []
+        for policy in self.identity_policies(principal):
+            try:
+                found.append((policy.name, parse_policy(policy.text, PolicyKind.IDENTITY)))
+            except MalformedPolicy:
+                log.warning("ignoring an identity policy that no longer parses: %s", policy.name)
+        return found
+
+    def _context(
+        self,
+        caller: Caller,
+        action: str,
+        resource: str,
+        params: Mapping[str, Any],
+        key: KeyRecord | None,
+        *,
+        request_alias: str | None = None,
+        creating: bool = False,
+    ) -> RequestContext:
+        tags = aliases = None
+        if key is not None:
+            account, region, key_id = key.account, key.region, key.key_id
+
+            def tags() -> dict[str, str]:
+                return self.storage.get_tags(account, region, key_id)
+
+            def aliases() -> list[str]:
+                found = self.storage.list_aliases(account, region, key_id, None, 10_000)
+                return [alias.name for alias in found]
+
+        keys = request_keys(
+            caller,
+            params,
+            key=key,
+            request_alias=request_alias,
+            creating=creating,
+            tags=tags,
+            aliases=aliases,
+            now=self.clock.now(),
+        )
+        return RequestContext(
+            action=action, resource=resource, principal=caller.principal, keys=keys
+        )
+
+    def decide_key(
+        self,
+        caller: Caller,
+        action: str,
+        key: KeyRecord,
+        params: Mapping[str, Any],
+        *,
+        request_alias: str | None = None,
+        policy: str | None = None,
+    ) -> KmsDecision:
+        """The decision for ``action`` on ``key`` (under ``policy`` instead of the key's own, for
+        the lockout check)."""
+        ctx = self._context(caller, action, key.arn, params, key, request_alias=request_alias)
+        try:
+            document = parse_policy(policy or key.policy, PolicyKind.RESOURCE)
+        except MalformedPolicy:
+            log.warning("key %s has a key policy that does not parse; denying", key.arn)
+            return KmsDecision(False, Denial.NO_RESOURCE_ALLOW, ())
+        return decide_key_access(ctx, key.account, document, self._identity(caller.principal))
+
+    def authorize_key(
+        self,
+        caller: Caller,
+        action: str,
+        key: KeyRecord,
+        params: Mapping[str, Any],
+        *,
+        request_alias: str | None = None,
+    ) -> None:
+        """Raise AccessDeniedException unless ``caller`` may do ``action`` on ``key``."""
+        decision = self.decide_key(caller, action, key, params, request_alias=request_alias)
+        if not decision.allowed:
+            raise AccessDeniedException(decision.message(caller.principal_arn, action, key.arn))
+
+    def decide_account(
+        self,
+        caller: Caller,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        resource: str = "*",
+        creating: bool = False,
+    ) -> KmsDecision:
+        ctx = self._context(caller, action, resource, params, None, creating=creating)
+        return decide_account_action(ctx, self._identity(caller.principal))
+
+    def authorize_account(
+        self,
+        caller: Caller,
+        action: str,
+        params: Mapping[str, Any],
+        *,
+        resource: str = "*",
+        creating: bool = False,
+    ) -> None:
+        """Actions governed by identity policies alone (CreateKey, ListKeys, alias ARNs...)."""
+        decision = self.decide_account(caller, action, params, resource=resource, creating=creating)
+        if not decision.allowed:
+            raise AccessDeniedException(decision.message(caller.principal_arn, action, resource))

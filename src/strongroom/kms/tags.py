@@ -7,7 +7,7 @@ from typing import Any
 from strongroom.errors import LimitExceededException, TagException
 from strongroom.kms.context import Caller
 from strongroom.kms.paging import page
-from strongroom.kms.resolve import resolve_key
+from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 
@@ -42,7 +42,7 @@ def check_tag_count(count: int) -> None:
 
 
 def tag_resource(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="TagResource", allow_alias=False)
+    key = authorized_key(svc, caller, p["KeyId"], action="TagResource", allow_alias=False, params=p)
     require_state(key, OpClass.MUTATE)
     tags = check_tags(p["Tags"])
     existing = svc.storage.get_tags(key.account, key.region, key.key_id)
@@ -53,7 +53,9 @@ def tag_resource(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
 
 
 def untag_resource(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="UntagResource", allow_alias=False)
+    key = authorized_key(
+        svc, caller, p["KeyId"], action="UntagResource", allow_alias=False, params=p
+    )
     require_state(key, OpClass.MUTATE)
     for name in p["TagKeys"]:
         if name.lower().startswith("aws:"):
@@ -64,7 +66,9 @@ def untag_resource(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[s
 
 
 def list_resource_tags(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = resolve_key(svc, caller, p["KeyId"], action="ListResourceTags", allow_alias=False)
+    key = authorized_key(
+        svc, caller, p["KeyId"], action="ListResourceTags", allow_alias=False, params=p
+    )
     tags = sorted(svc.storage.get_tags(key.account, key.region, key.key_id).items())
 
     def fetch(after: str | None, limit: int) -> list[tuple[str, str]]:

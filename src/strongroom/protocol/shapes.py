@@ -32,6 +32,7 @@ from strongroom.protocol.shapes_nodes import (
     StringNode,
     TimestampNode,
 )
+from strongroom.protocol.shapes_regex import expand_categories
 
 __all__ = ["ServiceModel", "java_regex", "lower_camel"]
 
@@ -46,9 +47,10 @@ def java_regex(pattern: str) -> re.Pattern[str]:
 
     Java's ``\\w``, ``\\d``, ``\\s`` and ``\\b`` are ASCII-only (hence ``re.ASCII``), and its
     ``\\z`` is Python's ``\\Z``. ``\\uXXXX`` escapes, ``^``/``$`` and character classes mean the
-    same in both. A pattern Python cannot compile fails the load, loudly.
+    same in both; Java's ``\\p{L}``-style categories are spelt out (``shapes_regex``). A pattern
+    Python cannot compile fails the load, loudly.
     """
-    return re.compile(pattern.replace(r"\z", r"\Z"), re.ASCII)
+    return re.compile(expand_categories(pattern.replace(r"\z", r"\Z")), re.ASCII)
 
 
 class _Compiler:

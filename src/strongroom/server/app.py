@@ -1,6 +1,8 @@
 """The ASGI application: raw ASGI on the API path, no framework.
 
-``POST /`` is the KMS JSON 1.1 API. ``GET /_strongroom/health`` answers liveness. In dev mode,
+``POST /`` with ``X-Amz-Target`` is the KMS JSON 1.1 API; without it and with a form body it is
+the AWS Query protocol, IAM or STS by the service of the signature's credential scope (XML
+replies). ``GET /_strongroom/health`` answers liveness. In dev mode,
 ``POST /_strongroom/reset`` and ``POST /_strongroom/clock`` are served to loopback clients only.
 Every response carries ``x-amzn-RequestId``; no error ever carries a stack trace.
 """
@@ -19,8 +21,13 @@ from strongroom.errors import (
     RequestEntityTooLargeException,
     ServiceError,
     UnknownOperationException,
+    UnsupportedOperationException,
 )
+from strongroom.iam import api as iam_api
+from strongroom.iam import sts
+from strongroom.kms.context import Caller
 from strongroom.kms.operations import call
+from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result
 from strongroom.server import devroutes
 from strongroom.server.runtime import Runtime, build_runtime, settings_from_env
@@ -37,6 +44,7 @@ Send = Callable[[Message], Awaitable[None]]
 MAX_BODY_BYTES = 1024 * 1024
 SWEEP_SECONDS = 5.0
 _TARGET_PREFIX = "TrentService."
+_QUERY_SERVICES = ("iam", "sts")
 
 
 class _TooLarge(Exception):
@@ -69,11 +77,19 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
-async def _respond(send: Send, status: int, body: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    extra: list[tuple[bytes, bytes]],
+    *,
+    content_type: bytes = CONTENT_TYPE,
+    request_id: str | None = None,
+) -> None:
     headers = [
-        (b"content-type", CONTENT_TYPE),
+        (b"content-type", content_type),
         (b"content-length", str(len(body)).encode()),
-        (b"x-amzn-requestid", str(uuid.uuid4()).encode()),
+        (b"x-amzn-requestid", (request_id or str(uuid.uuid4())).encode()),
         *extra,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -83,6 +99,27 @@ async def _respond(send: Send, status: int, body: bytes, extra: list[tuple[bytes
 async def _error(send: Send, error: ServiceError) -> None:
     status, body = encode_error(error)
     await _respond(send, status, body, [(b"x-amzn-errortype", error.code.encode())])
+
+
+def _is_query(headers: dict[str, str]) -> bool:
+    """A Query request: no X-Amz-Target, a form body (charset parameters allowed)."""
+    kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    return "x-amz-target" not in headers and kind == query.FORM_CONTENT_TYPE
+
+
+def _query_service(headers: dict[str, str]) -> query.QueryService:
+    """IAM or STS by the credential scope; IAM (for its error namespace) when there is none."""
+    try:
+        name = sigv4.parse_authorization(headers).service
+    except ServiceError:
+        name = "iam"
+    return query.QueryService.load(name if name in _QUERY_SERVICES else "iam")
+
+
+def _client(scope: Scope) -> tuple[str, bool]:
+    """The caller's address and whether it came over TLS (for aws:SourceIp, SecureTransport)."""
+    client = scope.get("client")
+    return (client[0] if client else "127.0.0.1"), scope.get("scheme") == "https"
 
 
 class StrongroomApp:
@@ -104,6 +141,9 @@ class StrongroomApp:
             await _error(send, RequestEntityTooLargeException("Request body is too large."))
             return
         path, method = scope["path"], scope["method"]
+        if path == "/" and method == "POST" and _is_query(_headers(scope)):
+            await self._query(scope, body, send)
+            return
         try:
             if path == "/" and method == "POST":
                 result = self._kms(scope, body)
@@ -120,20 +160,63 @@ class StrongroomApp:
             return
         await _respond(send, 200, result, [])
 
-    def _kms(self, scope: Scope, body: bytes) -> bytes:
+    def _authenticate(
+        self, scope: Scope, headers: dict[str, str], body: bytes, service: str | None = None
+    ) -> Caller:
         runtime = self.runtime
-        headers = _headers(scope)
         if runtime.kms.refresh():
             runtime.auth.clear()
             runtime.iam.clear_caches()
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        caller = runtime.auth.authenticate(
+        source_ip, secure = _client(scope)
+        return runtime.auth.authenticate(
             "POST",
             raw_path.decode("latin-1"),
             scope["query_string"].decode("latin-1"),
             headers,
             body,
+            service=service,
+            source_ip=source_ip,
+            secure_transport=secure,
         )
+
+    async def _query(self, scope: Scope, body: bytes, send: Send) -> None:
+        """An IAM or STS request: XML replies and errors, with the request id in both."""
+        request_id = str(uuid.uuid4())
+        headers = _headers(scope)
+        service = _query_service(headers)
+        try:
+            caller = self._authenticate(scope, headers, body, service.name)
+            action, params = service.decode(body)
+            result = self._query_call(service.name, caller, action, params)
+            reply = service.encode_result(action, result, request_id)
+            status = 200
+        except ServiceError as error:
+            status, _, reply = service.encode_error(error, request_id)
+        except Exception:
+            log.exception("internal error while serving %s", service.name)
+            internal = KMSInternalException("An internal error occurred.")
+            status, _, reply = service.encode_error(internal, request_id)
+        await _respond(
+            send, status, reply, [], content_type=query.CONTENT_TYPE, request_id=request_id
+        )
+
+    def _query_call(
+        self, service: str, caller: Caller, action: str, params: dict[str, Any]
+    ) -> dict[str, Any]:
+        if service == "iam":
+            result = iam_api.call(self.runtime.iam, caller, action, params)
+        else:
+            operation = sts.OPERATIONS.get(action)
+            if operation is None:
+                raise UnsupportedOperationException(f"{action} is not yet supported by Strongroom.")
+            result = operation(self.runtime.iam, caller, params)
+        return result
+
+    def _kms(self, scope: Scope, body: bytes) -> bytes:
+        runtime = self.runtime
+        headers = _headers(scope)
+        caller = self._authenticate(scope, headers, body)
         target = headers.get("x-amz-target", "")
         operation = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else ""
         if operation not in runtime.model.operation_names:
@@ -145,6 +228,8 @@ class StrongroomApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                for name in _QUERY_SERVICES:  # compile the models now, not on a first request
+                    query.QueryService.load(name)
                 self._sweeper = asyncio.create_task(self._sweep_forever())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":

@@ -38,11 +38,11 @@ def build_runtime(settings: Settings) -> Runtime:
     storage = open_storage(settings.database_url)
     keystore = SoftwareKeyStore(RootKey.load(settings.root_key_path))
     clock = Clock()
-    kms = KmsService(storage, keystore, clock, dev=settings.dev)
+    iam = IamService(storage, keystore, clock, partition=settings.partition)
+    kms = KmsService(storage, keystore, clock, dev=settings.dev, identity_policies=iam.policies_for)
     auth = Authenticator(
         storage, keystore, dev_account=settings.account_id if settings.dev else None
     )
-    iam = IamService(storage, keystore, clock, partition=settings.partition)
     return Runtime(settings, kms, iam, auth, ServiceModel.load("kms"))
 
 

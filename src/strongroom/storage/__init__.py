@@ -6,12 +6,17 @@ migrates (``strongroom init`` does, through :func:`migrate`).
 
 from __future__ import annotations
 
+from typing import Protocol
+
 from strongroom.storage.base import DuplicateError, Storage, StorageError
+from strongroom.storage.identity import IdentityStorage
 from strongroom.storage.migrate import current_revision, head_revision, migrate, revision_of
 from strongroom.storage.sql import SqlStorage
 
 __all__ = [
+    "Database",
     "DuplicateError",
+    "IdentityStorage",
     "SqlStorage",
     "Storage",
     "StorageError",
@@ -20,6 +25,10 @@ __all__ = [
     "migrate",
     "open_storage",
 ]
+
+
+class Database(Storage, IdentityStorage, Protocol):
+    """Everything the server keeps: KMS state and identities, one backend."""
 
 
 def open_storage(url: str) -> SqlStorage:

@@ -38,7 +38,9 @@ class Storage(Protocol):
         ...
 
     def reset(self) -> None:
-        """Dev mode: delete every key, material, alias and tag in every account and region."""
+        """Dev mode: delete every key, material, alias and tag in every account and region.
+
+        Accounts, access keys, meta values and every IAM and STS record are left alone."""
         ...
 
     # -- meta (small named settings, e.g. the dev clock offset) ---------------------------------
@@ -79,6 +81,13 @@ class Storage(Protocol):
         ...
 
     # -- material versions ----------------------------------------------------------------------
+    def insert_material(
+        self, account: str, region: str, key_id: str, material: MaterialRecord
+    ) -> None:
+        """Add a material version to an existing key (``StorageError`` if the key is missing,
+        ``DuplicateError`` if the material id exists); the key's current material is unchanged."""
+        ...
+
     def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]: ...
 
     # -- aliases ----------------------------------------------------------------------------------

@@ -1,11 +1,18 @@
 """The tables, as SQLAlchemy Core metadata: the one description of the schema the code queries.
 
+IAM names are unique per account case-insensitively but kept as given: each named identity row
+holds its ``name`` as given and ``name_key``, the lower-cased name that the keys are built on.
+Inline policies, attachments and tags belong to a user, group or role (``owner_kind``,
+``owner_key``); storage deletes them with their owner, in the owner's delete transaction.
+
 Migrations (``storage/migrations/versions``) create these tables; a unit test checks that the
 migrated database and this metadata agree. Enumerations are stored as their string values and
 timestamps as float seconds since the epoch, the same on SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from sqlalchemy import (
     BigInteger,
@@ -22,18 +29,29 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 
 __all__ = [
+    "OWNER_KINDS",
     "access_keys",
     "accounts",
     "aliases",
     "changes",
+    "iam_group_members",
+    "iam_groups",
+    "iam_inline_policies",
+    "iam_managed_policies",
+    "iam_policy_attachments",
+    "iam_principal_tags",
+    "iam_roles",
+    "iam_users",
     "key_materials",
     "key_tags",
     "keys",
     "meta",
     "metadata",
+    "sts_sessions",
 ]
 
 NAMING = {
@@ -84,6 +102,7 @@ access_keys = Table(
     Column("wrapped_secret", LargeBinary, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("status", String(16), nullable=False),
+    Index(None, "principal_arn"),
 )
 
 keys = Table(
@@ -142,4 +161,145 @@ key_tags = Table(
     Column("tag_key", String(128), primary_key=True),
     Column("tag_value", String(256), nullable=False),
     ForeignKeyConstraint(["account", "region", "key_id"], KEY_FK),
+)
+
+
+# -- IAM and STS (revision 0002) ----------------------------------------------------------------
+IAM_NAME = String(128)
+IAM_PATH = String(512)
+OWNER_KINDS = ("user", "group", "role")
+
+
+def _account(primary_key: bool) -> Column[str]:
+    return Column(
+        "account",
+        String(12),
+        ForeignKey("accounts.account"),
+        primary_key=primary_key,
+        nullable=False,
+    )
+
+
+def _named(*columns: Column[Any]) -> list[Column[Any]]:
+    """The columns every named IAM entity starts with; the key is (account, name_key)."""
+    return [
+        _account(primary_key=True),
+        Column("name_key", IAM_NAME, primary_key=True),
+        Column("name", IAM_NAME, nullable=False),
+        Column("path", IAM_PATH, nullable=False),
+        *columns,
+        Column("arn", Text, nullable=False),
+        Column("created_at", Float, nullable=False),
+    ]
+
+
+def _owned() -> list[Column[Any] | CheckConstraint]:
+    """The owner columns of rows that belong to a user, group or role."""
+    return [
+        _account(primary_key=True),
+        Column("owner_kind", String(16), primary_key=True),
+        Column("owner_key", IAM_NAME, primary_key=True),
+        CheckConstraint("owner_kind IN ('user', 'group', 'role')", name="owner_kind"),
+    ]
+
+
+iam_users = Table("iam_users", metadata, *_named(Column("user_id", ID, nullable=False)))
+
+iam_groups = Table("iam_groups", metadata, *_named(Column("group_id", ID, nullable=False)))
+
+iam_roles = Table(
+    "iam_roles",
+    metadata,
+    *_named(
+        Column("role_id", ID, nullable=False),
+        Column("trust_policy", Text, nullable=False),
+        Column("max_session_duration", Integer, nullable=False),
+        Column("description", Text, nullable=False),
+    ),
+)
+
+iam_group_members = Table(
+    "iam_group_members",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("group_key", IAM_NAME, primary_key=True),
+    Column("user_key", IAM_NAME, primary_key=True),
+    ForeignKeyConstraint(
+        ["account", "group_key"],
+        ["iam_groups.account", "iam_groups.name_key"],
+        ondelete="CASCADE",
+    ),
+    ForeignKeyConstraint(
+        ["account", "user_key"],
+        ["iam_users.account", "iam_users.name_key"],
+        ondelete="CASCADE",
+    ),
+    Index(None, "account", "user_key"),
+)
+
+iam_managed_policies = Table(
+    "iam_managed_policies",
+    metadata,
+    Column("arn", Text, primary_key=True),
+    _account(primary_key=False),
+    Column("name_key", IAM_NAME, nullable=False),
+    Column("name", IAM_NAME, nullable=False),
+    Column("path", IAM_PATH, nullable=False),
+    Column("policy_id", ID, nullable=False),
+    Column("document", Text, nullable=False),
+    Column("description", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("updated_at", Float, nullable=False),
+    UniqueConstraint("account", "name_key"),
+)
+
+iam_inline_policies = Table(
+    "iam_inline_policies",
+    metadata,
+    *_owned(),
+    Column("name_key", IAM_NAME, primary_key=True),
+    Column("owner_name", IAM_NAME, nullable=False),
+    Column("name", IAM_NAME, nullable=False),
+    Column("document", Text, nullable=False),
+)
+
+iam_policy_attachments = Table(
+    "iam_policy_attachments",
+    metadata,
+    *_owned(),
+    Column(
+        "policy_arn",
+        Text,
+        ForeignKey("iam_managed_policies.arn", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Index(None, "policy_arn"),
+)
+
+iam_principal_tags = Table(
+    "iam_principal_tags",
+    metadata,
+    *_owned(),
+    Column("tag_key", String(128), primary_key=True),
+    Column("tag_value", String(256), nullable=False),
+)
+
+sts_sessions = Table(
+    "sts_sessions",
+    metadata,
+    Column("access_key_id", ID, primary_key=True),
+    _account(primary_key=False),
+    Column("wrapped_secret", LargeBinary, nullable=False),
+    Column("token_sha256", LargeBinary, nullable=False),
+    Column("principal_arn", Text, nullable=False),
+    Column("principal_type", ENUM, nullable=False),
+    Column("user_id", ID, nullable=False),
+    Column("name", IAM_NAME, nullable=True),
+    Column("role_arn", Text, nullable=True),
+    Column("session_name", IAM_NAME, nullable=True),
+    Column("session_tags", Text, nullable=False),  # a JSON object of strings
+    Column("source_access_key_id", ID, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Index(None, "expires_at"),
 )

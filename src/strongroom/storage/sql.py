@@ -1,19 +1,16 @@
 """The storage implementation: one SQLAlchemy Core body for SQLite and PostgreSQL.
 
-Each public method is one transaction. Writes go through :meth:`SqlStorage._write` (``BEGIN
-IMMEDIATE`` on SQLite, the change counter bumped on PostgreSQL); reads are single statements on
-an autocommit connection. Driver errors become :class:`StorageError` with a message that names
-no SQL and no value; a uniqueness clash becomes :class:`DuplicateError`.
+Each public method is one transaction, opened by :class:`~strongroom.storage.sqlbase.SqlBase`
+(writes bump the change counter, driver errors become :class:`StorageError`). This module holds
+the key-side methods; IAM and STS come from ``identity_sql`` and ``policy_sql``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import bindparam, delete, insert, select, update
 
 from strongroom.kms.model import (
     AccessKeyRecord,
@@ -24,8 +21,9 @@ from strongroom.kms.model import (
     MaterialRecord,
 )
 from strongroom.storage import rows
-from strongroom.storage.base import DuplicateError, StorageError
-from strongroom.storage.engine import Backend, make_backend
+from strongroom.storage.base import StorageError
+from strongroom.storage.identity_sql import PrincipalSql
+from strongroom.storage.policy_sql import PolicySql
 from strongroom.storage.schema import (
     access_keys,
     accounts,
@@ -37,8 +35,6 @@ from strongroom.storage.schema import (
 )
 
 __all__ = ["SqlStorage"]
-
-_UNIQUE = {"23505", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"}
 
 
 def _of_key(table: Any) -> Any:
@@ -69,56 +65,16 @@ _GET_ALIAS = select(aliases).where(_ALIAS_PK)
 _GET_TAGS = select(key_tags.c.tag_key, key_tags.c.tag_value).where(_of_key(key_tags))
 
 
-def _translate(exc: SQLAlchemyError) -> StorageError:
-    if isinstance(exc, IntegrityError):
-        orig = exc.orig
-        code = getattr(orig, "sqlstate", None) or getattr(orig, "sqlite_errorname", None)
-        if code in _UNIQUE:
-            return DuplicateError("a record with this identity exists already")
-        return StorageError("the change refers to a record that does not exist")
-    return StorageError(f"the storage backend failed ({type(exc).__name__})")
-
-
 def _key_id(account: str, region: str, key_id: str) -> dict[str, str]:
     return {"b_account": account, "b_region": region, "b_key_id": key_id}
 
 
-class SqlStorage:
-    """:class:`strongroom.storage.base.Storage` on SQLite or PostgreSQL (see ``engine``)."""
-
-    def __init__(self, url: str) -> None:
-        self._backend = make_backend(url)
-
-    @property
-    def backend(self) -> Backend:
-        """The engine and backend hooks (for migrations and diagnostics)."""
-        return self._backend
-
-    @contextmanager
-    def _read(self) -> Iterator[Connection]:
-        try:
-            with self._backend.reader.connect() as conn:
-                yield conn
-        except SQLAlchemyError as exc:
-            raise _translate(exc) from exc
-
-    @contextmanager
-    def _write(self) -> Iterator[Connection]:
-        try:
-            with self._backend.writer.begin() as conn:
-                self._backend.before_write(conn)
-                yield conn
-                self._backend.after_write(conn)
-        except SQLAlchemyError as exc:
-            raise _translate(exc) from exc
+class SqlStorage(PrincipalSql, PolicySql):
+    """:class:`~strongroom.storage.base.Storage` and :class:`~strongroom.storage.identity.
+    IdentityStorage` on SQLite or PostgreSQL (see ``engine``); the identity methods come from
+    the ``identity_sql`` and ``policy_sql`` mixins, the transactions from ``sqlbase``."""
 
     # -- lifecycle ------------------------------------------------------------------------------
-    def close(self) -> None:
-        self._backend.close()
-
-    def change_counter(self) -> int:
-        return self._backend.change_counter()
-
     def reset(self) -> None:
         with self._write() as conn:
             for table in (key_tags, aliases, key_materials, keys):
@@ -216,6 +172,14 @@ class SqlStorage:
             return [rows.key_from_row(row) for row in conn.execute(stmt)]
 
     # -- material versions ----------------------------------------------------------------------
+    def insert_material(
+        self, account: str, region: str, key_id: str, material: MaterialRecord
+    ) -> None:
+        if material.key_id != key_id:
+            raise ValueError("the material belongs to another key")
+        with self._write() as conn:
+            conn.execute(insert(key_materials), rows.material_values(account, region, material))
+
     def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]:
         with self._read() as conn:
             result = conn.execute(_GET_MATERIALS, _key_id(account, region, key_id))

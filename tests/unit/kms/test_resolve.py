@@ -7,7 +7,7 @@ import pytest
 from strongroom.errors import AccessDeniedException, NotFoundException
 from strongroom.kms.context import Caller
 from strongroom.kms.operations import call
-from strongroom.kms.resolve import is_key_id, resolve_key
+from strongroom.kms.resolve import authorized_key, is_key_id, resolve_key
 from strongroom.kms.service import KmsService
 
 
@@ -25,7 +25,7 @@ def test_every_form_resolves(svc: KmsService, caller: Caller) -> None:
         caller.alias_arn("alias/app"),
     ]
     for form in forms:
-        assert resolve_key(svc, caller, form, action="Encrypt", allow_alias=True).key_id == key_id
+        assert resolve_key(svc, caller, form, allow_alias=True).key_id == key_id
 
 
 @pytest.mark.parametrize(
@@ -50,7 +50,7 @@ def test_every_form_resolves(svc: KmsService, caller: Caller) -> None:
 )
 def test_not_found_messages(svc: KmsService, caller: Caller, value: str, message: str) -> None:
     with pytest.raises(NotFoundException) as caught:
-        resolve_key(svc, caller, value, action="DescribeKey", allow_alias=True)
+        resolve_key(svc, caller, value, allow_alias=True)
     assert caught.value.message == message
 
 
@@ -58,14 +58,20 @@ def test_alias_refused_where_only_ids_are_accepted(svc: KmsService, caller: Call
     key_id = _key(svc, caller)
     call(svc, caller, "CreateAlias", {"AliasName": "alias/x", "TargetKeyId": key_id})
     with pytest.raises(NotFoundException, match="Invalid keyId 'alias/x'"):
-        resolve_key(svc, caller, "alias/x", action="EnableKey", allow_alias=False)
+        resolve_key(svc, caller, "alias/x", allow_alias=False)
 
 
 def test_another_accounts_key_is_denied(svc: KmsService, caller: Caller) -> None:
     owner = Caller.root("444455556666", "us-east-1", "AKIAOTHER")
     key_id = _key(svc, owner)
-    with pytest.raises(AccessDeniedException, match="is not authorized to perform: kms:Encrypt"):
-        resolve_key(svc, caller, owner.key_arn(key_id), action="Encrypt", allow_alias=True)
+    arn = owner.key_arn(key_id)
+    assert resolve_key(svc, caller, arn, allow_alias=True).key_id == key_id
+    with pytest.raises(AccessDeniedException) as caught:
+        authorized_key(svc, caller, arn, action="Encrypt", allow_alias=True, params={})
+    assert caught.value.message == (
+        f"User: {caller.principal_arn} is not authorized to perform: kms:Encrypt on resource: "
+        f"{arn} because no resource-based policy allows the kms:Encrypt action"
+    )
 
 
 def test_is_key_id() -> None:

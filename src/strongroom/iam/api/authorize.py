@@ -1,0 +1,125 @@
+"""Who may call which IAM operation: the account root may do everything in its own account; any
+other principal needs an identity-policy Allow for ``iam:<Action>`` on the resource, and no Deny.
+IAM calls never reach into another account.
+
+The resource is the ARN of the user, group, role or policy the call is about (with its stored
+path), or for account-level listings the ARN prefix AWS names (``arn:aws:iam::A:user/`` for
+ListUsers), so ``"Resource": "*"`` and ``"arn:aws:iam::A:user/*"`` both match as in AWS.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from strongroom.errors import AccessDeniedException
+from strongroom.iam.api.common import Params, entity_arn, user_name_or_self
+from strongroom.iam.model import GroupRecord, RoleRecord, UserRecord
+from strongroom.iam.principal import Principal
+from strongroom.iam.service import IamService
+from strongroom.kms.context import Caller
+from strongroom.policy import Outcome, PolicyKind, RequestContext, decide_identity, parse_policy
+
+__all__ = ["authorize", "denied", "resource_for"]
+
+_LISTINGS = {
+    "ListUsers": "user",
+    "ListGroups": "group",
+    "ListRoles": "role",
+    "ListPolicies": "policy",
+}
+_POLICY_ARN_ACTIONS = frozenset({"GetPolicy", "GetPolicyVersion", "DeletePolicy"})
+_TAGGING = frozenset({"CreateUser", "CreateRole", "TagUser", "TagRole"})
+
+
+def _stored_path(iam: IamService, caller: Caller, kind: str, name: str) -> str | None:
+    store = iam.storage
+    found: UserRecord | GroupRecord | RoleRecord | None
+    if kind == "user":
+        found = store.get_user(caller.account, name)
+    elif kind == "group":
+        found = store.get_group(caller.account, name)
+    else:
+        found = store.get_role(caller.account, name)
+    return None if found is None else found.path
+
+
+def _named(iam: IamService, caller: Caller, kind: str, name: str, params: Params) -> str:
+    """A user's, group's or role's ARN: with its stored path, or the one it is being made with."""
+    path = _stored_path(iam, caller, kind, name) or params.get("Path", "/")
+    return entity_arn(caller, kind, path, name)
+
+
+def resource_for(iam: IamService, caller: Caller, action: str, params: Params) -> str:
+    """The ARN an IAM request acts on, as its authorization sees it."""
+    if action in _LISTINGS:
+        return entity_arn(caller, _LISTINGS[action], params.get("PathPrefix", "/"), "")
+    if action == "CreatePolicy":
+        return entity_arn(caller, "policy", params.get("Path", "/"), params["PolicyName"])
+    if action in _POLICY_ARN_ACTIONS:
+        return str(params["PolicyArn"])
+    if "GroupName" in params:
+        return _named(iam, caller, "group", params["GroupName"], params)
+    if "RoleName" in params:
+        return _named(iam, caller, "role", params["RoleName"], params)
+    name = user_name_or_self(caller, params)
+    if name is None:
+        return caller.principal.arn
+    return _named(iam, caller, "user", name, params)
+
+
+def _keys(iam: IamService, caller: Caller, action: str, params: Params) -> dict[str, Any]:
+    now = iam.clock.now()
+    keys: dict[str, Any] = {
+        "aws:sourceip": caller.source_ip,
+        "aws:securetransport": caller.secure_transport,
+        "aws:currenttime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "aws:epochtime": int(now),
+        "aws:requestedregion": caller.region,
+    }
+    tags = params.get("Tags") if action in _TAGGING else None
+    if tags:
+        keys["aws:tagkeys"] = [tag["Key"] for tag in tags]
+        keys.update({f"aws:requesttag/{tag['Key'].lower()}": tag["Value"] for tag in tags})
+    if action in ("UntagUser", "UntagRole"):
+        keys["aws:tagkeys"] = list(params["TagKeys"])
+    return keys
+
+
+def denied(
+    principal: Principal, action: str, resource: str, outcome: Outcome
+) -> AccessDeniedException:
+    why = (
+        "with an explicit deny in an identity-based policy"
+        if outcome is Outcome.EXPLICIT_DENY
+        else f"because no identity-based policy allows the iam:{action} action"
+    )
+    return AccessDeniedException(
+        f"User: {principal.arn} is not authorized to perform: iam:{action} "
+        f"on resource: {resource} {why}"
+    )
+
+
+def _account_of(resource: str) -> str:
+    parts = resource.split(":")
+    return parts[4] if len(parts) > 5 else ""
+
+
+def authorize(iam: IamService, caller: Caller, action: str, params: Params) -> None:
+    """Raise AccessDenied unless ``caller`` may perform ``iam:<action>`` on its resource."""
+    principal = caller.principal
+    resource = resource_for(iam, caller, action, params)
+    if _account_of(resource) not in (caller.account, "aws"):
+        raise denied(principal, action, resource, Outcome.IMPLICIT_DENY)
+    if principal.is_root:
+        return
+    policies = [
+        (named.name, parse_policy(named.text, PolicyKind.IDENTITY))
+        for named in iam.policies_for(principal)
+    ]
+    context = RequestContext(
+        f"iam:{action}", resource, principal, _keys(iam, caller, action, params)
+    )
+    decision = decide_identity(policies, context)
+    if not decision.allowed:
+        raise denied(principal, action, resource, decision.outcome)

@@ -1,0 +1,182 @@
+"""KMS's authorization rules on top of the policy engine (kms-spec.md 6.1-6.3), in one place.
+
+A key policy is required: unless it allows the request, the request is denied whatever identity
+policies say. A statement naming the caller (user, role, session, ``*``) allows on its own; one
+naming the caller's *account* (``arn:aws:iam::A:root``) lets the account's identity policies
+decide, except for the account root, which that statement allows directly. Cross-account
+requests need the key policy and the caller's identity policies both, and only some actions can
+ever work across accounts. Any explicit deny wins. Grants come on top (next issue).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+from strongroom.policy.document import PolicyDocument
+from strongroom.policy.evaluate import (
+    PrincipalMatch,
+    RequestContext,
+    StatementRef,
+    decide_identity,
+    evaluate_policy,
+)
+
+__all__ = [
+    "CROSS_ACCOUNT_ACTIONS",
+    "Denial",
+    "KmsDecision",
+    "decide_account_action",
+    "decide_key_access",
+]
+
+KEY_POLICY = "key policy"
+
+CROSS_ACCOUNT_ACTIONS = frozenset(
+    f"kms:{action}"
+    for action in (
+        "Encrypt",
+        "Decrypt",
+        "ReEncryptFrom",
+        "ReEncryptTo",
+        "GenerateDataKey",
+        "GenerateDataKeyWithoutPlaintext",
+        "GenerateDataKeyPair",
+        "GenerateDataKeyPairWithoutPlaintext",
+        "GenerateMac",
+        "VerifyMac",
+        "Sign",
+        "Verify",
+        "GetPublicKey",
+        "DeriveSharedSecret",
+        "Encapsulate",
+        "Decapsulate",
+        "CreateGrant",
+        "DescribeKey",
+        "GetKeyRotationStatus",
+        "ListGrants",
+        "RetireGrant",
+        "RevokeGrant",
+    )
+)
+
+
+class Denial(StrEnum):
+    """Why a request was denied, worded as the tail of AWS's AccessDeniedException message."""
+
+    NO_RESOURCE_ALLOW = "because no resource-based policy allows the {action} action"
+    NO_IDENTITY_ALLOW = "because no identity-based policy allows the {action} action"
+    RESOURCE_DENY = "with an explicit deny in a resource-based policy"
+    IDENTITY_DENY = "with an explicit deny in an identity-based policy"
+
+
+@dataclass(frozen=True, slots=True)
+class KmsDecision:
+    allowed: bool
+    denial: Denial | None
+    statements: tuple[StatementRef, ...]
+
+    def message(self, principal_arn: str, action: str, resource: str) -> str:
+        """AWS's AccessDeniedException message for this denial."""
+        assert self.denial is not None
+        reason = self.denial.value.format(action=action)
+        return (
+            f"User: {principal_arn} is not authorized to perform: {action} on resource: "
+            f"{resource} {reason}"
+        )
+
+    def explain(self) -> str:
+        """The decision and the statements that made it, one per line."""
+        head = (
+            "ALLOW" if self.allowed else f"DENY ({self.denial.name.lower() if self.denial else ''})"
+        )
+        lines = [head]
+        for ref in self.statements:
+            sid = f"Sid {ref.sid!r}" if ref.sid else f"statement #{ref.index}"
+            how = (
+                f", principal matched as {ref.principal_match.name.lower()}"
+                if (ref.principal_match is not None)
+                else ""
+            )
+            lines.append(f"  {ref.effect.value} by {ref.policy}: {sid}{how}")
+        if not self.statements:
+            lines.append("  no statement matched the request")
+        return "\n".join(lines)
+
+
+def _allow(*groups: Sequence[StatementRef]) -> KmsDecision:
+    return KmsDecision(True, None, tuple(ref for group in groups for ref in group))
+
+
+def _deny(denial: Denial, *groups: Sequence[StatementRef]) -> KmsDecision:
+    return KmsDecision(False, denial, tuple(ref for group in groups for ref in group))
+
+
+def _identity(
+    ctx: RequestContext, identity: Sequence[tuple[str, PolicyDocument]]
+) -> tuple[list[StatementRef], list[StatementRef]]:
+    allows: list[StatementRef] = []
+    denies: list[StatementRef] = []
+    for name, document in identity:
+        result = evaluate_policy(document, name, ctx, check_principal=False)
+        allows.extend(result.allows)
+        denies.extend(result.denies)
+    return allows, denies
+
+
+def decide_key_access(
+    ctx: RequestContext,
+    key_account: str,
+    key_policy: PolicyDocument,
+    identity: Sequence[tuple[str, PolicyDocument]],
+) -> KmsDecision:
+    """May ``ctx.principal`` do ``ctx.action`` on the key (``ctx.resource``)?
+
+    ``identity`` holds the caller's identity-based policies (empty for an account root).
+    """
+    principal = ctx.principal
+    key_result = evaluate_policy(key_policy, KEY_POLICY, ctx, check_principal=True)
+    if key_result.denies:
+        return _deny(Denial.RESOURCE_DENY, key_result.denies)
+    id_allows, id_denies = _identity(ctx, identity) if not principal.is_root else ([], [])
+    if id_denies:
+        return _deny(Denial.IDENTITY_DENY, id_denies)
+    same_account = principal.account == key_account
+    if not same_account and ctx.action not in CROSS_ACCOUNT_ACTIONS:
+        return _deny(Denial.NO_RESOURCE_ALLOW)
+    direct = [
+        ref
+        for ref in key_result.allows
+        if ref.principal_match is PrincipalMatch.DIRECT
+        or (ref.principal_match is PrincipalMatch.ACCOUNT and principal.is_root)
+    ]
+    delegated = [r for r in key_result.allows if r.principal_match is PrincipalMatch.ACCOUNT]
+    if same_account:
+        if direct:
+            return _allow(direct)
+        if delegated and id_allows:
+            return _allow(delegated, id_allows)
+        if delegated:
+            return _deny(Denial.NO_IDENTITY_ALLOW, delegated)
+        return _deny(Denial.NO_RESOURCE_ALLOW)
+    if not (direct or delegated):
+        return _deny(Denial.NO_RESOURCE_ALLOW)
+    if principal.is_root or id_allows:
+        return _allow(direct or delegated, id_allows)
+    return _deny(Denial.NO_IDENTITY_ALLOW, direct or delegated)
+
+
+def decide_account_action(
+    ctx: RequestContext, identity: Sequence[tuple[str, PolicyDocument]]
+) -> KmsDecision:
+    """Actions with no key (CreateKey, ListKeys, ListAliases, GenerateRandom) and the alias half of
+    the alias operations: identity policies alone; the account root may always."""
+    if ctx.principal.is_root:
+        return _allow()
+    decision = decide_identity(identity, ctx)
+    if decision.outcome.value == "allow":
+        return _allow(decision.statements)
+    if decision.outcome.value == "explicit-deny":
+        return _deny(Denial.IDENTITY_DENY, decision.statements)
+    return _deny(Denial.NO_IDENTITY_ALLOW)
