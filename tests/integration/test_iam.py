@@ -97,9 +97,8 @@ def test_model_validation_is_a_validation_error(own_dev: Server) -> None:
 def test_access_keys_authenticate_until_deactivated(own_dev: Server, iam: Any) -> None:
     iam.create_user(UserName="u-keys")
     key = iam.create_access_key(UserName="u-keys")["AccessKey"]
-    assert (
-        re.fullmatch(r"AKIA[A-Z2-7]{16}", key["AccessKeyId"]) and len(key["SecretAccessKey"]) == 40
-    )
+    assert re.fullmatch(r"AKIA[A-Z2-7]{16}", key["AccessKeyId"])
+    assert len(key["SecretAccessKey"]) == 40
     iam.create_access_key(UserName="u-keys")
     assert error_of(iam.create_access_key, UserName="u-keys") == (
         409,
@@ -116,7 +115,8 @@ def test_access_keys_authenticate_until_deactivated(own_dev: Server, iam: Any) -
         k["AccessKeyId"]: k["Status"]
         for k in iam.list_access_keys(UserName="u-keys")["AccessKeyMetadata"]
     }
-    assert statuses[key["AccessKeyId"]] == "Inactive" and len(statuses) == 2
+    assert statuses[key["AccessKeyId"]] == "Inactive"
+    assert len(statuses) == 2
     assert error_of(sts.get_caller_identity)[:2] == (403, "InvalidClientTokenId")
     for key_id in statuses:
         iam.delete_access_key(UserName="u-keys", AccessKeyId=key_id)
@@ -170,7 +170,8 @@ def test_roles(iam: Any) -> None:
     role = iam.create_role(
         RoleName="r-app", AssumeRolePolicyDocument=TRUST, Description="app", Tags=[]
     )["Role"]
-    assert role["RoleId"].startswith("AROA") and role["MaxSessionDuration"] == 3600
+    assert role["RoleId"].startswith("AROA")
+    assert role["MaxSessionDuration"] == 3600
     assert role["AssumeRolePolicyDocument"] == json.loads(TRUST)  # sent URL-encoded, as AWS
     iam.update_role(RoleName="r-app", MaxSessionDuration=7200, Description="new")
     got = iam.get_role(RoleName="r-app")["Role"]
@@ -248,7 +249,8 @@ def test_managed_policies(iam: Any, kind: str) -> None:
     assert arn == f"arn:aws:iam::{ACCOUNT}:policy/x/mp-{kind}"
     assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v1"
     version = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
-    assert version["Document"] == json.loads(text) and version["IsDefaultVersion"] is True
+    assert version["Document"] == json.loads(text)
+    assert version["IsDefaultVersion"] is True
     getattr(iam, f"attach_{kind}_policy")(**owner, PolicyArn=arn)
     attached = getattr(iam, f"list_attached_{kind}_policies")(**owner)["AttachedPolicies"]
     assert attached == [{"PolicyName": f"mp-{kind}", "PolicyArn": arn}]
@@ -345,7 +347,8 @@ def test_an_explicit_deny_beats_an_allow(iam: Any, carol: tuple[Any, str]) -> No
 
 def test_request_id_is_in_the_header_and_the_body(own_dev: Server) -> None:
     status, headers, body = query(own_dev, b"Action=ListRoles&Version=2010-05-08")
-    assert status == 200 and headers["content-type"] == "text/xml"
+    assert status == 200
+    assert headers["content-type"] == "text/xml"
     assert f"<RequestId>{headers['x-amzn-requestid']}</RequestId>" in body
     assert body.startswith('<ListRolesResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">')
 
@@ -368,7 +371,8 @@ def test_protocol_errors_are_xml(own_dev: Server, body: bytes, status: int, code
 
 def test_a_signature_for_another_service_is_refused(own_dev: Server) -> None:
     status, _, text = query(own_dev, b"Action=ListUsers&Version=2010-05-08", service="s3")
-    assert status == 403 and "<Code>SignatureDoesNotMatch</Code>" in text
+    assert status == 403
+    assert "<Code>SignatureDoesNotMatch</Code>" in text
 
 
 def test_sts_is_served_on_the_same_port(own_dev: Server) -> None:

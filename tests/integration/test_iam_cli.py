@@ -40,7 +40,8 @@ def test_users_keys_and_inline_policies(own_dev: Server) -> None:
     assert ok(own_dev, "get-user", "--user-name", "cli-alice")["User"]["UserName"] == "cli-alice"
     assert "cli-alice" in [u["UserName"] for u in ok(own_dev, "list-users")["Users"]]
     key = ok(own_dev, "create-access-key", "--user-name", "cli-alice")["AccessKey"]
-    assert key["Status"] == "Active" and len(key["SecretAccessKey"]) == 40
+    assert key["Status"] == "Active"
+    assert len(key["SecretAccessKey"]) == 40
     ok(
         own_dev,
         "put-user-policy",

@@ -155,7 +155,9 @@ def _open(
             "constraint: Member must not be null"
         )
     header = ciphertext.peek(blob)
-    named = svc.get_key(caller.account, caller.region, header.key_id)
+    named = svc.get_key(caller.account, caller.region, header.key_id) or svc.find_key(
+        caller.region, header.key_id
+    )
     if key_member in p:
         wanted = resolve_key(svc, caller, p[key_member], allow_alias=True)
         if named is None:

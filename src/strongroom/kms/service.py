@@ -103,6 +103,11 @@ class KmsService:
             return None
         return key
 
+    def find_key(self, region: str, key_id: str) -> KeyRecord | None:
+        """A key of any account, by id (what a ciphertext names); None if none or destroyed."""
+        key = self.storage.find_key(region, key_id)
+        return None if key is None else self.get_key(key.account, region, key_id)
+
     def _deletion_due(self, key: KeyRecord) -> bool:
         return (
             key.state is KeyState.PENDING_DELETION

@@ -51,6 +51,7 @@ class PolicyDocument:
 @lru_cache(maxsize=2048)
 def parse_policy(text: str, kind: PolicyKind) -> PolicyDocument:
     """Parse and compile a policy document of the given kind; raises :class:`MalformedPolicy`."""
+    kind = PolicyKind(kind)  # a plain "resource" hashes like the enum: normalise it
     document = _load(text)
     unknown = sorted(set(document) - _TOP_LEVEL)
     if unknown:

@@ -41,7 +41,10 @@ def build_runtime(settings: Settings) -> Runtime:
     iam = IamService(storage, keystore, clock, partition=settings.partition)
     kms = KmsService(storage, keystore, clock, dev=settings.dev, identity_policies=iam.policies_for)
     auth = Authenticator(
-        storage, keystore, dev_account=settings.account_id if settings.dev else None
+        storage,
+        keystore,
+        dev_account=settings.account_id if settings.dev else None,
+        clock=clock,
     )
     return Runtime(settings, kms, iam, auth, ServiceModel.load("kms"))
 

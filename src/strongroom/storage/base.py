@@ -62,6 +62,11 @@ class Storage(Protocol):
 
     def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None: ...
 
+    def find_key(self, region: str, key_id: str) -> KeyRecord | None:
+        """The key with this id in ``region``, whatever its account (key ids are random UUIDs):
+        a ciphertext names its key by id only, and may come from another account."""
+        ...
+
     def update_key(self, key: KeyRecord) -> None:
         """Write every mutable field (state, description, policy, deletion fields, material id)."""
         ...

@@ -132,6 +132,12 @@ class SqlStorage(PrincipalSql, PolicySql):
             row = conn.execute(_GET_KEY, _key_id(account, region, key_id)).first()
         return None if row is None else rows.key_from_row(row)
 
+    def find_key(self, region: str, key_id: str) -> KeyRecord | None:
+        with self._read() as conn:
+            stmt = select(keys).where(keys.c.region == region, keys.c.key_id == key_id).limit(1)
+            row = conn.execute(stmt).first()
+        return None if row is None else rows.key_from_row(row)
+
     def update_key(self, key: KeyRecord) -> None:
         stmt = update(keys).where(_of_key(keys)).values(rows.key_mutable_values(key))
         with self._write() as conn:

@@ -32,7 +32,8 @@ def test_user_lifecycle(iam: IamService) -> None:
     assert user["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/eng/alice"
     assert user["Tags"] == [{"Key": "t", "Value": "1"}]
     got = run(iam, "GetUser", UserName="alice")["User"]
-    assert got["UserId"] == user["UserId"] and got["Tags"] == user["Tags"]
+    assert got["UserId"] == user["UserId"]
+    assert got["Tags"] == user["Tags"]
     listed = run(iam, "ListUsers")
     assert [u["UserName"] for u in listed["Users"]] == ["alice"]
     assert listed["IsTruncated"] is False
@@ -65,7 +66,8 @@ def test_list_users_pages(iam: IamService) -> None:
     assert [u["UserName"] for u in first["Users"]] == ["a", "b"]
     assert first["IsTruncated"] is True
     rest = run(iam, "ListUsers", Marker=first["Marker"])
-    assert [u["UserName"] for u in rest["Users"]] == ["c"] and rest["IsTruncated"] is False
+    assert [u["UserName"] for u in rest["Users"]] == ["c"]
+    assert rest["IsTruncated"] is False
 
 
 def test_user_tags(iam: IamService) -> None:
@@ -100,7 +102,8 @@ def test_access_keys(iam: IamService) -> None:
     for key in made:
         assert re.fullmatch(r"AKIA[A-Z2-7]{16}", key["AccessKeyId"])
         assert len(key["SecretAccessKey"]) == 40
-        assert key["UserName"] == "alice" and key["Status"] == "Active"
+        assert key["UserName"] == "alice"
+        assert key["Status"] == "Active"
         stored = iam.storage.list_access_keys(f"arn:aws:iam::{ACCOUNT}:user/alice")
         record = next(k for k in stored if k.access_key_id == key["AccessKeyId"])
         secret = iam.keystore.unwrap_secret(
@@ -159,7 +162,8 @@ def test_role_lifecycle(iam: IamService) -> None:
         "Role"
     ]
     assert re.fullmatch(r"AROA[A-Z2-7]{17}", role["RoleId"])
-    assert role["MaxSessionDuration"] == 3600 and role["Description"] == "d"
+    assert role["MaxSessionDuration"] == 3600
+    assert role["Description"] == "d"
     run(iam, "UpdateRole", RoleName="r", MaxSessionDuration=7200)
     assert run(iam, "GetRole", RoleName="r")["Role"]["MaxSessionDuration"] == 7200
     run(iam, "TagRole", RoleName="r", Tags=[{"Key": "k", "Value": "v"}])

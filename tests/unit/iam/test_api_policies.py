@@ -17,6 +17,7 @@ from api_world import (  # type: ignore[import-not-found]
 )
 
 from strongroom import errors
+from strongroom.iam.principal import Principal, PrincipalType
 from strongroom.iam.service import IamService
 from strongroom.kms.context import Caller
 
@@ -106,10 +107,13 @@ def test_managed_policy_lifecycle(iam: IamService) -> None:
     made = run(iam, "CreatePolicy", PolicyName="read", Path="/team/", PolicyDocument=document)[
         "Policy"
     ]
-    assert made["Arn"] == POLICY_ARN and made["DefaultVersionId"] == "v1"
-    assert made["PolicyId"].startswith("ANPA") and made["AttachmentCount"] == 0
+    assert made["Arn"] == POLICY_ARN
+    assert made["DefaultVersionId"] == "v1"
+    assert made["PolicyId"].startswith("ANPA")
+    assert made["AttachmentCount"] == 0
     version = run(iam, "GetPolicyVersion", PolicyArn=POLICY_ARN, VersionId="v1")["PolicyVersion"]
-    assert version["Document"] == document and version["IsDefaultVersion"] is True
+    assert version["Document"] == document
+    assert version["IsDefaultVersion"] is True
     refused(
         errors.NoSuchEntityException, iam, "GetPolicyVersion", PolicyArn=POLICY_ARN, VersionId="v2"
     )
@@ -181,7 +185,8 @@ def test_operations_not_served_say_so(iam: IamService) -> None:
 
 def bob(iam: IamService) -> Caller:
     run(iam, "CreateUser", UserName="bob")
-    return user_caller(iam, "bob")
+    caller: Caller = user_caller(iam, "bob")
+    return caller
 
 
 def test_a_user_without_policies_is_denied(iam: IamService) -> None:
@@ -242,11 +247,42 @@ def test_an_explicit_deny_beats_every_allow(iam: IamService) -> None:
         run(iam, "DeleteUser", caller, UserName="x")
     assert caught.value.message == (
         f"User: arn:aws:iam::{ACCOUNT}:user/bob is not authorized to perform: iam:DeleteUser "
-        f"on resource: arn:aws:iam::{ACCOUNT}:user/x with an explicit deny in an identity-based policy"
+        f"on resource: arn:aws:iam::{ACCOUNT}:user/x with an explicit deny in an "
+        "identity-based policy"
     )
 
 
 def test_cross_account_iam_is_never_allowed(iam: IamService) -> None:
-    other = f"arn:aws:iam::444455556666:policy/p"
+    other = "arn:aws:iam::444455556666:policy/p"
     with pytest.raises(errors.AccessDeniedException):
         run(iam, "GetPolicy", PolicyArn=other)
+
+
+def test_a_role_session_must_name_the_user(iam: IamService) -> None:
+    trust = json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": {"AWS": ACCOUNT}, "Action": "sts:AssumeRole"}
+            ],
+        }
+    )
+    role = run(iam, "CreateRole", RoleName="r", AssumeRolePolicyDocument=trust)["Role"]
+    run(iam, "PutRolePolicy", RoleName="r", PolicyName="p", PolicyDocument=allow("iam:*"))
+    principal = Principal(
+        ACCOUNT,
+        f"arn:aws:sts::{ACCOUNT}:assumed-role/r/s",
+        PrincipalType.ASSUMED_ROLE,
+        f"{role['RoleId']}:s",
+        name="r",
+        role_arn=role["Arn"],
+        session_name="s",
+    )
+    session = Caller(principal, "us-east-1", "ASIAEXAMPLE")
+    for action in ("CreateAccessKey", "ListAccessKeys", "GetUser"):
+        with pytest.raises(errors.ValidationException) as caught:
+            run(iam, action, session)
+        assert caught.value.message == (
+            "Must specify userName when calling with non-User credentials"
+        )
+    assert run(iam, "ListRoles", session)["Roles"][0]["RoleName"] == "r"

@@ -9,7 +9,12 @@ from typing import Any
 import pytest
 
 from strongroom.iam.principal import Principal, PrincipalType
-from strongroom.policy.authorizer import Denial, decide_account_action, decide_key_access
+from strongroom.policy.authorizer import (
+    Denial,
+    KmsDecision,
+    decide_account_action,
+    decide_key_access,
+)
 from strongroom.policy.document import PolicyDocument, PolicyKind, parse_policy
 from strongroom.policy.evaluate import RequestContext
 
@@ -170,8 +175,6 @@ def test_account_actions_use_identity_policies_alone() -> None:
     ],
 )
 def test_messages_follow_aws(denial: Denial, tail: str) -> None:
-    from strongroom.policy.authorizer import KmsDecision
-
     message = KmsDecision(False, denial, ()).message(
         f"arn:aws:iam::{A}:user/alice", "kms:Decrypt", KEY
     )

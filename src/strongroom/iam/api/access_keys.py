@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.errors import LimitExceededException, NoSuchEntityException
-from strongroom.iam.api.common import Params, database, user_name_or_self, want_user
+from strongroom.errors import LimitExceededException, NoSuchEntityException, ValidationException
+from strongroom.iam.api.common import NOT_A_USER, Params, database, user_name_or_self, want_user
 from strongroom.iam.credentials import create_access_key
 from strongroom.iam.service import IamService
 from strongroom.kms.context import Caller
@@ -26,6 +26,8 @@ def _owner(iam: IamService, caller: Caller, params: Params) -> tuple[str | None,
     """(user name or None for the root, the owner's ARN) of the keys a request is about."""
     name = user_name_or_self(caller, params)
     if name is None:
+        if not caller.principal.is_root:
+            raise ValidationException(NOT_A_USER)
         return None, caller.principal.account_arn
     user = want_user(iam, caller, name)
     return user.name, user.arn

@@ -26,6 +26,7 @@ from strongroom.policy import MalformedPolicy, PolicyKind, parse_policy
 from strongroom.storage import Database, DuplicateError
 
 __all__ = [
+    "NOT_A_USER",
     "Operation",
     "Params",
     "database",
@@ -51,6 +52,7 @@ T = TypeVar("T")
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 MAX_TAGS = 50
+NOT_A_USER = "Must specify userName when calling with non-User credentials"
 _DUPLICATE_TAGS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
 
 

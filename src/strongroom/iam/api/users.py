@@ -6,6 +6,7 @@ from typing import Any
 
 from strongroom.errors import DeleteConflictException, ValidationException
 from strongroom.iam.api.common import (
+    NOT_A_USER,
     Params,
     database,
     entity_arn,
@@ -32,8 +33,6 @@ __all__ = [
     "untag_user",
     "user_output",
 ]
-
-_NOT_A_USER = "Must specify userName when calling with non-User credentials"
 
 
 def user_output(user: UserRecord, tags: dict[str, str] | None = None) -> dict[str, Any]:
@@ -78,7 +77,7 @@ def get_user(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
     if name is None:
         if caller.principal.is_root:
             return {"User": _root_as_user(iam, caller)}
-        raise ValidationException(_NOT_A_USER)
+        raise ValidationException(NOT_A_USER)
     user = want_user(iam, caller, name)
     tags = iam.storage.get_principal_tags(caller.account, OwnerKind.USER, user.name)
     return {"User": user_output(user, tags)}
