@@ -21,16 +21,25 @@ Value = Any  # str | bool | int | float | Sequence[str]
 
 
 class ConditionKeys(Mapping[str, Value]):
-    """Condition keys with lazily loaded families (``prefix`` -> loader of a dict or a value)."""
+    """Condition keys computed on first use: most policies (AWS's default key policy among them)
+    read none, so most requests never pay for them. ``families`` maps a name prefix to a loader
+    run only when a key with that prefix is asked for (each costs a storage read)."""
 
     def __init__(
         self,
-        base: dict[str, Value],
+        build: Callable[[], dict[str, Value]],
         families: dict[str, Callable[[], dict[str, Value]]] | None = None,
     ) -> None:
-        self._base = base
+        self._build: Callable[[], dict[str, Value]] | None = build
+        self._base: dict[str, Value] = {}
         self._families = families or {}
         self._loaded: set[str] = set()
+
+    def _ready(self) -> dict[str, Value]:
+        if self._build is not None:
+            self._base = self._build()
+            self._build = None
+        return self._base
 
     def _load(self, prefix: str) -> None:
         if prefix not in self._loaded:
@@ -39,14 +48,16 @@ class ConditionKeys(Mapping[str, Value]):
                 self._base[name.lower()] = value
 
     def __getitem__(self, name: str) -> Value:
+        base = self._ready()
         name = name.lower()
-        if name not in self._base:
+        if name not in base:
             for prefix in self._families:
                 if name.startswith(prefix):
                     self._load(prefix)
-        return self._base[name]
+        return base[name]
 
     def __iter__(self) -> Iterator[str]:
+        self._ready()
         for prefix in list(self._families):
             self._load(prefix)
         return iter(self._base)
@@ -148,15 +159,20 @@ def request_keys(
     aliases: Callable[[], list[str]] | None = None,
     now: float | None = None,
 ) -> ConditionKeys:
-    """Every condition key for one KMS request."""
-    base = caller_keys(caller, time.time() if now is None else now)
-    if key is not None:
-        base.update(key_keys(key))
-    elif creating:
-        base.update(create_key_keys(params))
-    base.update(parameter_keys(params))
-    if request_alias is not None:
-        base["kms:requestalias"] = request_alias
+    """Every condition key for one KMS request (computed when a policy first reads one)."""
+    moment = time.time() if now is None else now
+
+    def build() -> dict[str, Value]:
+        base = caller_keys(caller, moment)
+        if key is not None:
+            base.update(key_keys(key))
+        elif creating:
+            base.update(create_key_keys(params))
+        base.update(parameter_keys(params))
+        if request_alias is not None:
+            base["kms:requestalias"] = request_alias
+        return base
+
     families: dict[str, Callable[[], dict[str, Value]]] = {}
     if tags is not None:
         loader = tags
@@ -166,4 +182,4 @@ def request_keys(
     if aliases is not None:
         alias_loader = aliases
         families["kms:resourcealiases"] = lambda: {"kms:resourcealiases": alias_loader()}
-    return ConditionKeys(base, families)
+    return ConditionKeys(build, families)

@@ -39,8 +39,20 @@ _Ident = tuple[str, str, str]
 IdentityPolicies = Callable[[Principal], Sequence[NamedPolicy]]
 
 
+_MAX_DECISIONS = 10_000
+
+
 def _no_identity_policies(principal: Principal) -> Sequence[NamedPolicy]:
     return ()
+
+
+def is_static(document: PolicyDocument) -> bool:
+    """True when no statement reads the request context: no Condition, no policy variable."""
+    return all(
+        not statement.conditions
+        and (statement.resources is None or not statement.resources.has_variables)
+        for statement in document.statements
+    )
 
 
 class KmsService:
@@ -64,6 +76,7 @@ class KmsService:
         self._keys: dict[_Ident, KeyRecord | None] = {}
         self._materials: dict[_Ident, dict[str, bytes]] = {}
         self._aliases: dict[_Ident, AliasRecord | None] = {}
+        self._decisions: dict[tuple[str, ...], KmsDecision] = {}
 
     # -- cache coherence ------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -82,6 +95,7 @@ class KmsService:
         return True
 
     def clear_caches(self) -> None:
+        self._decisions.clear()
         self._keys.clear()
         self._materials.clear()
         self._aliases.clear()
@@ -208,14 +222,32 @@ class KmsService:
         policy: str | None = None,
     ) -> KmsDecision:
         """The decision for ``action`` on ``key`` (under ``policy`` instead of the key's own, for
-        the lockout check)."""
-        ctx = self._context(caller, action, key.arn, params, key, request_alias=request_alias)
+        the lockout check).
+
+        When no policy involved reads the request context (no Condition, no policy variable),
+        the decision depends only on the policies, the principal, the action and the key, so it
+        is remembered until storage changes.
+        """
+        text = policy or key.policy
+        principal = caller.principal
+        identity = self._identity(principal)
+        memo: tuple[str, ...] = (text, action, key.arn, principal.arn, principal.role_arn or "")
+        memo += tuple(name for name, _ in identity)
+        decision = self._decisions.get(memo)
+        if decision is not None:
+            return decision
         try:
-            document = parse_policy(policy or key.policy, PolicyKind.RESOURCE)
+            document = parse_policy(text, PolicyKind.RESOURCE)
         except MalformedPolicy:
             log.warning("key %s has a key policy that does not parse; denying", key.arn)
             return KmsDecision(False, Denial.NO_RESOURCE_ALLOW, ())
-        return decide_key_access(ctx, key.account, document, self._identity(caller.principal))
+        ctx = self._context(caller, action, key.arn, params, key, request_alias=request_alias)
+        decision = decide_key_access(ctx, key.account, document, identity)
+        if is_static(document) and all(is_static(doc) for _, doc in identity):
+            if len(self._decisions) > _MAX_DECISIONS:
+                self._decisions.clear()
+            self._decisions[memo] = decision
+        return decision
 
     def authorize_key(
         self,

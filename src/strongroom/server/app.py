@@ -141,12 +141,13 @@ class StrongroomApp:
             await _error(send, RequestEntityTooLargeException("Request body is too large."))
             return
         path, method = scope["path"], scope["method"]
-        if path == "/" and method == "POST" and _is_query(_headers(scope)):
-            await self._query(scope, body, send)
+        headers = _headers(scope)
+        if path == "/" and method == "POST" and _is_query(headers):
+            await self._query(scope, headers, body, send)
             return
         try:
             if path == "/" and method == "POST":
-                result = self._kms(scope, body)
+                result = self._kms(scope, headers, body)
             elif path.startswith("/_strongroom/"):
                 result = devroutes.handle(self.runtime, scope, method, path, body)
             else:
@@ -180,10 +181,9 @@ class StrongroomApp:
             secure_transport=secure,
         )
 
-    async def _query(self, scope: Scope, body: bytes, send: Send) -> None:
+    async def _query(self, scope: Scope, headers: dict[str, str], body: bytes, send: Send) -> None:
         """An IAM or STS request: XML replies and errors, with the request id in both."""
         request_id = str(uuid.uuid4())
-        headers = _headers(scope)
         service = _query_service(headers)
         try:
             caller = self._authenticate(scope, headers, body, service.name)
@@ -213,9 +213,8 @@ class StrongroomApp:
             result = operation(self.runtime.iam, caller, params)
         return result
 
-    def _kms(self, scope: Scope, body: bytes) -> bytes:
+    def _kms(self, scope: Scope, headers: dict[str, str], body: bytes) -> bytes:
         runtime = self.runtime
-        headers = _headers(scope)
         caller = self._authenticate(scope, headers, body)
         target = headers.get("x-amz-target", "")
         operation = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else ""

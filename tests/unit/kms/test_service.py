@@ -11,7 +11,8 @@ from strongroom.errors import DisabledException, NotFoundException
 from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.kms.context import Caller
 from strongroom.kms.operations import call
-from strongroom.kms.service import CLOCK_OFFSET_META, KmsService
+from strongroom.kms.service import CLOCK_OFFSET_META, KmsService, is_static
+from strongroom.policy.document import PolicyKind, parse_policy
 from strongroom.storage import open_storage
 
 
@@ -77,3 +78,23 @@ def test_sweep_deletes_due_keys_nobody_asked_for(svc: KmsService, caller: Caller
     svc.refresh()
     assert svc.sweep_deletions() == 1
     assert svc.storage.get_key(caller.account, caller.region, key_id) is None
+
+
+def test_decisions_are_remembered_only_for_policies_that_read_no_context(
+    svc: KmsService, caller: Caller
+) -> None:
+    key_id = _request(svc, caller, "CreateKey")["KeyMetadata"]["KeyId"]  # type: ignore[index]
+    key = svc.get_key(caller.account, caller.region, key_id)
+    assert key is not None
+    assert is_static(parse_policy(key.policy, PolicyKind.RESOURCE))
+    svc.authorize_key(caller, "kms:Encrypt", key, {})
+    assert len(svc._decisions) == 1
+    conditional = key.policy.replace(
+        '"Resource" : "*"',
+        '"Resource" : "*", "Condition": {"StringEquals": {"kms:EncryptionContext:t": "a"}}',
+    )
+    assert not is_static(parse_policy(conditional, PolicyKind.RESOURCE))
+    svc.decide_key(caller, "kms:Encrypt", key, {}, policy=conditional)
+    assert len(svc._decisions) == 1
+    svc.clear_caches()
+    assert svc._decisions == {}
