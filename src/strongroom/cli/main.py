@@ -8,7 +8,6 @@ import tempfile
 from pathlib import Path
 
 import click
-import uvicorn
 from rich.console import Console
 from rich.panel import Panel
 
@@ -17,6 +16,8 @@ from strongroom.cli.admin import admin
 from strongroom.cli.init import InitResult, initialise, is_initialised
 from strongroom.cli.policy import policy
 from strongroom.config import DEV_ACCOUNT, ConfigError, load_settings
+from strongroom.server.workers import ServeOptions
+from strongroom.server.workers import serve as serve_workers
 from strongroom.storage import StorageError, migrate, open_storage
 
 __all__ = ["main"]
@@ -163,21 +164,18 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
         f"strongroom {__version__} serving on {'https' if tls_cert else 'http'}://{host}:{port} "
         f"with {workers} worker(s); data in {settings.data_dir}"
     )
-    uvicorn.run(
-        "strongroom.server.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        ssl_certfile=str(tls_cert) if tls_cert else None,
-        ssl_keyfile=str(tls_key) if tls_key else None,
-        loop="uvloop",
-        http="httptools",
-        access_log=False,
-        log_level="warning",
-        server_header=False,
-        date_header=False,
-    )
+    try:
+        serve_workers(
+            ServeOptions(
+                host=host,
+                port=port,
+                workers=workers,
+                tls_cert=str(tls_cert) if tls_cert else None,
+                tls_key=str(tls_key) if tls_key else None,
+            )
+        )
+    except OSError as exc:
+        raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
 
 @cli.command("migrate")
