@@ -19,6 +19,7 @@ from typing import Any
 from strongroom.errors import (
     KMSInternalException,
     RequestEntityTooLargeException,
+    SerializationException,
     ServiceError,
     UnknownOperationException,
     UnsupportedOperationException,
@@ -26,6 +27,7 @@ from strongroom.errors import (
 from strongroom.iam import api as iam_api
 from strongroom.iam import sts
 from strongroom.kms.context import Caller
+from strongroom.kms.explain import explain_operation
 from strongroom.kms.operations import call
 from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result
@@ -44,6 +46,8 @@ Send = Callable[[Message], Awaitable[None]]
 MAX_BODY_BYTES = 1024 * 1024
 SWEEP_SECONDS = 5.0
 _TARGET_PREFIX = "TrentService."
+# Admin-only: why a request would be allowed or denied (an account root, for its own account).
+_EXPLAIN_TARGET = "StrongroomAdmin.ExplainDecision"
 _QUERY_SERVICES = ("iam", "sts")
 
 
@@ -217,6 +221,11 @@ class StrongroomApp:
         runtime = self.runtime
         caller = self._authenticate(scope, headers, body)
         target = headers.get("x-amz-target", "")
+        if target == _EXPLAIN_TARGET:
+            params = decode_body(body)
+            if not isinstance(params, dict):
+                raise SerializationException("Expected a JSON object.")
+            return encode_result(explain_operation(runtime.kms, caller, params))
         operation = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else ""
         if operation not in runtime.model.operation_names:
             raise UnknownOperationException(f"Unknown operation {target!r}.")
