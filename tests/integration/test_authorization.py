@@ -26,7 +26,7 @@ def doc(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
-def allow(action: str | list[str], resource: str = "*", **extra: Any) -> dict[str, Any]:
+def allow(action: str | list[str], resource: str | list[str] = "*", **extra: Any) -> dict[str, Any]:
     return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
 
 
