@@ -64,7 +64,7 @@ def explain_command(  # noqa: PLR0917 - click passes every option positionally
     params = {"EncryptionContext": _pairs(context)} if context else {}
     try:
         runtime.kms.refresh()
-        decision = explain(
+        decision, resource = explain(
             runtime.kms,
             principal_arn=principal_arn,
             action=action,
@@ -79,5 +79,5 @@ def explain_command(  # noqa: PLR0917 - click passes every option positionally
         runtime.close()
     click.echo(decision.explain())
     if not decision.allowed:
-        click.echo(decision.message(principal_arn, action, key_id or "*"))
+        click.echo(decision.message(principal_arn, action, resource))
         sys.exit(1)

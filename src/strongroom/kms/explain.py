@@ -33,17 +33,19 @@ def explain(
     key_id: str | None,
     params: Mapping[str, Any],
     source_ip: str = "127.0.0.1",
-) -> KmsDecision:
-    """Evaluate ``action`` for the principal ``principal_arn`` as the server would."""
+) -> tuple[KmsDecision, str]:
+    """Evaluate ``action`` for the principal ``principal_arn`` as the server would; returns the
+    decision and the resource it is about (the key's ARN, or ``*``)."""
     try:
         principal = principal_from_arn(svc.storage, principal_arn)
     except UnknownPrincipal as exc:
         raise NotFoundException(str(exc)) from None
     caller = Caller(principal, region, "explain", source_ip=source_ip)
     if key_id is None or action in ACCOUNT_ACTIONS:
-        return svc.decide_account(caller, action, params)
+        return svc.decide_account(caller, action, params), "*"
     key = resolve_key(svc, caller, key_id, allow_alias=True)
-    return svc.decide_key(caller, action, key, params, request_alias=request_alias(key_id))
+    decision = svc.decide_key(caller, action, key, params, request_alias=request_alias(key_id))
+    return decision, key.arn
 
 
 def decision_json(decision: KmsDecision) -> dict[str, Any]:
@@ -73,7 +75,7 @@ def explain_operation(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dic
             "strongroom:ExplainDecision: only an account root may explain decisions for the "
             "principals of its own account"
         )
-    decision = explain(
+    decision, _ = explain(
         svc,
         principal_arn=principal_arn,
         action=str(p.get("Action", "")),

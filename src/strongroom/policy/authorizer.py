@@ -88,21 +88,34 @@ class KmsDecision:
 
     def explain(self) -> str:
         """The decision and the statements that made it, one per line."""
-        head = (
-            "ALLOW" if self.allowed else f"DENY ({self.denial.name.lower() if self.denial else ''})"
-        )
+        if self.allowed:
+            head = "ALLOW"
+        else:
+            assert self.denial is not None
+            head = "DENY: " + _DENIAL_TEXT[self.denial]
         lines = [head]
         for ref in self.statements:
-            sid = f"Sid {ref.sid!r}" if ref.sid else f"statement #{ref.index}"
-            how = (
-                f", principal matched as {ref.principal_match.name.lower()}"
-                if (ref.principal_match is not None)
-                else ""
-            )
+            sid = f"Sid {ref.sid!r}" if ref.sid else f"statement #{ref.index + 1}"
+            how = ""
+            if ref.principal_match is not None:
+                how = f", principal matched {_MATCH_TEXT[ref.principal_match]}"
             lines.append(f"  {ref.effect.value} by {ref.policy}: {sid}{how}")
         if not self.statements:
-            lines.append("  no statement matched the request")
+            lines.append("  (no statement matched the request)")
         return "\n".join(lines)
+
+
+_DENIAL_TEXT = {
+    Denial.NO_RESOURCE_ALLOW: "the key policy allows neither the caller nor its account",
+    Denial.NO_IDENTITY_ALLOW: "the key policy leaves it to identity policies, and none allows it",
+    Denial.RESOURCE_DENY: "an explicit deny in the key policy",
+    Denial.IDENTITY_DENY: "an explicit deny in an identity policy",
+}
+_MATCH_TEXT = {
+    PrincipalMatch.DIRECT: "directly",
+    PrincipalMatch.ACCOUNT: "through its account",
+    PrincipalMatch.NONE: "not at all",
+}
 
 
 def _allow(*groups: Sequence[StatementRef]) -> KmsDecision:
