@@ -251,3 +251,17 @@ def raw_post(
         )
     finally:
         connection.close()
+
+
+def create_account(server: Server, account_id: str) -> tuple[str, str]:
+    """A second account on ``server``'s data dir, made by ``strongroom admin create-account``
+    beside the running server; returns its root's (access key id, secret access key)."""
+    done = subprocess.run(
+        [STRONGROOM, "admin", "create-account", "--data-dir", str(server.data_dir),
+         "--account-id", account_id],
+        check=True, capture_output=True, text=True,
+    )  # fmt: skip
+    fields = dict(
+        line.split(" = ", 1) for line in done.stdout.splitlines() if line.startswith("aws_")
+    )
+    return fields["aws_access_key_id"], fields["aws_secret_access_key"]

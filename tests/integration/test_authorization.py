@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from tests.integration.expect import aws_error
-from tests.integration.server import AWS, STRONGROOM, Server, initialised_server
+from tests.integration.server import AWS, Server, create_account, initialised_server
 
 A = "111122223333"
 B = "444455556666"
@@ -48,15 +48,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def root_b(server: Server) -> Keys:
-    done = subprocess.run(
-        [STRONGROOM, "admin", "create-account", "--data-dir", str(server.data_dir),
-         "--account-id", B],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    fields = dict(
-        line.split(" = ", 1) for line in done.stdout.splitlines() if line.startswith("aws_")
-    )
-    return fields["aws_access_key_id"], fields["aws_secret_access_key"]
+    return create_account(server, B)
 
 
 def client(server: Server, service: str, keys: Keys | None = None) -> Any:

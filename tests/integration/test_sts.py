@@ -12,7 +12,13 @@ from typing import Any
 import pytest
 
 from tests.integration.expect import error_of
-from tests.integration.server import AWS, STRONGROOM, Server, dev_server, initialised_server
+from tests.integration.server import (
+    AWS,
+    Server,
+    create_account,
+    dev_server,
+    initialised_server,
+)
 
 INVALID = "The security token included in the request is invalid."
 EXPIRED = "The security token included in the request is expired"
@@ -52,15 +58,7 @@ def account(server: Server) -> str:
 @pytest.fixture(scope="module")
 def other_root(server: Server) -> Keys:
     """A second account on the same data dir, made by ``strongroom admin`` beside the server."""
-    done = subprocess.run(
-        [STRONGROOM, "admin", "create-account", "--data-dir", str(server.data_dir),
-         "--account-id", OTHER],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
-    fields = dict(
-        line.split(" = ", 1) for line in done.stdout.splitlines() if line.startswith("aws_")
-    )
-    return fields["aws_access_key_id"], fields["aws_secret_access_key"]
+    return create_account(server, OTHER)
 
 
 def _as(server: Server, service: str, keys: Keys | None = None) -> Any:
