@@ -115,6 +115,7 @@ def test_chunked_body_over_the_limit_is_refused(prod: Server) -> None:
         {"Content-Type": "application/x-amz-json-1.1", "X-Amz-Target": "TrentService.CreateKey"},
     )
     connection = http.client.HTTPConnection("127.0.0.1", prod.port, timeout=10)
+    reply: Reply | None = None
     try:
         connection.request("POST", "/", body=_chunks(2 * MIB), headers=headers, encode_chunked=True)
         response = connection.getresponse()
@@ -122,10 +123,14 @@ def test_chunked_body_over_the_limit_is_refused(prod: Server) -> None:
             response.status, {k.lower(): v for k, v in response.getheaders()}, response.read()
         )
     except (BrokenPipeError, ConnectionResetError):
-        pytest.skip("the server closed the connection before the reply could be read")
+        # The server may answer and close before the client has finished sending: the refusal
+        # is then seen as a reset. Either way the server must keep serving.
+        pass
     finally:
         connection.close()
-    assert checked(reply).error[:2] == (413, "RequestEntityTooLargeException")
+    if reply is not None:
+        assert checked(reply).error[:2] == (413, "RequestEntityTooLargeException")
+    assert raw_post(prod, "TrentService.ListKeys").status == 200
 
 
 def test_body_just_under_the_limit_is_read(prod: Server) -> None:

@@ -46,7 +46,7 @@ def java_regex(pattern: str) -> re.Pattern[str]:
     """Compile a model (Java) pattern for ``fullmatch``, Java's ``matches()``.
 
     Java's ``\\w``, ``\\d``, ``\\s`` and ``\\b`` are ASCII-only (hence ``re.ASCII``), and its
-    ``\\z`` is Python's ``\\Z``. ``\\uXXXX`` escapes, ``^``/``$`` and character classes mean the
+    ``\\z`` is Python's ``\\Z``. ``\\uHHHH`` escapes, ``^``/``$`` and character classes mean the
     same in both; Java's ``\\p{L}``-style categories are spelt out (``shapes_regex``). A pattern
     Python cannot compile fails the load, loudly.
     """
