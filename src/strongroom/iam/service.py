@@ -12,7 +12,7 @@ from strongroom.clock import Clock
 from strongroom.iam.policies import NamedPolicy, identity_policies
 from strongroom.iam.principal import Principal
 from strongroom.keystore.base import KeyStore
-from strongroom.storage.identity import IdentityStorage
+from strongroom.storage import Database
 
 __all__ = ["IamService"]
 
@@ -20,7 +20,7 @@ __all__ = ["IamService"]
 class IamService:
     def __init__(
         self,
-        storage: IdentityStorage,
+        storage: Database,
         keystore: KeyStore,
         clock: Clock,
         *,

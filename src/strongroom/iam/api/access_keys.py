@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.errors import LimitExceededException, NoSuchEntityException, ValidationException
-from strongroom.iam.api.common import NOT_A_USER, Params, database, user_name_or_self, want_user
+from strongroom.iam.api.common import NOT_A_USER, Params, user_name_or_self, want_user
 from strongroom.iam.credentials import create_access_key
 from strongroom.iam.service import IamService
 from strongroom.kms.context import Caller
@@ -49,7 +49,7 @@ def create_key(iam: IamService, caller: Caller, params: Params) -> dict[str, Any
     if len(iam.storage.list_access_keys(arn)) >= MAX_KEYS:
         raise LimitExceededException(f"Cannot exceed quota for AccessKeysPerUser: {MAX_KEYS}")
     now = iam.clock.now()
-    new = create_access_key(database(iam), iam.keystore, caller.account, now, principal_arn=arn)
+    new = create_access_key(iam.storage, iam.keystore, caller.account, now, principal_arn=arn)
     out: dict[str, Any] = {
         "AccessKeyId": new.access_key_id,
         "Status": "Active",

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 from strongroom.errors import (
     EntityAlreadyExistsException,
@@ -23,13 +23,12 @@ from strongroom.iam.principal import PrincipalType
 from strongroom.iam.service import IamService
 from strongroom.kms.context import Caller
 from strongroom.policy import MalformedPolicy, PolicyKind, parse_policy
-from strongroom.storage import Database, DuplicateError
+from strongroom.storage import DuplicateError
 
 __all__ = [
     "NOT_A_USER",
     "Operation",
     "Params",
-    "database",
     "entity_arn",
     "new_id",
     "page",
@@ -54,11 +53,6 @@ _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
 MAX_TAGS = 50
 NOT_A_USER = "Must specify userName when calling with non-User credentials"
 _DUPLICATE_TAGS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
-
-
-def database(iam: IamService) -> Database:
-    """The identity store with the KMS half too (access keys live there): one backend."""
-    return cast(Database, iam.storage)
 
 
 def new_id(prefix: str) -> str:

@@ -8,7 +8,6 @@ from strongroom.errors import DeleteConflictException, ValidationException
 from strongroom.iam.api.common import (
     NOT_A_USER,
     Params,
-    database,
     entity_arn,
     new_id,
     page,
@@ -67,7 +66,7 @@ def create_user(iam: IamService, caller: Caller, params: Params) -> dict[str, An
 
 def _root_as_user(iam: IamService, caller: Caller) -> dict[str, Any]:
     """What GetUser says about an account root: its id, ARN and when the account was made."""
-    account = database(iam).get_account(caller.account)
+    account = iam.storage.get_account(caller.account)
     created = account.created_at if account is not None else iam.clock.now()
     return {"UserId": caller.account, "Arn": caller.principal.arn, "CreateDate": created}
 
