@@ -13,6 +13,7 @@ __all__ = [
     "AccessKeyRecord",
     "AccountRecord",
     "AliasRecord",
+    "GrantRecord",
     "KeyManager",
     "KeyRecord",
     "KeySpec",
@@ -121,3 +122,23 @@ class AccessKeyRecord:
     wrapped_secret: bytes
     created_at: float
     status: str = "Active"
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    """A grant on a key (kms-spec.md section 9): allow-only permission for a grantee principal to
+    use the key for ``operations``, under optional encryption-context constraints."""
+
+    account: str  # the key's account
+    region: str
+    key_id: str
+    grant_id: str  # 64 lower-case hex
+    name: str | None  # CreateGrant's Name (idempotency)
+    grantee_principal: str  # an ARN (or a service principal name)
+    retiring_principal: str | None
+    operations: tuple[str, ...]  # e.g. ("Decrypt", "Encrypt")
+    context_equals: dict[str, str] | None  # Constraints.EncryptionContextEquals
+    context_subset: dict[str, str] | None  # Constraints.EncryptionContextSubset
+    issuing_account: str  # arn:aws:iam::A:root of the account that created the grant
+    created_at: float
+    for_aws_resource: bool = False  # created by an integrated service (kms:GrantIsForAWSResource)

@@ -14,6 +14,7 @@ from strongroom.kms.model import (
     AccessKeyRecord,
     AccountRecord,
     AliasRecord,
+    GrantRecord,
     KeyRecord,
     MaterialRecord,
 )
@@ -115,3 +116,46 @@ class Storage(Protocol):
     def get_tags(self, account: str, region: str, key_id: str) -> dict[str, str]: ...
     def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None: ...
     def delete_tags(self, account: str, region: str, key_id: str, keys: Sequence[str]) -> None: ...
+
+    # -- grants -----------------------------------------------------------------------------------
+    def insert_grant(self, grant: GrantRecord) -> None:
+        """DuplicateError if the grant id exists; StorageError if the key does not."""
+        ...
+
+    def get_grant(
+        self, account: str, region: str, key_id: str, grant_id: str
+    ) -> GrantRecord | None: ...
+    def find_grant(self, region: str, grant_id: str) -> GrantRecord | None:
+        """A grant by id alone (grant tokens and RetireGrant by token name only the grant)."""
+        ...
+
+    def grant_by_name(self, account: str, region: str, key_id: str, name: str) -> list[GrantRecord]:
+        """Grants on the key with this Name (CreateGrant's idempotency)."""
+        ...
+
+    def list_grants(
+        self,
+        account: str,
+        region: str,
+        key_id: str,
+        *,
+        after_grant_id: str | None,
+        limit: int,
+        grant_id: str | None = None,
+        grantee_principal: str | None = None,
+    ) -> list[GrantRecord]:
+        """Grants on one key ordered by grant id, optionally filtered."""
+        ...
+
+    def list_retirable_grants(
+        self, retiring_principal: str, after_grant_id: str | None, limit: int
+    ) -> list[GrantRecord]:
+        """Grants (any key, any account) whose retiring principal is this one, by grant id."""
+        ...
+
+    def grants_for_key(self, account: str, region: str, key_id: str) -> list[GrantRecord]:
+        """Every grant on the key (authorization reads these; keep it one indexed query)."""
+        ...
+
+    def count_grants(self, account: str, region: str, key_id: str) -> int: ...
+    def delete_grant(self, account: str, region: str, key_id: str, grant_id: str) -> bool: ...
