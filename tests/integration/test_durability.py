@@ -4,6 +4,10 @@ answered by one worker process is seen at once by the others (issue 2, item 9)."
 from __future__ import annotations
 
 import base64
+import os
+import signal
+import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -130,3 +134,47 @@ def test_deletion_is_seen_by_every_worker(two_workers: Server) -> None:
     assert {_encrypt(two_workers, key_id) for _ in range(20)} == {(200, "")}
     kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
     assert {_encrypt(two_workers, key_id) for _ in range(40)} == {(400, "KMSInvalidStateException")}
+
+
+def _workers(server: Server) -> set[int]:
+    """The server's worker processes (children of the supervisor running a worker)."""
+    assert server.process is not None
+    found = subprocess.run(
+        ["pgrep", "-P", str(server.process.pid), "-f", "spawn_main"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    return {int(pid) for pid in found.stdout.split()}
+
+
+def test_a_killed_worker_is_replaced(tmp_path: Path) -> None:
+    server = initialised_server(tmp_path / "data", "--workers", "2")
+    try:
+        key_id = server.client().create_key()["KeyMetadata"]["KeyId"]
+        before = _workers(server)
+        assert len(before) == 2
+        victim = min(before)
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            after = _workers(server)
+            if len(after) == 2 and victim not in after:
+                break
+            time.sleep(0.2)
+        assert len(after) == 2
+        assert victim not in after
+        statuses = {_encrypt(server, key_id)[0] for _ in range(20)}
+        assert statuses == {200}
+    finally:
+        server.stop()
+    assert _workers_alive(before | after) == set()
+
+
+def _workers_alive(pids: set[int]) -> set[int]:
+    alive = set()
+    for pid in pids:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            continue
+        alive.add(pid)
+    return alive

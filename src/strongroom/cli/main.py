@@ -14,6 +14,7 @@ from rich.panel import Panel
 from strongroom import __version__
 from strongroom.cli.admin import admin
 from strongroom.cli.init import InitResult, initialise, is_initialised
+from strongroom.cli.keys import keys
 from strongroom.cli.policy import policy
 from strongroom.config import DEV_ACCOUNT, ConfigError, load_settings
 from strongroom.server.workers import ServeOptions
@@ -197,6 +198,7 @@ def migrate_command(data_dir: Path) -> None:
 
 cli.add_command(policy)
 cli.add_command(admin)
+cli.add_command(keys)
 
 
 def main() -> None:

@@ -39,7 +39,7 @@ class Storage(Protocol):
         ...
 
     def reset(self) -> None:
-        """Dev mode: delete every key, material, alias and tag in every account and region.
+        """Dev mode: delete every key, material, alias, tag and grant in every account and region.
 
         Accounts, access keys, meta values and every IAM and STS record are left alone."""
         ...
@@ -79,7 +79,7 @@ class Storage(Protocol):
         ...
 
     def delete_key(self, account: str, region: str, key_id: str) -> None:
-        """Remove the key, all its material versions, its aliases and its tags, atomically."""
+        """Remove the key, all its material versions, its aliases, tags and grants, atomically."""
         ...
 
     def keys_due_for_deletion(self, now: float) -> list[KeyRecord]:

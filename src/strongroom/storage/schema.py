@@ -38,6 +38,7 @@ __all__ = [
     "accounts",
     "aliases",
     "changes",
+    "grants",
     "iam_group_members",
     "iam_groups",
     "iam_inline_policies",
@@ -125,6 +126,7 @@ keys = Table(
     Column("pending_window_days", Integer, nullable=True),
     Column("multi_region", Boolean, nullable=False),
     Index(None, "state", "deletion_date"),
+    Index(None, "region", "key_id"),  # find_key (revision 0003)
 )
 
 key_materials = Table(
@@ -302,4 +304,32 @@ sts_sessions = Table(
     Column("created_at", Float, nullable=False),
     Column("expires_at", Float, nullable=False),
     Index(None, "expires_at"),
+)
+
+
+# -- KMS grants (revision 0003) -----------------------------------------------------------------
+# The primary key leads with the key's identity, so it serves ``grants_for_key``, ``list_grants``
+# and ``count_grants``; grant ids are unique per region, so a grant token (which names only the
+# grant) finds exactly one row. JSON columns hold ``operations`` (an array, in the caller's
+# order) and the encryption-context constraints (objects, NULL when absent).
+grants = Table(
+    "grants",
+    metadata,
+    Column("account", String(12), primary_key=True),
+    Column("region", REGION, primary_key=True),
+    Column("key_id", ID, primary_key=True),
+    Column("grant_id", ID, primary_key=True),
+    Column("name", String(256), nullable=True),
+    Column("grantee_principal", Text, nullable=False),
+    Column("retiring_principal", Text, nullable=True),
+    Column("operations", Text, nullable=False),
+    Column("context_equals", Text, nullable=True),
+    Column("context_subset", Text, nullable=True),
+    Column("issuing_account", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    Column("for_aws_resource", Boolean, nullable=False),
+    ForeignKeyConstraint(["account", "region", "key_id"], KEY_FK, ondelete="CASCADE"),
+    UniqueConstraint("region", "grant_id"),
+    Index(None, "retiring_principal", "grant_id", "region"),
+    Index(None, "account", "region", "key_id", "name", "grant_id"),
 )

@@ -2,13 +2,13 @@
 
 Each public method is one transaction, opened by :class:`~strongroom.storage.sqlbase.SqlBase`
 (writes bump the change counter, driver errors become :class:`StorageError`). This module holds
-the key-side methods; IAM and STS come from ``identity_sql`` and ``policy_sql``.
+the key-side methods; IAM and STS come from ``identity_sql`` and ``policy_sql``, grants from
+``grant_sql``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select, update
 
@@ -22,38 +22,36 @@ from strongroom.kms.model import (
 )
 from strongroom.storage import rows
 from strongroom.storage.base import StorageError
+from strongroom.storage.grant_sql import GrantSql, delete_key_grants
 from strongroom.storage.identity_sql import PrincipalSql
 from strongroom.storage.policy_sql import PolicySql
 from strongroom.storage.schema import (
     access_keys,
     accounts,
     aliases,
+    grants,
     key_materials,
     key_tags,
     keys,
     meta,
 )
+from strongroom.storage.sqlbase import key_params, of_key
 
 __all__ = ["SqlStorage"]
-
-
-def _of_key(table: Any) -> Any:
-    """``account = :account AND region = :region AND key_id = :key_id`` on ``table``."""
-    c = table.c
-    return (
-        (c.account == bindparam("b_account"))
-        & (c.region == bindparam("b_region"))
-        & (c.key_id == bindparam("b_key_id"))
-    )
 
 
 _GET_META = select(meta.c.value).where(meta.c.name == bindparam("b_name"))
 _GET_ACCOUNT = select(accounts).where(accounts.c.account == bindparam("b_account"))
 _GET_ACCESS_KEY = select(access_keys).where(access_keys.c.access_key_id == bindparam("id"))
-_GET_KEY = select(keys).where(_of_key(keys))
+_GET_KEY = select(keys).where(of_key(keys))
+_FIND_KEY = (
+    select(keys)
+    .where(keys.c.region == bindparam("b_region"), keys.c.key_id == bindparam("b_key_id"))
+    .limit(1)
+)
 _GET_MATERIALS = (
     select(key_materials)
-    .where(_of_key(key_materials))
+    .where(of_key(key_materials))
     .order_by(key_materials.c.created_at, key_materials.c.material_id)
 )
 _ALIAS_PK = (
@@ -62,22 +60,19 @@ _ALIAS_PK = (
     & (aliases.c.name == bindparam("b_name"))
 )
 _GET_ALIAS = select(aliases).where(_ALIAS_PK)
-_GET_TAGS = select(key_tags.c.tag_key, key_tags.c.tag_value).where(_of_key(key_tags))
+_GET_TAGS = select(key_tags.c.tag_key, key_tags.c.tag_value).where(of_key(key_tags))
 
 
-def _key_id(account: str, region: str, key_id: str) -> dict[str, str]:
-    return {"b_account": account, "b_region": region, "b_key_id": key_id}
-
-
-class SqlStorage(PrincipalSql, PolicySql):
+class SqlStorage(PrincipalSql, PolicySql, GrantSql):
     """:class:`~strongroom.storage.base.Storage` and :class:`~strongroom.storage.identity.
     IdentityStorage` on SQLite or PostgreSQL (see ``engine``); the identity methods come from
-    the ``identity_sql`` and ``policy_sql`` mixins, the transactions from ``sqlbase``."""
+    the ``identity_sql`` and ``policy_sql`` mixins, the grants from ``grant_sql``, the
+    transactions from ``sqlbase``."""
 
     # -- lifecycle ------------------------------------------------------------------------------
     def reset(self) -> None:
         with self._write() as conn:
-            for table in (key_tags, aliases, key_materials, keys):
+            for table in (grants, key_tags, aliases, key_materials, keys):
                 conn.execute(delete(table))
 
     # -- meta -----------------------------------------------------------------------------------
@@ -129,19 +124,18 @@ class SqlStorage(PrincipalSql, PolicySql):
 
     def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None:
         with self._read() as conn:
-            row = conn.execute(_GET_KEY, _key_id(account, region, key_id)).first()
+            row = conn.execute(_GET_KEY, key_params(account, region, key_id)).first()
         return None if row is None else rows.key_from_row(row)
 
     def find_key(self, region: str, key_id: str) -> KeyRecord | None:
         with self._read() as conn:
-            stmt = select(keys).where(keys.c.region == region, keys.c.key_id == key_id).limit(1)
-            row = conn.execute(stmt).first()
+            row = conn.execute(_FIND_KEY, {"b_region": region, "b_key_id": key_id}).first()
         return None if row is None else rows.key_from_row(row)
 
     def update_key(self, key: KeyRecord) -> None:
-        stmt = update(keys).where(_of_key(keys)).values(rows.key_mutable_values(key))
+        stmt = update(keys).where(of_key(keys)).values(rows.key_mutable_values(key))
         with self._write() as conn:
-            result = conn.execute(stmt, _key_id(key.account, key.region, key.key_id))
+            result = conn.execute(stmt, key_params(key.account, key.region, key.key_id))
             if result.rowcount != 1:
                 raise StorageError("the key to update does not exist")
 
@@ -156,17 +150,18 @@ class SqlStorage(PrincipalSql, PolicySql):
             return [rows.key_from_row(row) for row in conn.execute(stmt)]
 
     def delete_key(self, account: str, region: str, key_id: str) -> None:
-        ident = _key_id(account, region, key_id)
+        ident = key_params(account, region, key_id)
         by_target = delete(aliases).where(
             aliases.c.account == account,
             aliases.c.region == region,
             aliases.c.target_key_id == key_id,
         )
         with self._write() as conn:
-            conn.execute(delete(key_tags).where(_of_key(key_tags)), ident)
+            delete_key_grants(conn, account, region, key_id)
+            conn.execute(delete(key_tags).where(of_key(key_tags)), ident)
             conn.execute(by_target)
-            conn.execute(delete(key_materials).where(_of_key(key_materials)), ident)
-            conn.execute(delete(keys).where(_of_key(keys)), ident)
+            conn.execute(delete(key_materials).where(of_key(key_materials)), ident)
+            conn.execute(delete(keys).where(of_key(keys)), ident)
 
     def keys_due_for_deletion(self, now: float) -> list[KeyRecord]:
         stmt = (
@@ -188,7 +183,7 @@ class SqlStorage(PrincipalSql, PolicySql):
 
     def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]:
         with self._read() as conn:
-            result = conn.execute(_GET_MATERIALS, _key_id(account, region, key_id))
+            result = conn.execute(_GET_MATERIALS, key_params(account, region, key_id))
             return [rows.material_from_row(row) for row in result]
 
     # -- aliases --------------------------------------------------------------------------------
@@ -235,7 +230,7 @@ class SqlStorage(PrincipalSql, PolicySql):
     # -- tags -----------------------------------------------------------------------------------
     def get_tags(self, account: str, region: str, key_id: str) -> dict[str, str]:
         with self._read() as conn:
-            result = conn.execute(_GET_TAGS, _key_id(account, region, key_id))
+            result = conn.execute(_GET_TAGS, key_params(account, region, key_id))
             return {row.tag_key: row.tag_value for row in result}
 
     def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None:
@@ -254,7 +249,7 @@ class SqlStorage(PrincipalSql, PolicySql):
         if not keys:
             return
         stmt = delete(key_tags).where(
-            _of_key(key_tags), key_tags.c.tag_key.in_(bindparam("tag_keys", expanding=True))
+            of_key(key_tags), key_tags.c.tag_key.in_(bindparam("tag_keys", expanding=True))
         )
         with self._write() as conn:
-            conn.execute(stmt, _key_id(account, region, key_id) | {"tag_keys": list(keys)})
+            conn.execute(stmt, key_params(account, region, key_id) | {"tag_keys": list(keys)})

@@ -11,15 +11,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from typing import Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, Table, bindparam
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from strongroom.storage.base import DuplicateError, StorageError
 from strongroom.storage.engine import Backend, make_backend
 
-__all__ = ["SqlBase", "by_name"]
+__all__ = ["SqlBase", "by_name", "key_params", "of_key"]
 
 _UNIQUE = {"23505", "SQLITE_CONSTRAINT_PRIMARYKEY", "SQLITE_CONSTRAINT_UNIQUE"}
 
@@ -35,6 +35,22 @@ N = TypeVar("N", bound=_Named)
 def by_name(records: Iterable[N]) -> list[N]:
     """``records`` in IAM name order (case-insensitive), the same on every backend."""
     return sorted(records, key=lambda r: (r.name.lower(), r.name))
+
+
+def of_key(table: Table) -> Any:
+    """``account = :b_account AND region = :b_region AND key_id = :b_key_id`` on ``table``,
+    bound by :func:`key_params`, so statements on a key's rows can be built once."""
+    c = table.c
+    return (
+        (c.account == bindparam("b_account"))
+        & (c.region == bindparam("b_region"))
+        & (c.key_id == bindparam("b_key_id"))
+    )
+
+
+def key_params(account: str, region: str, key_id: str) -> dict[str, str]:
+    """The parameters of :func:`of_key`."""
+    return {"b_account": account, "b_region": region, "b_key_id": key_id}
 
 
 def _translate(exc: SQLAlchemyError) -> StorageError:

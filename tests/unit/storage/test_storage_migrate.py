@@ -11,7 +11,8 @@ from alembic.runtime.migration import MigrationContext
 # A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
 from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
-from strongroom.kms.model import AccountRecord
+from strongroom.iam.model import UserRecord
+from strongroom.kms.model import AccountRecord, GrantRecord
 from strongroom.storage import (
     SqlStorage,
     StorageError,
@@ -34,7 +35,7 @@ TABLES_0001 = {
     "aliases",
     "key_tags",
 }
-TABLES = TABLES_0001 | {
+TABLES_0002 = TABLES_0001 | {
     "iam_users",
     "iam_groups",
     "iam_group_members",
@@ -45,6 +46,7 @@ TABLES = TABLES_0001 | {
     "iam_principal_tags",
     "sts_sessions",
 }
+TABLES = TABLES_0002 | {"grants"}
 
 
 def _table_names(url: str) -> set[str]:
@@ -67,7 +69,7 @@ def test_empty_database_is_refused_until_migrated(db_url: str) -> None:
 
 def test_migrate_from_empty_to_head_is_idempotent(db_url: str) -> None:
     migrate(db_url)
-    assert current_revision(db_url) == head_revision() == "0002"
+    assert current_revision(db_url) == head_revision() == "0003"
     assert _table_names(db_url) == TABLES | {"alembic_version"}
     migrate(db_url)
     assert current_revision(db_url) == head_revision()
@@ -113,6 +115,7 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS / "script.py.mako").is_file()
     assert (MIGRATIONS / "versions" / "0001_initial.py").is_file()
     assert (MIGRATIONS / "versions" / "0002_identity.py").is_file()
+    assert (MIGRATIONS / "versions" / "0003_grants.py").is_file()
 
 
 @pytest.mark.parametrize(
@@ -170,3 +173,68 @@ def test_downgrade_to_0001_keeps_the_keys(db_url: str) -> None:
     storage = open_storage(db_url)
     assert storage.get_key(ACCOUNT, REGION, "k1") == make_key("k1")
     storage.close()
+
+
+def test_a_database_at_0002_upgrades_to_0003_and_keeps_its_rows(db_url: str) -> None:
+    _alembic(db_url, "upgrade", "0002")
+    assert current_revision(db_url) == "0002"
+    user = UserRecord(ACCOUNT, "Alice", "/", "AIDAALICE", f"arn:aws:iam::{ACCOUNT}:user/Alice", 2.0)
+    material = make_material("k1")
+    key = make_key("k1", material_id=material.material_id)
+    old = SqlStorage(db_url)  # only 0002 tables are touched
+    try:
+        old.insert_account(AccountRecord(ACCOUNT, 1.0))
+        old.insert_key(key, material, {"t": "v"})
+        old.insert_user(user)
+    finally:
+        old.close()
+    migrate(db_url)
+    assert current_revision(db_url) == head_revision() == "0003"
+    assert _table_names(db_url) == TABLES | {"alembic_version"}
+    storage = open_storage(db_url)
+    try:
+        assert storage.get_key(ACCOUNT, REGION, "k1") == key
+        assert storage.find_key(REGION, "k1") == key
+        assert storage.get_materials(ACCOUNT, REGION, "k1") == [material]
+        assert storage.get_tags(ACCOUNT, REGION, "k1") == {"t": "v"}
+        assert storage.get_user(ACCOUNT, "alice") == user
+        assert storage.grants_for_key(ACCOUNT, REGION, "k1") == []
+        storage.insert_grant(_grant("k1"))
+        assert storage.find_grant(REGION, "0" * 64) == _grant("k1")
+    finally:
+        storage.close()
+
+
+def test_downgrade_to_0002_drops_grants_and_keeps_keys(db_url: str) -> None:
+    migrate(db_url)
+    storage = open_storage(db_url)
+    storage.insert_account(AccountRecord(ACCOUNT, 1.0))
+    storage.insert_key(make_key("k1"), None, {})
+    storage.insert_grant(_grant("k1"))
+    storage.close()
+    _alembic(db_url, "downgrade", "0002")
+    assert _table_names(db_url) == TABLES_0002 | {"alembic_version"}
+    migrate(db_url)
+    storage = open_storage(db_url)
+    try:
+        assert storage.get_key(ACCOUNT, REGION, "k1") == make_key("k1")
+        assert storage.grants_for_key(ACCOUNT, REGION, "k1") == []
+    finally:
+        storage.close()
+
+
+def _grant(key_id: str) -> GrantRecord:
+    return GrantRecord(
+        ACCOUNT,
+        REGION,
+        key_id,
+        "0" * 64,
+        "name",
+        f"arn:aws:iam::{ACCOUNT}:user/Alice",
+        None,
+        ("Encrypt",),
+        {"k": "v"},
+        None,
+        f"arn:aws:iam::{ACCOUNT}:root",
+        3.0,
+    )
