@@ -1,9 +1,10 @@
 """Per-request CPU cost of the server without HTTP: drive the ASGI app directly with one validly
 signed Encrypt, replayed (every replay is verified and authorized as a real request).
 
-    .venv/bin/python -m benchmarks.inprocess --data-dir DIR [--requests 20000]
+    .venv/bin/python -m benchmarks.inprocess --data-dir DIR [--requests 20000] [--grants N]
 
 DIR is an initialised data directory (``strongroom init``). Prints microseconds per request.
+``--grants N`` first puts N grants (Encrypt, to other principals) on the key.
 Useful to compare two builds on a machine whose speed drifts (run them back to back).
 """
 
@@ -59,6 +60,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--requests", type=int, default=20_000)
+    parser.add_argument("--grants", type=int, default=0, help="grants to put on the key first")
     args = parser.parse_args(argv)
     os.environ["STRONGROOM_DATA_DIR"] = str(args.data_dir)
     os.environ["STRONGROOM_DEV"] = "0"
@@ -71,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
     runtime.kms.refresh()
     root = Caller.root(runtime.settings.account_id, "us-east-1")
     key_id = str(call(runtime.kms, root, "CreateKey", {})["KeyMetadata"]["KeyId"])
+    for n in range(args.grants):
+        grantee = f"arn:aws:iam::{runtime.settings.account_id}:user/bench-{n}"
+        grant = {"KeyId": key_id, "GranteePrincipal": grantee, "Operations": ["Encrypt"]}
+        call(runtime.kms, root, "CreateGrant", grant)
     scope, body = _signed_scope(args.data_dir, key_id)
     statuses: list[int] = []
 

@@ -241,12 +241,8 @@ def test_missing_required_members(unvalidated: Any) -> None:
     [
         ("sign", {"KeyId": "alias/x", "Message": b"m", "SigningAlgorithm": "ECDSA_SHA_256"}),
         ("get_key_rotation_status", {"KeyId": "alias/x"}),
-        (
-            "create_grant",
-            {"KeyId": "alias/x", "GranteePrincipal": "arn:aws:iam::111122223333:root",
-             "Operations": ["Decrypt"]},
-        ),
-        ("list_grants", {"KeyId": "alias/x"}),
+        ("get_public_key", {"KeyId": "alias/x"}),
+        ("list_key_rotations", {"KeyId": "alias/x"}),
         ("enable_key_rotation", {"KeyId": "alias/x"}),
     ],
 )  # fmt: skip

@@ -15,7 +15,7 @@ from typing import Any
 from strongroom.kms.context import Caller
 from strongroom.kms.model import KeyRecord
 
-__all__ = ["ConditionKeys", "request_keys"]
+__all__ = ["ConditionKeys", "grant_keys", "request_keys"]
 
 Value = Any  # str | bool | int | float | Sequence[str]
 
@@ -111,7 +111,30 @@ _PARAMETER_KEYS = (
     ("BypassPolicyLockoutSafetyCheck", "kms:bypasspolicylockoutsafetycheck"),
     ("PendingWindowInDays", "kms:schedulekeydeletionpendingwindowindays"),
     ("KeyPairSpec", "kms:datakeypairspec"),
+    ("GranteePrincipal", "kms:granteeprincipal"),
+    ("RetiringPrincipal", "kms:retiringprincipal"),
+    ("GrantIsForAWSResource", "kms:grantisforawsresource"),  # set by the grant operations
 )
+_CONSTRAINTS = ("EncryptionContextEquals", "EncryptionContextSubset")
+
+
+def _context_keys(context: Mapping[str, str]) -> dict[str, Value]:
+    keys: dict[str, Value] = {"kms:encryptioncontextkeys": list(context)}
+    for name, value in context.items():
+        keys[f"kms:encryptioncontext:{name.lower()}"] = value
+    return keys
+
+
+def grant_keys(params: Mapping[str, Any]) -> dict[str, Value]:
+    """CreateGrant's keys: its operations, and its constraint (type and pairs, which policies
+    read as ``kms:EncryptionContext:*``)."""
+    keys: dict[str, Value] = {"kms:grantoperations": list(params["Operations"])}
+    constraints = params.get("Constraints") or {}
+    for kind in _CONSTRAINTS:
+        if constraints.get(kind) is not None:
+            keys["kms:grantconstrainttype"] = kind
+            keys.update(_context_keys(constraints[kind]))
+    return keys
 
 
 def create_key_keys(params: Mapping[str, Any]) -> dict[str, Value]:
@@ -132,9 +155,9 @@ def parameter_keys(params: Mapping[str, Any]) -> dict[str, Value]:
     keys: dict[str, Value] = {}
     context = params.get("EncryptionContext")
     if context is not None:
-        keys["kms:encryptioncontextkeys"] = list(context)
-        for name, value in context.items():
-            keys[f"kms:encryptioncontext:{name.lower()}"] = value
+        keys.update(_context_keys(context))
+    if "Operations" in params:
+        keys.update(grant_keys(params))
     for member, name in _PARAMETER_KEYS:
         if member in params:
             keys[name] = params[member]

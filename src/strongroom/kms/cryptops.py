@@ -40,9 +40,12 @@ _DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
 _DRY_RUN = "The request would have succeeded, but the DryRun option is set."
 
 
-def _view(context: Any, algorithm: Any) -> dict[str, Any]:
-    """The parameters a policy sees for one side of an operation (ReEncrypt has two)."""
+def _view(context: Any, algorithm: Any, tokens: Any) -> dict[str, Any]:
+    """The parameters a policy (and a grant) sees for one side of an operation (ReEncrypt has
+    two); the grant tokens apply to both."""
     view: dict[str, Any] = {}
+    if tokens:
+        view["GrantTokens"] = tokens
     if context is not None:
         view["EncryptionContext"] = context
     if algorithm is not None:
@@ -108,7 +111,7 @@ def _dry_run_without_ciphertext(
         )
     if "DestinationKeyId" in p:
         source = p.get("SourceEncryptionAlgorithm")
-        view = _view(p.get("SourceEncryptionContext"), source)
+        view = _view(p.get("SourceEncryptionContext"), source, p.get("GrantTokens"))
         _encryption_key(
             svc, caller, p[key_member], action, source, view, permission="ReEncryptFrom"
         )
@@ -121,7 +124,7 @@ def _dry_run_without_ciphertext(
 
 def _destination(svc: KmsService, caller: Caller, p: dict[str, Any]) -> KeyRecord:
     algorithm = p.get("DestinationEncryptionAlgorithm")
-    view = _view(p.get("DestinationEncryptionContext"), algorithm)
+    view = _view(p.get("DestinationEncryptionContext"), algorithm, p.get("GrantTokens"))
     return _encryption_key(
         svc, caller, p["DestinationKeyId"], "ReEncrypt", algorithm, view, permission="ReEncryptTo"
     )
@@ -168,7 +171,7 @@ def _open(
             )
     if named is None:
         raise InvalidCiphertextException()
-    view = _view(p.get(context_member), p.get(algorithm_member))
+    view = _view(p.get(context_member), p.get(algorithm_member), p.get("GrantTokens"))
     alias = request_alias(p[key_member]) if key_member in p else None
     svc.authorize_key(caller, f"kms:{permission}", named, view, request_alias=alias)
     _check_usable(named, action, p.get(algorithm_member))

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from strongroom.errors import UnsupportedOperationException
-from strongroom.kms import aliases, cryptops, keys, policies, tags
+from strongroom.kms import aliases, cryptops, grant_lists, grants, keys, policies, tags
 from strongroom.kms.context import Caller
 from strongroom.kms.service import KmsService
 
@@ -40,6 +40,11 @@ OPERATIONS: dict[str, Operation] = {
     "TagResource": tags.tag_resource,
     "UntagResource": tags.untag_resource,
     "ListResourceTags": tags.list_resource_tags,
+    "CreateGrant": grants.create_grant,
+    "ListGrants": grant_lists.list_grants,
+    "ListRetirableGrants": grant_lists.list_retirable_grants,
+    "RetireGrant": grants.retire_grant,
+    "RevokeGrant": grants.revoke_grant,
 }
 
 

@@ -2,7 +2,8 @@
 
 Caches are dropped whenever storage's change counter moves (a commit by this or any other worker
 process), so a DisableKey answered by one worker is seen by the next request on any worker.
-Unwrapped material lives only in memory, never on disk.
+Unwrapped material lives only in memory, never on disk. Grants are read once per key (and per
+change) into a :class:`GrantIndex`; a key without grants costs one empty index.
 """
 
 from __future__ import annotations
@@ -18,10 +19,13 @@ from strongroom.iam.principal import Principal
 from strongroom.keystore.base import KeyStore
 from strongroom.kms.conditions import request_keys
 from strongroom.kms.context import Caller
-from strongroom.kms.model import AliasRecord, KeyRecord, KeyState
+from strongroom.kms.grant_cache import GrantCache
+from strongroom.kms.grant_match import GrantIndex, depends_on_context
+from strongroom.kms.model import AliasRecord, GrantRecord, KeyRecord, KeyState
 from strongroom.policy.authorizer import (
     Denial,
     KmsDecision,
+    allow_by_grants,
     decide_account_action,
     decide_key_access,
 )
@@ -77,6 +81,7 @@ class KmsService:
         self._materials: dict[_Ident, dict[str, bytes]] = {}
         self._aliases: dict[_Ident, AliasRecord | None] = {}
         self._decisions: dict[tuple[str, ...], KmsDecision] = {}
+        self._grant_cache = GrantCache(storage, keystore)
 
     # -- cache coherence ------------------------------------------------------------------------
     def refresh(self) -> bool:
@@ -99,6 +104,7 @@ class KmsService:
         self._keys.clear()
         self._materials.clear()
         self._aliases.clear()
+        self._grant_cache.clear()
 
     def changed(self) -> None:
         """After a write by this process: forget what we cached."""
@@ -163,6 +169,15 @@ class KmsService:
             self._aliases[ident] = alias
             return alias
 
+    # -- grants ----------------------------------------------------------------------------------
+    def grants(self, key: KeyRecord) -> GrantIndex:
+        """The grants on ``key``, read once until storage changes."""
+        return self._grant_cache.index(key)
+
+    def token_grant(self, region: str, token: str) -> GrantRecord:
+        """The grant a grant token names (InvalidGrantTokenException if none)."""
+        return self._grant_cache.token_grant(region, token)
+
     # -- authorization ---------------------------------------------------------------------------
     def _identity(self, principal: Principal) -> list[tuple[str, PolicyDocument]]:
         if principal.is_root:
@@ -222,32 +237,73 @@ class KmsService:
         policy: str | None = None,
     ) -> KmsDecision:
         """The decision for ``action`` on ``key`` (under ``policy`` instead of the key's own, for
-        the lockout check).
+        the lockout check): the policies', then, if they leave it to the implicit deny, the
+        grants'. Grant tokens in the parameters are checked first (InvalidGrantTokenException).
+        """
+        tokens = self._grant_cache.token_grants(key.region, params)
+        memo = self._memo(caller, action, key, policy)
+        by_grant = (*memo, "\0grant")  # no policy name contains NUL
+        if not tokens and by_grant in self._decisions:
+            return self._decisions[by_grant]
+        decision, static = self._decide_policies(caller, action, key, params, request_alias, memo)
+        if decision.allowed or policy is not None:
+            return decision
+        operation = action.removeprefix("kms:")
+        grant = self._grant_cache.allowing(caller.principal, operation, key, params, tokens)
+        if grant is None:
+            return decision
+        decision = allow_by_grants(decision, grant.grant_id, grant.name)
+        if static and not tokens and not depends_on_context(grant, operation):
+            self._remember(by_grant, decision)
+        return decision
+
+    def _memo(
+        self, caller: Caller, action: str, key: KeyRecord, policy: str | None
+    ) -> tuple[str, ...]:
+        """What a remembered decision is keyed on: the policies, the principal, action, key."""
+        principal = caller.principal
+        text = policy or key.policy
+        memo = (text, action, key.arn, principal.arn, principal.role_arn or "")
+        if principal.is_root:
+            return memo
+        return memo + tuple(p.name for p in self.identity_policies(principal))
+
+    def _remember(self, memo: tuple[str, ...], decision: KmsDecision) -> None:
+        if len(self._decisions) > _MAX_DECISIONS:
+            self._decisions.clear()
+        self._decisions[memo] = decision
+
+    def _decide_policies(  # noqa: PLR0917 - decide_key's arguments, passed through
+        self,
+        caller: Caller,
+        action: str,
+        key: KeyRecord,
+        params: Mapping[str, Any],
+        request_alias: str | None,
+        memo: tuple[str, ...],
+    ) -> tuple[KmsDecision, bool]:
+        """The key policy (``memo[0]``) and identity policies alone, and whether the decision is
+        static.
 
         When no policy involved reads the request context (no Condition, no policy variable),
         the decision depends only on the policies, the principal, the action and the key, so it
         is remembered until storage changes.
         """
-        text = policy or key.policy
-        principal = caller.principal
-        identity = self._identity(principal)
-        memo: tuple[str, ...] = (text, action, key.arn, principal.arn, principal.role_arn or "")
-        memo += tuple(name for name, _ in identity)
         decision = self._decisions.get(memo)
         if decision is not None:
-            return decision
+            return decision, True
         try:
-            document = parse_policy(text, PolicyKind.RESOURCE)
+            document = parse_policy(memo[0], PolicyKind.RESOURCE)
         except MalformedPolicy:
             log.warning("key %s has a key policy that does not parse; denying", key.arn)
-            return KmsDecision(False, Denial.NO_RESOURCE_ALLOW, ())
+            return KmsDecision(False, Denial.NO_RESOURCE_ALLOW, ()), False
+        identity = self._identity(caller.principal)
         ctx = self._context(caller, action, key.arn, params, key, request_alias=request_alias)
         decision = decide_key_access(ctx, key.account, document, identity)
-        if is_static(document) and all(is_static(doc) for _, doc in identity):
-            if len(self._decisions) > _MAX_DECISIONS:
-                self._decisions.clear()
-            self._decisions[memo] = decision
-        return decision
+        static = is_static(document) and all(is_static(doc) for _, doc in identity)
+        if static:
+            self._remember(memo, decision)
+        return decision, static
 
     def authorize_key(
         self,

@@ -5,7 +5,8 @@ policies say. A statement naming the caller (user, role, session, ``*``) allows 
 naming the caller's *account* (``arn:aws:iam::A:root``) lets the account's identity policies
 decide, except for the account root, which that statement allows directly. Cross-account
 requests need the key policy and the caller's identity policies both, and only some actions can
-ever work across accounts. Any explicit deny wins. Grants come on top (next issue).
+ever work across accounts. Any explicit deny wins. Otherwise a grant on the key for the caller
+allows on its own (:func:`allow_by_grants`), across accounts too.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from strongroom.policy.evaluate import (
     decide_identity,
     evaluate_policy,
 )
+from strongroom.policy.grammar import Effect
 
 __all__ = [
     "CROSS_ACCOUNT_ACTIONS",
     "Denial",
     "KmsDecision",
+    "allow_by_grants",
     "decide_account_action",
     "decide_key_access",
 ]
@@ -76,6 +79,7 @@ class KmsDecision:
     allowed: bool
     denial: Denial | None
     statements: tuple[StatementRef, ...]
+    grants: tuple[str, ...] = ()  # ids of the grants that allowed (none if policies did)
 
     def message(self, principal_arn: str, action: str, resource: str) -> str:
         """AWS's AccessDeniedException message for this denial."""
@@ -178,6 +182,18 @@ def decide_key_access(
     if principal.is_root or id_allows:
         return _allow(direct or delegated, id_allows)
     return _deny(Denial.NO_IDENTITY_ALLOW, direct or delegated)
+
+
+def allow_by_grants(decision: KmsDecision, grant_id: str, name: str | None) -> KmsDecision:
+    """Step 5 of kms-spec.md 6.2: a grant on the key that allows the request (``grant_id``, with
+    its ``name``) turns an implicit deny into an allow; an explicit deny stands."""
+    if decision.allowed or decision.denial in _EXPLICIT:
+        return decision
+    ref = StatementRef(f"grant {grant_id}", name, 0, Effect.ALLOW, PrincipalMatch.DIRECT)
+    return KmsDecision(True, None, (ref,), (grant_id,))
+
+
+_EXPLICIT = frozenset({Denial.RESOURCE_DENY, Denial.IDENTITY_DENY})
 
 
 def decide_account_action(
