@@ -7,6 +7,11 @@ verification outcome never is: every request's signature, token and expiry are c
 
 In dev mode an access key id we do not know at all is taken as the dev account's root,
 unverified; known keys, and every ``ASIA...`` id, are always enforced.
+
+A request that carries ``X-Strongroom-Via-Authorization`` is a registered integrated service
+acting for one of its users (``docs/integrated-services.md``): once the service's own signature
+is verified, the user's forwarded signature is (:mod:`strongroom.iam.forwarding`) and the caller
+becomes the user, with the service's ``kms:ViaService`` name. Other requests never look at it.
 """
 
 from __future__ import annotations
@@ -22,9 +27,16 @@ from typing import Protocol
 
 from strongroom.clock import Clock
 from strongroom.errors import (
+    AccessDeniedException,
     ExpiredTokenException,
     InvalidSignatureException,
     UnrecognizedClientException,
+)
+from strongroom.iam.forwarding import (
+    VIA_AUTHORIZATION,
+    ServiceRecord,
+    parse_forwarded,
+    verify_forwarded,
 )
 from strongroom.iam.model import OwnerKind, RoleRecord, SessionRecord, UserRecord
 from strongroom.iam.principal import Principal, PrincipalType
@@ -40,6 +52,7 @@ MSG_INVALID = "The security token included in the request is invalid."
 MSG_EXPIRED = "The security token included in the request is expired"
 _REGION = re.compile(r"[a-z0-9][a-z0-9-]{0,49}")
 _CACHE_LIMIT = 4096
+_VIA_SESSION_HEADER = "x-strongroom-via-security-token"  # a forwarding ASIA... user's token
 
 
 class CredentialStore(Protocol):
@@ -50,6 +63,7 @@ class CredentialStore(Protocol):
     def get_role(self, account: str, name: str) -> RoleRecord | None: ...
     def get_principal_tags(self, account: str, kind: OwnerKind, owner: str) -> dict[str, str]: ...
     def get_session(self, access_key_id: str) -> SessionRecord | None: ...
+    def service_for_principal(self, principal_arn: str) -> ServiceRecord | None: ...
 
 
 class _Absent(Enum):
@@ -90,10 +104,12 @@ class Authenticator:
         self._dev_account = dev_account
         self._clock = clock or Clock()  # pass the service clock: dev time travel expires sessions
         self._known: dict[str, _Known | _Absent] = {}
+        self._services: dict[str, ServiceRecord | None] = {}
         self._signing_keys = sigv4.SigningKeyCache()
 
     def clear(self) -> None:
         self._known.clear()
+        self._services.clear()
 
     # -- resolving an access key id ---------------------------------------------------------------
     def _lookup(self, access_key_id: str) -> _Known | _Absent:
@@ -243,11 +259,58 @@ class Authenticator:
             amz_date=amz_date,
             cache=self._signing_keys,
         )
-        return Caller(
+        caller = Caller(
             known.principal,
             credential.region,
             access_key_id,
             source_ip,
             secure_transport,
             session_token=known.token_sha256 is not None,
+        )
+        if VIA_AUTHORIZATION in headers:
+            if service != self._service:  # only KMS calls may be made on a user's behalf
+                raise AccessDeniedException(f"{service} requests cannot be forwarded.")
+            return self._forwarded(caller, headers)
+        return caller
+
+    # -- a registered service acting for its user -------------------------------------------------
+    def _service_of(self, caller: Caller) -> ServiceRecord:
+        arn = caller.principal.role_arn or caller.principal.arn
+        if arn not in self._services:
+            if len(self._services) >= _CACHE_LIMIT:
+                self._services.clear()
+            self._services[arn] = self._storage.service_for_principal(arn)
+        service = self._services[arn]
+        if service is None:
+            raise AccessDeniedException(
+                f"{caller.principal_arn} is not a registered integrated service and cannot "
+                "forward a request for another principal."
+            )
+        return service
+
+    def _forwarded(self, service_caller: Caller, headers: Mapping[str, str]) -> Caller:
+        """The user behind a registered service's request, once the user's forwarded signature
+        (scoped to the service's signing name, within the SigV4 window) verifies."""
+        service = self._service_of(service_caller)
+        forwarded = parse_forwarded(headers)
+        user = self._lookup(forwarded.credential.access_key_id)
+        if not isinstance(user, _Known):  # never the dev root: the user must be real
+            raise UnrecognizedClientException(MSG_INVALID)
+        verify_forwarded(
+            forwarded,
+            signing_name=service.signing_name,
+            secret_key=user.secret,
+            now=time.time(),
+            cache=self._signing_keys,
+        )
+        self._check_token(user, headers.get(_VIA_SESSION_HEADER), service.signing_name)
+        return Caller(
+            user.principal,
+            service_caller.region,
+            forwarded.credential.access_key_id,
+            service_caller.source_ip,
+            service_caller.secure_transport,
+            session_token=user.token_sha256 is not None,
+            via_service=service.via_name,
+            called_via=(service.via_name,),
         )

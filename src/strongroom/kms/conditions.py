@@ -71,7 +71,8 @@ def _iso(moment: float) -> str:
 
 
 def caller_keys(caller: Caller, now: float) -> dict[str, Value]:
-    """Global keys about the principal and the request (``aws:*``, ``kms:CallerAccount``)."""
+    """Global keys about the principal and the request (``aws:*``, ``kms:CallerAccount``), and
+    for a request a registered service forwarded, ``kms:ViaService`` and ``aws:CalledVia*``."""
     principal = caller.principal
     keys: dict[str, Value] = {
         "aws:principalarn": principal.role_arn or principal.arn,
@@ -89,6 +90,12 @@ def caller_keys(caller: Caller, now: float) -> dict[str, Value]:
         keys["aws:username"] = principal.name
     if caller.session_token:
         keys["aws:tokenissuetime"] = _iso(now)
+    if caller.via_service is not None:
+        keys["kms:viaservice"] = caller.via_service
+    if caller.called_via:
+        keys["aws:calledvia"] = list(caller.called_via)
+        keys["aws:calledviafirst"] = caller.called_via[0]
+        keys["aws:calledvialast"] = caller.called_via[-1]
     for tag, value in principal.tags.items():
         keys[f"aws:principaltag/{tag.lower()}"] = value
     return keys

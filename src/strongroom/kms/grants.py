@@ -119,7 +119,10 @@ def _authorize_create(
 ) -> None:
     """``kms:CreateGrant`` by policy (any operations), or by a grant listing CreateGrant (then the
     new grant may be no broader than that one)."""
-    decision = svc.decide_key(caller, "kms:CreateGrant", key, {**p, "GrantIsForAWSResource": False})
+    for_resource = caller.via_service is not None  # made by a registered integrated service
+    decision = svc.decide_key(
+        caller, "kms:CreateGrant", key, {**p, "GrantIsForAWSResource": for_resource}
+    )
     if decision.allowed and decision.grants and not _narrow_enough(svc, caller, key, p, child):
         decision = KmsDecision(False, Denial.NO_RESOURCE_ALLOW, ())
     if not decision.allowed:
@@ -158,6 +161,7 @@ def _new_grant(caller: Caller, key: KeyRecord, p: dict[str, Any], now: float) ->
         context_subset=subset,
         issuing_account=caller.principal.account_arn,
         created_at=now,
+        for_aws_resource=caller.via_service is not None,
     )
 
 

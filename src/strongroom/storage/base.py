@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
+from strongroom.iam.forwarding import ServiceRecord
 from strongroom.kms.model import (
     AccessKeyRecord,
     AccountRecord,
@@ -159,3 +160,16 @@ class Storage(Protocol):
 
     def count_grants(self, account: str, region: str, key_id: str) -> int: ...
     def delete_grant(self, account: str, region: str, key_id: str, grant_id: str) -> bool: ...
+
+    # -- integrated services (docs/integrated-services.md) ----------------------------------------
+    def insert_service(self, service: ServiceRecord) -> None:
+        """DuplicateError if the name, or the principal, is registered already."""
+        ...
+
+    def get_service(self, name: str) -> ServiceRecord | None: ...
+    def service_for_principal(self, principal_arn: str) -> ServiceRecord | None: ...
+    def list_services(self) -> list[ServiceRecord]:
+        """Every registration, by name."""
+        ...
+
+    def delete_service(self, name: str) -> bool: ...

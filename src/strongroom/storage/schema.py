@@ -52,6 +52,7 @@ __all__ = [
     "keys",
     "meta",
     "metadata",
+    "services",
     "sts_sessions",
 ]
 
@@ -332,4 +333,19 @@ grants = Table(
     UniqueConstraint("region", "grant_id"),
     Index(None, "retiring_principal", "grant_id", "region"),
     Index(None, "account", "region", "key_id", "name", "grant_id"),
+)
+
+
+# -- integrated services (revision 0004) --------------------------------------------------------
+# A service registered to call KMS on behalf of its users (docs/integrated-services.md). The
+# authenticator finds a caller's registration by its principal ARN, so that is unique too.
+services = Table(
+    "services",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("via_name", String(256), nullable=False),
+    Column("signing_name", String(64), nullable=False),
+    Column("principal_arn", Text, nullable=False),
+    Column("created_at", Float, nullable=False),
+    UniqueConstraint("principal_arn"),
 )

@@ -35,6 +35,7 @@ from strongroom.storage.schema import (
     keys,
     meta,
 )
+from strongroom.storage.service_sql import ServiceSql
 from strongroom.storage.sqlbase import key_params, of_key
 
 __all__ = ["SqlStorage"]
@@ -63,11 +64,11 @@ _GET_ALIAS = select(aliases).where(_ALIAS_PK)
 _GET_TAGS = select(key_tags.c.tag_key, key_tags.c.tag_value).where(of_key(key_tags))
 
 
-class SqlStorage(PrincipalSql, PolicySql, GrantSql):
+class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
     """:class:`~strongroom.storage.base.Storage` and :class:`~strongroom.storage.identity.
     IdentityStorage` on SQLite or PostgreSQL (see ``engine``); the identity methods come from
-    the ``identity_sql`` and ``policy_sql`` mixins, the grants from ``grant_sql``, the
-    transactions from ``sqlbase``."""
+    the ``identity_sql`` and ``policy_sql`` mixins, the grants from ``grant_sql``, integrated
+    services from ``service_sql``, the transactions from ``sqlbase``."""
 
     # -- lifecycle ------------------------------------------------------------------------------
     def reset(self) -> None:
