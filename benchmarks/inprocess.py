@@ -1,10 +1,12 @@
 """Per-request CPU cost of the server without HTTP: drive the ASGI app directly with one validly
 signed Encrypt, replayed (every replay is verified and authorized as a real request).
 
-    .venv/bin/python -m benchmarks.inprocess --data-dir DIR [--requests 20000] [--grants N]
+    .venv/bin/python -m benchmarks.inprocess --data-dir DIR [--requests N] [--grants N]
+        [--as-grantee]
 
 DIR is an initialised data directory (``strongroom init``). Prints microseconds per request.
-``--grants N`` first puts N grants (Encrypt, to other principals) on the key.
+``--grants N`` first puts N grants (Encrypt, to other principals) on the key. ``--as-grantee``
+signs as an IAM user with no policy access whom one more grant allows: the grant path.
 Useful to compare two builds on a machine whose speed drifts (run them back to back).
 """
 
@@ -25,11 +27,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 
-def _signed_scope(data_dir: Path, key_id: str) -> tuple[dict[str, Any], bytes]:
+def _root_keys(data_dir: Path) -> tuple[str, str]:
     creds = configparser.ConfigParser()
     creds.read(data_dir / "credentials")
-    access = creds["strongroom"]["aws_access_key_id"]
-    secret = creds["strongroom"]["aws_secret_access_key"]
+    return creds["strongroom"]["aws_access_key_id"], creds["strongroom"]["aws_secret_access_key"]
+
+
+def _signed_scope(access: str, secret: str, key_id: str) -> tuple[dict[str, Any], bytes]:
     body = json.dumps({"KeyId": key_id, "Plaintext": "aGVsbG8gd29ybGQ="}).encode()
     request = AWSRequest(
         method="POST",
@@ -56,11 +60,31 @@ def _signed_scope(data_dir: Path, key_id: str) -> tuple[dict[str, Any], bytes]:
     return scope, body
 
 
+def _grantee_keys(runtime: Any) -> tuple[str, str, str]:
+    """A new IAM user (no policies) and an access key for it: (key id, secret, user ARN)."""
+    from strongroom.iam.credentials import create_access_key  # noqa: PLC0415
+    from strongroom.iam.model import UserRecord  # noqa: PLC0415
+
+    account = runtime.settings.account_id
+    arn = f"arn:aws:iam::{account}:user/bench-grantee"
+    now = time.time()
+    storage = runtime.kms.storage
+    storage.insert_user(UserRecord(account, "bench-grantee", "/", "AIDABENCHGRANTEE00", arn, now))
+    key = create_access_key(storage, runtime.kms.keystore, account, now, principal_arn=arn)
+    runtime.kms.changed()
+    return key.access_key_id, key.secret_access_key, arn
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0] if __doc__ else None)
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--requests", type=int, default=20_000)
     parser.add_argument("--grants", type=int, default=0, help="grants to put on the key first")
+    parser.add_argument(
+        "--as-grantee",
+        action="store_true",
+        help="sign as an IAM user with no policy access, allowed by a grant of its own",
+    )
     args = parser.parse_args(argv)
     os.environ["STRONGROOM_DATA_DIR"] = str(args.data_dir)
     os.environ["STRONGROOM_DEV"] = "0"
@@ -77,7 +101,12 @@ def main(argv: list[str] | None = None) -> int:
         grantee = f"arn:aws:iam::{runtime.settings.account_id}:user/bench-{n}"
         grant = {"KeyId": key_id, "GranteePrincipal": grantee, "Operations": ["Encrypt"]}
         call(runtime.kms, root, "CreateGrant", grant)
-    scope, body = _signed_scope(args.data_dir, key_id)
+    access, secret = _root_keys(args.data_dir)
+    if args.as_grantee:
+        access, secret, arn = _grantee_keys(runtime)
+        grant = {"KeyId": key_id, "GranteePrincipal": arn, "Operations": ["Encrypt"]}
+        call(runtime.kms, root, "CreateGrant", grant)
+    scope, body = _signed_scope(access, secret, key_id)
     statuses: list[int] = []
 
     async def receive() -> dict[str, Any]:
