@@ -44,7 +44,8 @@ def _entry(caller: Caller, grant: GrantRecord) -> dict[str, Any]:
 
 def list_grants(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = resolve_key(svc, caller, p["KeyId"], allow_alias=False)
-    svc.authorize_key(caller, "kms:ListGrants", key, {**p, "GrantIsForAWSResource": False})
+    for_resource = caller.via_service is not None  # listed by an integrated service
+    svc.authorize_key(caller, "kms:ListGrants", key, {**p, "GrantIsForAWSResource": for_resource})
     grantee = principal_of(caller, one_of(p, "GranteePrincipal", "GranteeServicePrincipal"))
     grant_id = p.get("GrantId")
     if grant_id is not None and not GRANT_ID.fullmatch(grant_id):

@@ -249,7 +249,8 @@ def retire_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
 
 def revoke_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = _named_key(svc, caller, p)
-    svc.authorize_key(caller, "kms:RevokeGrant", key, {**p, "GrantIsForAWSResource": False})
+    for_resource = caller.via_service is not None
+    svc.authorize_key(caller, "kms:RevokeGrant", key, {**p, "GrantIsForAWSResource": for_resource})
     grant = _named_grant(svc, key, p["GrantId"])
     if p.get("DryRun"):
         raise DryRunOperationException(_DRY_RUN)

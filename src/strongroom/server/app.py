@@ -28,6 +28,7 @@ from strongroom.iam import api as iam_api
 from strongroom.iam import sts
 from strongroom.kms.context import Caller
 from strongroom.kms.explain import explain_operation
+from strongroom.kms.managed_keys import ensure_managed_key
 from strongroom.kms.operations import call
 from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result
@@ -230,6 +231,8 @@ class StrongroomApp:
         if operation not in runtime.model.operation_names:
             raise UnknownOperationException(f"Unknown operation {target!r}.")
         params = runtime.model.validate(operation, decode_body(body))
+        if caller.via_service is not None:  # a registered service's first use of alias/aws/...
+            ensure_managed_key(runtime.kms, caller, params)
         return encode_result(call(runtime.kms, caller, operation, params))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

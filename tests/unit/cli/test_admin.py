@@ -98,3 +98,21 @@ def test_refuses_a_directory_that_is_not_initialised(tmp_path: Path) -> None:
     result = _run("create-account", "--data-dir", str(tmp_path))
     assert result.exit_code != 0
     assert "not a Strongroom data directory" in result.output
+
+
+def test_register_and_list_services(data_dir: Path) -> None:
+    arn = "arn:aws:iam::111122223333:user/objects-service"
+    args = ["--data-dir", str(data_dir), "--name", "objects", "--via-name", "objects.strongroom"]
+    result = _run("register-service", *args, "--signing-name", "s3", "--principal", arn)
+    assert result.exit_code == 0, result.output
+    again = CliRunner().invoke(
+        admin, ["register-service", *args, "--signing-name", "s3", "--principal", arn]
+    )
+    assert again.exit_code != 0
+    assert "registered already" in again.output
+    kms = CliRunner().invoke(
+        admin, ["register-service", *args, "--signing-name", "kms", "--principal", arn + "2"]
+    )
+    assert kms.exit_code != 0
+    listed = _run("list-services", "--data-dir", str(data_dir))
+    assert listed.output.split() == ["objects", "objects.strongroom", "s3", arn]

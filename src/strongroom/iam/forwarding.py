@@ -1,0 +1,107 @@
+"""Integrated services: a registered service calling KMS on behalf of a user it is serving.
+
+A service proves that a user called it by forwarding the user's own SigV4 signature over the
+user's request to the service (``docs/integrated-services.md``). :func:`verify_forwarded` checks
+that proof: the user's credential scope names the service's signing name (so a signature made for
+KMS or another service cannot be replayed through this one), it is within the SigV4 time window,
+and the signature matches the forwarded canonical request under the user's secret. The forwarded
+canonical request is only hashed, never parsed, so the service cannot smuggle anything through it.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from strongroom.errors import IncompleteSignatureException, InvalidSignatureException
+from strongroom.protocol import sigv4
+
+__all__ = [
+    "VIA_AUTHORIZATION",
+    "VIA_CANONICAL_REQUEST",
+    "VIA_DATE",
+    "Forwarded",
+    "ServiceRecord",
+    "parse_forwarded",
+    "verify_forwarded",
+]
+
+VIA_AUTHORIZATION = "x-strongroom-via-authorization"
+VIA_DATE = "x-strongroom-via-date"
+VIA_CANONICAL_REQUEST = "x-strongroom-via-canonical-request"
+_MAX_CANONICAL = 64 * 1024
+_MSG_MISMATCH = "The forwarded request signature does not match the forwarded canonical request."
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecord:
+    """A registered integrated service: its short ``name`` (``alias/aws/<name>``), the
+    ``via_name`` that ``kms:ViaService`` carries, the SigV4 ``signing_name`` its own clients sign
+    for, and the IAM principal it calls KMS as."""
+
+    name: str
+    via_name: str
+    signing_name: str
+    principal_arn: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class Forwarded:
+    """The user's proof, as the service forwarded it (parsed, not yet verified)."""
+
+    credential: sigv4.Credential
+    amz_date: str
+    signed_at: float
+    canonical_request: bytes
+
+
+def parse_forwarded(headers: Mapping[str, str]) -> Forwarded:
+    """Read the three ``X-Strongroom-Via-*`` headers (all are required)."""
+    authorization = headers.get(VIA_AUTHORIZATION, "")
+    date = headers.get(VIA_DATE)
+    encoded = headers.get(VIA_CANONICAL_REQUEST)
+    if not authorization or date is None or encoded is None:
+        raise IncompleteSignatureException(
+            "A forwarded request needs X-Strongroom-Via-Authorization, X-Strongroom-Via-Date "
+            "and X-Strongroom-Via-Canonical-Request."
+        )
+    credential = sigv4.parse_authorization({"authorization": authorization, "x-amz-date": date})
+    amz_date, signed_at = sigv4.request_time({"x-amz-date": date})
+    if len(encoded) > _MAX_CANONICAL:
+        raise IncompleteSignatureException("The forwarded canonical request is too large.")
+    try:
+        canonical = base64.b64decode(encoded.encode("ascii"), validate=True)
+    except (binascii.Error, UnicodeEncodeError):
+        raise IncompleteSignatureException(
+            "X-Strongroom-Via-Canonical-Request must be base64."
+        ) from None
+    return Forwarded(credential, amz_date, signed_at, canonical)
+
+
+def verify_forwarded(
+    forwarded: Forwarded,
+    *,
+    signing_name: str,
+    secret_key: str,
+    now: float,
+    cache: sigv4.SigningKeyCache,
+) -> None:
+    """Raise unless the user signed ``forwarded.canonical_request`` for ``signing_name`` within
+    the SigV4 window, with ``secret_key``."""
+    credential = forwarded.credential
+    sigv4.check_scope(credential, signing_name)
+    sigv4.check_time(credential, forwarded.amz_date, forwarded.signed_at, now)
+    scope = f"{credential.date}/{credential.region}/{credential.service}/{sigv4.TERMINATOR}"
+    string_to_sign = (
+        f"{sigv4.ALGORITHM}\n{forwarded.amz_date}\n{scope}\n"
+        f"{hashlib.sha256(forwarded.canonical_request).hexdigest()}"
+    )
+    key = cache.get(secret_key, credential.date, credential.region, credential.service)
+    expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
+    if not hmac.compare_digest(expected.encode(), credential.signature.encode("utf-8", "replace")):
+        raise InvalidSignatureException(_MSG_MISMATCH)

@@ -1,0 +1,127 @@
+"""AWS-managed keys: ``alias/aws/<service>``, made on a registered service's first use.
+
+When a registered integrated service, acting for a user, names ``alias/aws/<its name>`` in the
+user's account and region and no such alias exists yet, Strongroom creates the key as AWS does:
+``KeyManager: AWS``, that alias, and AWS's managed-key policy. The policy lets the account's
+principals use the key only through the service (``kms:ViaService`` and ``kms:CallerAccount``)
+and read its metadata directly; it allows nobody to change the policy, disable, delete or tag the
+key, so those are refused by ordinary authorization (``AccessDeniedException``), and
+``alias/aws/`` names are already reserved (``NotAuthorizedException``) for customers.
+Yearly rotation of the key's material belongs to the rotation work.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from strongroom.iam.forwarding import ServiceRecord
+from strongroom.keystore.base import new_material_id
+from strongroom.kms.context import Caller
+from strongroom.kms.model import (
+    AliasRecord,
+    KeyManager,
+    KeyRecord,
+    KeySpec,
+    KeyState,
+    KeyUsage,
+    MaterialRecord,
+    Origin,
+)
+from strongroom.kms.service import KmsService
+from strongroom.storage import DuplicateError
+
+__all__ = ["MANAGED_PREFIX", "ensure_managed_key", "managed_key_policy"]
+
+log = logging.getLogger("strongroom.kms")
+
+MANAGED_PREFIX = "alias/aws/"
+_USE = ["kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt*", "kms:GenerateDataKey*",
+        "kms:CreateGrant", "kms:DescribeKey"]  # fmt: skip
+_METADATA = ["kms:Describe*", "kms:Get*", "kms:List*", "kms:RevokeGrant"]
+
+
+def managed_key_policy(partition: str, account: str, service: ServiceRecord) -> str:
+    """AWS's policy for an AWS-managed key, for ``service`` in ``account``."""
+    label = service.name
+    use = {
+        "Sid": f"Allow access through {label} for all principals in the account that are "
+        f"authorized to use {label}",
+        "Effect": "Allow",
+        "Principal": {"AWS": "*"},
+        "Action": _USE,
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {"kms:CallerAccount": account, "kms:ViaService": service.via_name}
+        },
+    }
+    metadata = {
+        "Sid": "Allow direct access to key metadata to the account",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
+        "Action": _METADATA,
+        "Resource": "*",
+    }
+    document = {"Version": "2012-10-17", "Id": f"auto-{label}-1", "Statement": [use, metadata]}
+    return json.dumps(document, indent=2)
+
+
+def _alias_name(caller: Caller, key_id: Any) -> str | None:
+    """``alias/aws/<x>`` when ``key_id`` names one in the caller's own account and region."""
+    if not isinstance(key_id, str):
+        return None
+    if key_id.startswith("arn:"):
+        prefix = f"arn:{caller.partition}:kms:{caller.region}:{caller.account}:"
+        key_id = key_id.removeprefix(prefix) if key_id.startswith(prefix) else ""
+    return key_id if key_id.startswith(MANAGED_PREFIX) else None
+
+
+def ensure_managed_key(svc: KmsService, caller: Caller, params: Mapping[str, Any]) -> None:
+    """Create the service's AWS-managed key if this forwarded request is its first use of it.
+
+    Only the registered service whose ``kms:ViaService`` name the caller carries may cause its
+    own ``alias/aws/<name>`` to exist; anything else resolves (or fails) as usual."""
+    if caller.via_service is None:
+        return
+    name = _alias_name(caller, params.get("KeyId"))
+    if name is None or svc.get_alias(caller.account, caller.region, name) is not None:
+        return
+    service = svc.storage.get_service(name.removeprefix(MANAGED_PREFIX))
+    if service is None or service.via_name != caller.via_service:
+        return
+    _create(svc, caller, service, name)
+
+
+def _create(svc: KmsService, caller: Caller, service: ServiceRecord, name: str) -> None:
+    key_id = str(uuid.uuid4())
+    arn = caller.key_arn(key_id)
+    material_id = new_material_id()
+    now = svc.clock.now()
+    key = KeyRecord(
+        account=caller.account,
+        region=caller.region,
+        key_id=key_id,
+        arn=arn,
+        created_at=now,
+        state=KeyState.ENABLED,
+        description=f"Default key that protects my {service.name} data when no other key "
+        "is defined",
+        key_spec=KeySpec.SYMMETRIC_DEFAULT,
+        key_usage=KeyUsage.ENCRYPT_DECRYPT,
+        origin=Origin.AWS_KMS,
+        key_manager=KeyManager.AWS,
+        policy=managed_key_policy(caller.partition, caller.account, service),
+        current_material_id=material_id,
+    )
+    wrapped = svc.keystore.wrap_material(svc.keystore.new_symmetric_material(), arn, material_id)
+    svc.storage.insert_key(key, MaterialRecord(key_id, material_id, wrapped, now), {})
+    try:
+        svc.storage.insert_alias(AliasRecord(caller.account, caller.region, name, key_id, now, now))
+    except DuplicateError:  # another request created it first: keep theirs
+        svc.storage.delete_key(caller.account, caller.region, key_id)
+    else:
+        log.info("created AWS-managed key %s for %s", arn, name)
+    svc.changed()
