@@ -153,7 +153,14 @@ class InvalidGrantTokenException(ClientError):
 
 
 class DryRunOperationException(ClientError):
+    """A DryRun call that would have succeeded (nothing was changed)."""
+
     code = "DryRunOperationException"
+
+    def __init__(
+        self, message: str = "The request would have succeeded, but the DryRun option is set."
+    ) -> None:
+        super().__init__(message)
 
 
 class ConflictException(ClientError):

@@ -12,7 +12,7 @@ import orjson
 import pytest
 
 from tests.integration.expect import aws_error
-from tests.integration.server import Server, dev_server, initialised_server
+from tests.integration.server import Server, dev_server, initialised_server, raw_post
 
 A = "111122223333"
 DENIED = "AccessDeniedException"
@@ -172,6 +172,25 @@ def test_dry_run_changes_nothing(server: Server) -> None:
         code = aws_error(call, KeyId=key, GrantId=grant["GrantId"], DryRun=True)[0]
         assert code == "DryRunOperationException"
     assert root.list_grants(KeyId=key)["Grants"] == [grant]
+
+
+def test_dry_run_on_schedule_key_deletion_changes_nothing(server: Server) -> None:
+    """botocore's model has no DryRun on ScheduleKeyDeletion (so SDKs cannot even send it);
+    Strongroom honours it anyway: a destructive call must not run when asked for a dry run."""
+    key = new_key(server)
+    target = "TrentService.ScheduleKeyDeletion"
+
+    def schedule(days: int, keys: Keys | None = None) -> tuple[int, str, str | None]:
+        body = json.dumps({"KeyId": key, "PendingWindowInDays": days, "DryRun": True}).encode()
+        if keys is None:
+            return raw_post(server, target, body).error
+        return raw_post(server, target, body, access_key=keys[0], secret_key=keys[1]).error
+
+    assert schedule(7)[:2] == (400, "DryRunOperationException")
+    assert schedule(3)[:2] == (400, "ValidationException")
+    keys, _ = new_user(server, "dry-runner")
+    assert schedule(7, keys)[1] == DENIED
+    assert client(server).describe_key(KeyId=key)["KeyMetadata"]["KeyState"] == "Enabled"
 
 
 def test_an_explicit_deny_in_the_key_policy_beats_a_grant(server: Server) -> None:

@@ -37,7 +37,6 @@ __all__ = [
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
 _DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
-_DRY_RUN = "The request would have succeeded, but the DryRun option is set."
 
 
 def _view(context: Any, algorithm: Any, tokens: Any) -> dict[str, Any]:
@@ -95,7 +94,7 @@ def _seal(
 
 def _dry_run(p: dict[str, Any]) -> None:
     if p.get("DryRun"):
-        raise DryRunOperationException(_DRY_RUN)
+        raise DryRunOperationException()
 
 
 def _dry_run_without_ciphertext(
@@ -119,7 +118,7 @@ def _dry_run_without_ciphertext(
     else:
         algorithm = p.get("EncryptionAlgorithm")
         _encryption_key(svc, caller, p[key_member], action, algorithm, p)
-    raise DryRunOperationException(_DRY_RUN)
+    raise DryRunOperationException()
 
 
 def _destination(svc: KmsService, caller: Caller, p: dict[str, Any]) -> KeyRecord:

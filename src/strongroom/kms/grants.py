@@ -46,7 +46,6 @@ MAX_GRANTS_PER_KEY = 50_000
 _MAX_PAIRS = 8
 _MAX_VALUE = 384
 GRANT_ID = re.compile(r"[0-9a-f]{64}")
-_DRY_RUN = "The request would have succeeded, but the DryRun option is set."
 CONSTRAINT_KINDS = ("EncryptionContextEquals", "EncryptionContextSubset")
 
 Context = dict[str, str] | None
@@ -182,7 +181,7 @@ def create_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
             f"The number of grants on key {key.arn} would exceed {MAX_GRANTS_PER_KEY}."
         )
     if p.get("DryRun"):
-        raise DryRunOperationException(_DRY_RUN)
+        raise DryRunOperationException()
     if existing is None:
         svc.storage.insert_grant(grant)
         svc.changed()
@@ -241,7 +240,7 @@ def retire_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
             "allowed to retire it"
         )
     if p.get("DryRun"):
-        raise DryRunOperationException(_DRY_RUN)
+        raise DryRunOperationException()
     svc.storage.delete_grant(grant.account, grant.region, grant.key_id, grant.grant_id)
     svc.changed()
     return {}
@@ -253,7 +252,7 @@ def revoke_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     svc.authorize_key(caller, "kms:RevokeGrant", key, {**p, "GrantIsForAWSResource": for_resource})
     grant = _named_grant(svc, key, p["GrantId"])
     if p.get("DryRun"):
-        raise DryRunOperationException(_DRY_RUN)
+        raise DryRunOperationException()
     svc.storage.delete_grant(key.account, key.region, key.key_id, grant.grant_id)
     svc.changed()
     return {}

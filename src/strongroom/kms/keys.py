@@ -8,6 +8,7 @@ import uuid
 from typing import Any
 
 from strongroom.errors import (
+    DryRunOperationException,
     UnsupportedOperationException,
     ValidationException,
 )
@@ -180,6 +181,8 @@ def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
     if not 7 <= days <= 30:
         raise ValidationException("PendingWindowInDays must be between 7 and 30")
     require_state(key, OpClass.SCHEDULE_DELETION)
+    if p.get("DryRun"):
+        raise DryRunOperationException()
     deletion_date = svc.clock.now() + days * DAY
     key = dataclasses.replace(
         key,

@@ -133,8 +133,28 @@ def _summary(errs: list[str]) -> str:
     return f"{count} validation {noun} detected: " + "; ".join(errs)
 
 
+# Members Strongroom accepts beyond botocore's model, in one place. ScheduleKeyDeletion is the one
+# destructive KMS call without DryRun; a caller who sends DryRun there (with client-side
+# validation off) means "check, don't delete", and ignoring it, as an unknown member, would delete.
+EXTENSIONS: dict[str, dict[str, dict[str, dict[str, str]]]] = {
+    "kms": {"ScheduleKeyDeletionRequest": {"DryRun": {"shape": "NullableBooleanType"}}},
+}
+
+
+def _extended(service: str, model: Mapping[str, Any]) -> Mapping[str, Any]:
+    extra = EXTENSIONS.get(service)
+    if not extra:
+        return model
+    shapes = dict(model["shapes"])
+    for shape_name, members in extra.items():
+        shape = dict(shapes[shape_name])
+        shape["members"] = {**shape.get("members", {}), **members}
+        shapes[shape_name] = shape
+    return {**model, "shapes": shapes}
+
+
 class ServiceModel:
-    """The compiled input shapes of one service's botocore model."""
+    """The compiled input shapes of one service's botocore model (plus :data:`EXTENSIONS`)."""
 
     _cache: ClassVar[dict[str, ServiceModel]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
@@ -156,7 +176,8 @@ class ServiceModel:
                         extra_search_paths=[Loader.BUILTIN_DATA_PATH],
                         include_default_search_paths=False,
                     )
-                    found = cls(loader.load_service_model(service, "service-2"))
+                    raw = loader.load_service_model(service, "service-2")
+                    found = cls(_extended(service, raw))
                     cls._cache[service] = found
         return found
 
