@@ -46,6 +46,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ops", default=",".join(OPERATIONS), help="comma-separated")
     parser.add_argument("--pool-size", type=int, default=256, help="signed requests per op")
     parser.add_argument("--plaintext-size", type=int, default=32, help="bytes")
+    parser.add_argument("--grants", type=int, default=0, help="grants to put on the key first")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--start-server", action="store_true", help="init and serve Strongroom")
     parser.add_argument("--workers", type=int, default=2, help="workers for --start-server")
@@ -91,7 +92,9 @@ def _targets(args: argparse.Namespace) -> list[AbstractContextManager[Target]]:
 
 def _load(runner: asyncio.Runner, target: Target, args: argparse.Namespace) -> list[OpResult]:
     """Set up a key on ``target`` and run every requested operation against it."""
-    bodies = request_bodies(target, args.region, args.ops, args.pool_size, args.plaintext_size)
+    bodies = request_bodies(
+        target, args.region, args.ops, args.pool_size, args.plaintext_size, args.grants
+    )
     split = urlsplit(target.endpoint)
     host, port = split.hostname or "127.0.0.1", split.port or 80
     results = []

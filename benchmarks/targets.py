@@ -179,9 +179,15 @@ def _report_pids(process: subprocess.Popen[bytes], out: IO[str]) -> None:
 
 
 def request_bodies(
-    target: Target, region: str, operations: list[str], pool_size: int, plaintext_size: int
+    target: Target,
+    region: str,
+    operations: list[str],
+    pool_size: int,
+    plaintext_size: int,
+    grants: int = 0,
 ) -> dict[str, list[dict[str, object]]]:
-    """Create a symmetric key through boto3 and build the JSON bodies for each operation."""
+    """Create a symmetric key through boto3 (with ``grants`` grants on it, to other principals)
+    and build the JSON bodies for each operation."""
     kms = boto3.client(
         "kms",
         endpoint_url=target.endpoint,
@@ -191,15 +197,19 @@ def request_bodies(
         config=Config(retries={"max_attempts": 2}, connect_timeout=5, read_timeout=30),
     )
     try:
-        return _bodies(kms, operations, pool_size, plaintext_size)
+        return _bodies(kms, operations, pool_size, plaintext_size, grants)
     except (BotoCoreError, ClientError) as exc:
         raise SystemExit(f"setup on {target.name} ({target.endpoint}) failed: {exc}") from None
 
 
 def _bodies(
-    kms: Any, operations: list[str], pool_size: int, plaintext_size: int
+    kms: Any, operations: list[str], pool_size: int, plaintext_size: int, grants: int
 ) -> dict[str, list[dict[str, object]]]:
-    key_id: str = kms.create_key(Description="strongroom loadgen")["KeyMetadata"]["KeyId"]
+    key = kms.create_key(Description="strongroom loadgen")["KeyMetadata"]
+    key_id: str = key["KeyId"]
+    for n in range(grants):
+        grantee = f"arn:aws:iam::{key['AWSAccountId']}:user/loadgen-grantee-{n}"
+        kms.create_grant(KeyId=key_id, GranteePrincipal=grantee, Operations=["Encrypt"])
     plaintexts = [os.urandom(plaintext_size) for _ in range(pool_size)]
     bodies: dict[str, list[dict[str, object]]] = {}
     for operation in operations:
