@@ -30,6 +30,7 @@ from strongroom.kms.context import Caller
 from strongroom.kms.explain import explain_operation
 from strongroom.kms.managed_keys import ensure_managed_key
 from strongroom.kms.operations import call
+from strongroom.kms.rotation import rotate_due_managed_keys
 from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result
 from strongroom.server import devroutes
@@ -259,8 +260,9 @@ class StrongroomApp:
             try:
                 self.runtime.kms.refresh()
                 self.runtime.kms.sweep_deletions()
+                rotate_due_managed_keys(self.runtime.kms)
             except Exception:
-                log.exception("deletion sweep failed; will retry")
+                log.exception("deletion and rotation sweep failed; will retry")
 
 
 def create_app() -> StrongroomApp:

@@ -15,6 +15,7 @@ from strongroom.errors import (
     UnknownOperationException,
     ValidationException,
 )
+from strongroom.kms.rotation import rotate_due_managed_keys
 from strongroom.kms.service import CLOCK_OFFSET_META
 from strongroom.server.runtime import Runtime
 
@@ -66,7 +67,13 @@ def _advance(runtime: Runtime, body: bytes) -> dict[str, Any]:
     kms.storage.set_meta(CLOCK_OFFSET_META, repr(offset))
     kms.changed()
     deleted = kms.sweep_deletions()
-    return {"offset_seconds": offset, "now": kms.clock.now(), "keys_deleted": deleted}
+    rotated = rotate_due_managed_keys(kms)
+    return {
+        "offset_seconds": offset,
+        "now": kms.clock.now(),
+        "keys_deleted": deleted,
+        "keys_rotated": rotated,
+    }
 
 
 def handle(

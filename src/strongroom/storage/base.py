@@ -87,6 +87,10 @@ class Storage(Protocol):
         """Keys in PendingDeletion (any account or region) whose deletion date is <= now."""
         ...
 
+    def keys_managed_by(self, key_manager: str) -> list[KeyRecord]:
+        """Keys (any account or region) with this KeyManager (``AWS`` for AWS-managed keys)."""
+        ...
+
     # -- material versions ----------------------------------------------------------------------
     def insert_material(
         self, account: str, region: str, key_id: str, material: MaterialRecord

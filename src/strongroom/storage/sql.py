@@ -173,6 +173,15 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
         with self._read() as conn:
             return [rows.key_from_row(row) for row in conn.execute(stmt)]
 
+    def keys_managed_by(self, key_manager: str) -> list[KeyRecord]:
+        stmt = (
+            select(keys)
+            .where(keys.c.key_manager == key_manager)
+            .order_by(keys.c.account, keys.c.region, keys.c.key_id)
+        )
+        with self._read() as conn:
+            return [rows.key_from_row(row) for row in conn.execute(stmt)]
+
     # -- material versions ----------------------------------------------------------------------
     def insert_material(
         self, account: str, region: str, key_id: str, material: MaterialRecord
