@@ -31,7 +31,7 @@ from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 from strongroom.kms.tags import check_tag_count, check_tags
 
-__all__ = ["key_metadata"]
+__all__ = ["key_metadata", "new_symmetric_key", "store_new_key"]
 
 DAY = 86_400
 
@@ -101,6 +101,46 @@ def _check_create(p: dict[str, Any]) -> None:
         )
 
 
+def new_symmetric_key(
+    caller: Caller,
+    now: float,
+    *,
+    description: str,
+    policy: str,
+    key_manager: KeyManager = KeyManager.CUSTOMER,
+) -> KeyRecord:
+    """The record of a new SYMMETRIC_DEFAULT key in the caller's account and region (not yet
+    stored; :func:`store_new_key` gives it material and stores it)."""
+    key_id = str(uuid.uuid4())
+    return KeyRecord(
+        account=caller.account,
+        region=caller.region,
+        key_id=key_id,
+        arn=caller.key_arn(key_id),
+        created_at=now,
+        state=KeyState.ENABLED,
+        description=description,
+        key_spec=KeySpec.SYMMETRIC_DEFAULT,
+        key_usage=KeyUsage.ENCRYPT_DECRYPT,
+        origin=Origin.AWS_KMS,
+        key_manager=key_manager,
+        policy=policy,
+        current_material_id=new_material_id(),
+    )
+
+
+def store_new_key(svc: KmsService, key: KeyRecord, tags: dict[str, str]) -> None:
+    """Generate the key's first material version, wrap it, and store key, material and tags."""
+    assert key.current_material_id is not None
+    material_id = key.current_material_id
+    wrapped = svc.keystore.wrap_material(
+        svc.keystore.new_symmetric_material(), key.arn, material_id
+    )
+    record = MaterialRecord(key.key_id, material_id, wrapped, key.created_at)
+    svc.storage.insert_key(key, record, tags)
+    svc.changed()
+
+
 def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     _check_create(p)
     svc.authorize_account(caller, "kms:CreateKey", p, creating=True)
@@ -108,31 +148,15 @@ def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
     check_tag_count(len(tags))
     if tags:
         svc.authorize_account(caller, "kms:TagResource", p, creating=True)
-    key_id = str(uuid.uuid4())
-    arn = caller.key_arn(key_id)
-    material_id = new_material_id()
-    now = svc.clock.now()
-    key = KeyRecord(
-        account=caller.account,
-        region=caller.region,
-        key_id=key_id,
-        arn=arn,
-        created_at=now,
-        state=KeyState.ENABLED,
+    key = new_symmetric_key(
+        caller,
+        svc.clock.now(),
         description=p.get("Description", ""),
-        key_spec=KeySpec.SYMMETRIC_DEFAULT,
-        key_usage=KeyUsage.ENCRYPT_DECRYPT,
-        origin=Origin.AWS_KMS,
-        key_manager=KeyManager.CUSTOMER,
         policy=default_key_policy(caller.partition, caller.account),
-        current_material_id=material_id,
     )
     if "Policy" in p:
         key = dataclasses.replace(key, policy=validate_new_policy(svc, caller, key, p["Policy"], p))
-    material = svc.keystore.new_symmetric_material()
-    wrapped = svc.keystore.wrap_material(material, arn, material_id)
-    svc.storage.insert_key(key, MaterialRecord(key_id, material_id, wrapped, now), tags)
-    svc.changed()
+    store_new_key(svc, key, tags)
     return {"KeyMetadata": key_metadata(key)}
 
 

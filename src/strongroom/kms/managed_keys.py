@@ -14,22 +14,15 @@ from __future__ import annotations
 
 import json
 import logging
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
 from strongroom.iam.forwarding import ServiceRecord
-from strongroom.keystore.base import new_material_id
 from strongroom.kms.context import Caller
+from strongroom.kms.keys import new_symmetric_key, store_new_key
 from strongroom.kms.model import (
     AliasRecord,
     KeyManager,
-    KeyRecord,
-    KeySpec,
-    KeyState,
-    KeyUsage,
-    MaterialRecord,
-    Origin,
 )
 from strongroom.kms.service import KmsService
 from strongroom.storage import DuplicateError
@@ -96,28 +89,17 @@ def ensure_managed_key(svc: KmsService, caller: Caller, params: Mapping[str, Any
 
 
 def _create(svc: KmsService, caller: Caller, service: ServiceRecord, name: str) -> None:
-    key_id = str(uuid.uuid4())
-    arn = caller.key_arn(key_id)
-    material_id = new_material_id()
     now = svc.clock.now()
-    key = KeyRecord(
-        account=caller.account,
-        region=caller.region,
-        key_id=key_id,
-        arn=arn,
-        created_at=now,
-        state=KeyState.ENABLED,
+    key = new_symmetric_key(
+        caller,
+        now,
         description=f"Default key that protects my {service.name} data when no other key "
         "is defined",
-        key_spec=KeySpec.SYMMETRIC_DEFAULT,
-        key_usage=KeyUsage.ENCRYPT_DECRYPT,
-        origin=Origin.AWS_KMS,
-        key_manager=KeyManager.AWS,
         policy=managed_key_policy(caller.partition, caller.account, service),
-        current_material_id=material_id,
+        key_manager=KeyManager.AWS,
     )
-    wrapped = svc.keystore.wrap_material(svc.keystore.new_symmetric_material(), arn, material_id)
-    svc.storage.insert_key(key, MaterialRecord(key_id, material_id, wrapped, now), {})
+    store_new_key(svc, key, {})
+    key_id, arn = key.key_id, key.arn
     try:
         svc.storage.insert_alias(AliasRecord(caller.account, caller.region, name, key_id, now, now))
     except DuplicateError:  # another request created it first: keep theirs

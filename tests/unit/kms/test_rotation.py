@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
-import uuid
 
-from strongroom.keystore.base import new_material_id
 from strongroom.kms.context import Caller
-from strongroom.kms.model import (
-    KeyManager,
-    KeyRecord,
-    KeySpec,
-    KeyState,
-    KeyUsage,
-    MaterialRecord,
-    Origin,
-)
+from strongroom.kms.keys import new_symmetric_key, store_new_key
+from strongroom.kms.model import KeyManager, KeyRecord, KeyState
 from strongroom.kms.operations import call
 from strongroom.kms.policy_text import default_key_policy
 from strongroom.kms.rotation import MANAGED_ROTATION_SECONDS, rotate_due_managed_keys
@@ -25,29 +16,14 @@ DAY = 86_400
 
 
 def _managed_key(svc: KmsService, caller: Caller) -> KeyRecord:
-    key_id = str(uuid.uuid4())
-    material_id = new_material_id()
-    now = svc.clock.now()
-    key = KeyRecord(
-        account=caller.account,
-        region=caller.region,
-        key_id=key_id,
-        arn=caller.key_arn(key_id),
-        created_at=now,
-        state=KeyState.ENABLED,
+    key = new_symmetric_key(
+        caller,
+        svc.clock.now(),
         description="Default key that protects my objects",
-        key_spec=KeySpec.SYMMETRIC_DEFAULT,
-        key_usage=KeyUsage.ENCRYPT_DECRYPT,
-        origin=Origin.AWS_KMS,
-        key_manager=KeyManager.AWS,
         policy=default_key_policy(caller.partition, caller.account),
-        current_material_id=material_id,
+        key_manager=KeyManager.AWS,
     )
-    wrapped = svc.keystore.wrap_material(
-        svc.keystore.new_symmetric_material(), key.arn, material_id
-    )
-    svc.storage.insert_key(key, MaterialRecord(key_id, material_id, wrapped, now), {})
-    svc.changed()
+    store_new_key(svc, key, {})
     return key
 
 
