@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,14 @@ from sqlalchemy import delete, event
 from storage_worker import ACCOUNT, REGION, make_key  # type: ignore[import-not-found]
 
 from strongroom.kms.model import AccountRecord, GrantRecord
-from strongroom.storage import DuplicateError, SqlStorage, Storage, StorageError
+from strongroom.storage import (
+    DuplicateError,
+    SqlStorage,
+    Storage,
+    StorageError,
+    migrate,
+    open_storage,
+)
 from strongroom.storage.schema import keys
 
 OTHER_ACCOUNT = "444455556666"
@@ -49,9 +57,7 @@ def make_grant(n: int, key_id: str = "k1", **changes: Any) -> GrantRecord:
     return dataclasses.replace(grant, **changes)
 
 
-@pytest.fixture
-def store(storage: SqlStorage) -> SqlStorage:
-    """Two accounts; keys k1 and k2 in ACCOUNT, k3 in OTHER_ACCOUNT, k4 in OTHER_REGION."""
+def _populate(storage: SqlStorage) -> SqlStorage:
     storage.insert_account(AccountRecord(ACCOUNT, 1.0))
     storage.insert_account(AccountRecord(OTHER_ACCOUNT, 2.0))
     for key in (
@@ -62,6 +68,22 @@ def store(storage: SqlStorage) -> SqlStorage:
     ):
         storage.insert_key(key, None, {})
     return storage
+
+
+@pytest.fixture
+def store(storage: SqlStorage) -> SqlStorage:
+    """Two accounts; keys k1 and k2 in ACCOUNT, k3 in OTHER_ACCOUNT, k4 in OTHER_REGION."""
+    return _populate(storage)
+
+
+@pytest.fixture
+def sqlite_store(tmp_path: Path) -> Iterator[SqlStorage]:
+    """The same, on SQLite only (whose query planner is deterministic)."""
+    url = f"sqlite:///{tmp_path / 'plans.db'}"
+    migrate(url)
+    opened = open_storage(url)
+    yield _populate(opened)
+    opened.close()
 
 
 def _ids(grants: list[GrantRecord]) -> list[str]:
@@ -303,14 +325,14 @@ def test_change_counter_moves_on_grant_writes_only(store: SqlStorage) -> None:
 
 # -- the lookups are index searches (SQLite's planner is deterministic; PostgreSQL's is not) -----
 @pytest.fixture
-def statements(store: SqlStorage) -> Iterator[list[tuple[str, Any]]]:
-    """Every SQL statement ``store`` sends, with its parameters, as it sends them."""
+def statements(sqlite_store: SqlStorage) -> Iterator[list[tuple[str, Any]]]:
+    """Every SQL statement ``sqlite_store`` sends, with its parameters, as it sends them."""
     captured: list[tuple[str, Any]] = []
 
     def capture(_conn: Any, _cursor: Any, sql: str, params: Any, *_rest: Any) -> None:
         captured.append((sql, params))
 
-    engine = store.backend.engine
+    engine = sqlite_store.backend.engine
     event.listen(engine, "before_cursor_execute", capture)
     yield captured
     event.remove(engine, "before_cursor_execute", capture)
@@ -336,17 +358,15 @@ def statements(store: SqlStorage) -> Iterator[list[tuple[str, Any]]]:
     ],
 )
 def test_lookups_search_an_index(
-    store: SqlStorage,
+    sqlite_store: SqlStorage,
     statements: list[tuple[str, Any]],
     method: str,
     args: tuple[Any, ...],
     index: str,
 ) -> None:
-    if store.backend.engine.dialect.name != "sqlite":
-        pytest.skip("query plans are checked on SQLite")
-    getattr(store, method)(*args)
+    getattr(sqlite_store, method)(*args)
     (sql, params), *_ = statements
-    with store.backend.reader.connect() as conn:
+    with sqlite_store.backend.reader.connect() as conn:
         plan = conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}", params).all()
     details = " | ".join(str(row[-1]) for row in plan)
     assert re.search(f"SEARCH (grants|keys) USING (COVERING )?INDEX {index} ", details), details
