@@ -108,6 +108,15 @@ class InvalidCiphertextException(ClientError):
         super().__init__(None)
 
 
+class KMSInvalidMacException(ClientError):
+    """A MAC that does not verify. Opaque on purpose: AWS sends no message at all."""
+
+    code = "KMSInvalidMacException"
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+
 class IncorrectKeyException(ClientError):
     code = "IncorrectKeyException"
 

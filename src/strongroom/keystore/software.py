@@ -23,6 +23,13 @@ _U32 = struct.Struct(">I")
 _MATERIAL_LABEL = b"strongroom/material/v1"
 _SECRET_LABEL = b"strongroom/secret/v1"
 _SYMMETRIC_MATERIAL_SIZE = 32
+_MATERIAL_SIZES = {
+    "SYMMETRIC_DEFAULT": _SYMMETRIC_MATERIAL_SIZE,
+    "HMAC_224": 28,
+    "HMAC_256": 32,
+    "HMAC_384": 48,
+    "HMAC_512": 64,
+}
 
 
 def _fields(*parts: bytes) -> bytes:
@@ -50,6 +57,12 @@ class SoftwareKeyStore:
 
     def new_symmetric_material(self) -> bytes:
         return os.urandom(_SYMMETRIC_MATERIAL_SIZE)
+
+    def new_material(self, key_spec: str) -> bytes:
+        size = _MATERIAL_SIZES.get(key_spec)
+        if size is None:
+            raise ValueError(f"the software key store cannot make {key_spec} material")
+        return os.urandom(size)
 
     def wrap_material(self, material: bytes, key_arn: str, material_id: str) -> bytes:
         return self._root.seal(material, _material_aad(key_arn, material_id))

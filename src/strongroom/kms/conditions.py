@@ -115,6 +115,7 @@ def key_keys(key: KeyRecord) -> dict[str, Value]:
 
 _PARAMETER_KEYS = (
     ("EncryptionAlgorithm", "kms:encryptionalgorithm"),
+    ("MacAlgorithm", "kms:macalgorithm"),
     ("BypassPolicyLockoutSafetyCheck", "kms:bypasspolicylockoutsafetycheck"),
     ("PendingWindowInDays", "kms:schedulekeydeletionpendingwindowindays"),
     ("KeyPairSpec", "kms:datakeypairspec"),

@@ -55,6 +55,8 @@ def key_metadata(key: KeyRecord) -> dict[str, Any]:
     }
     if key.key_usage is KeyUsage.ENCRYPT_DECRYPT:
         meta["EncryptionAlgorithms"] = ["SYMMETRIC_DEFAULT"]
+    if key.key_spec.mac_algorithm is not None:
+        meta["MacAlgorithms"] = [key.key_spec.mac_algorithm]
     if key.state is KeyState.PENDING_DELETION and key.deletion_date is not None:
         meta["DeletionDate"] = key.deletion_date
     if key.current_material_id is not None:
@@ -73,23 +75,38 @@ def _key_spec(p: dict[str, Any]) -> str:
     return str(spec or legacy or KeySpec.SYMMETRIC_DEFAULT.value)
 
 
-def _check_create(p: dict[str, Any]) -> None:
+_USAGE_OF = {
+    KeySpec.SYMMETRIC_DEFAULT: KeyUsage.ENCRYPT_DECRYPT,
+    KeySpec.HMAC_224: KeyUsage.GENERATE_VERIFY_MAC,
+    KeySpec.HMAC_256: KeyUsage.GENERATE_VERIFY_MAC,
+    KeySpec.HMAC_384: KeyUsage.GENERATE_VERIFY_MAC,
+    KeySpec.HMAC_512: KeyUsage.GENERATE_VERIFY_MAC,
+}
+
+
+def _spec_and_usage(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
+    """The new key's spec and usage: each supported spec has exactly one usage, which must be
+    named for every spec but SYMMETRIC_DEFAULT (kms-spec.md 4.2)."""
     spec = _key_spec(p)
     usage = p.get("KeyUsage")
-    if spec != KeySpec.SYMMETRIC_DEFAULT:
-        if usage is None:
-            raise ValidationException(
-                "You must specify a KeyUsage value for all KMS keys except for symmetric "
-                "encryption keys."
-            )
-        raise UnsupportedOperationException(
-            f"KeySpec {spec} is not yet supported by Strongroom; only SYMMETRIC_DEFAULT keys can "
-            "be created in this version."
-        )
-    if usage is not None and usage != KeyUsage.ENCRYPT_DECRYPT:
+    if spec != KeySpec.SYMMETRIC_DEFAULT and usage is None:
         raise ValidationException(
-            f"KeyUsage {usage} is not compatible with KeySpec SYMMETRIC_DEFAULT."
+            "You must specify a KeyUsage value for all KMS keys except for symmetric "
+            "encryption keys."
         )
+    if spec not in _USAGE_OF:
+        raise UnsupportedOperationException(
+            f"KeySpec {spec} is not yet supported by Strongroom; only SYMMETRIC_DEFAULT and "
+            "HMAC keys can be created in this version."
+        )
+    key_spec = KeySpec(spec)
+    if usage is not None and usage != _USAGE_OF[key_spec]:
+        raise ValidationException(f"KeyUsage {usage} is not compatible with KeySpec {spec}.")
+    return key_spec, _USAGE_OF[key_spec]
+
+
+def _check_create(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
+    spec_and_usage = _spec_and_usage(p)
     origin = p.get("Origin", Origin.AWS_KMS.value)
     if origin != Origin.AWS_KMS or p.get("CustomKeyStoreId") or p.get("XksKeyId"):
         raise UnsupportedOperationException(
@@ -99,6 +116,7 @@ def _check_create(p: dict[str, Any]) -> None:
         raise UnsupportedOperationException(
             "Multi-Region keys are not yet supported by Strongroom."
         )
+    return spec_and_usage
 
 
 def new_symmetric_key(
@@ -108,9 +126,12 @@ def new_symmetric_key(
     description: str,
     policy: str,
     key_manager: KeyManager = KeyManager.CUSTOMER,
+    key_spec: KeySpec = KeySpec.SYMMETRIC_DEFAULT,
+    key_usage: KeyUsage = KeyUsage.ENCRYPT_DECRYPT,
 ) -> KeyRecord:
-    """The record of a new SYMMETRIC_DEFAULT key in the caller's account and region (not yet
-    stored; :func:`store_new_key` gives it material and stores it)."""
+    """The record of a new key (SYMMETRIC_DEFAULT unless ``key_spec`` says otherwise) in the
+    caller's account and region (not yet stored; :func:`store_new_key` gives it material of its
+    spec and stores it)."""
     key_id = str(uuid.uuid4())
     return KeyRecord(
         account=caller.account,
@@ -120,8 +141,8 @@ def new_symmetric_key(
         created_at=now,
         state=KeyState.ENABLED,
         description=description,
-        key_spec=KeySpec.SYMMETRIC_DEFAULT,
-        key_usage=KeyUsage.ENCRYPT_DECRYPT,
+        key_spec=key_spec,
+        key_usage=key_usage,
         origin=Origin.AWS_KMS,
         key_manager=key_manager,
         policy=policy,
@@ -130,11 +151,12 @@ def new_symmetric_key(
 
 
 def store_new_key(svc: KmsService, key: KeyRecord, tags: dict[str, str]) -> None:
-    """Generate the key's first material version, wrap it, and store key, material and tags."""
+    """Generate the key's first material version (of the key's spec), wrap it, and store key,
+    material and tags."""
     assert key.current_material_id is not None
     material_id = key.current_material_id
     wrapped = svc.keystore.wrap_material(
-        svc.keystore.new_symmetric_material(), key.arn, material_id
+        svc.keystore.new_material(key.key_spec.value), key.arn, material_id
     )
     record = MaterialRecord(key.key_id, material_id, wrapped, key.created_at)
     svc.storage.insert_key(key, record, tags)
@@ -142,7 +164,7 @@ def store_new_key(svc: KmsService, key: KeyRecord, tags: dict[str, str]) -> None
 
 
 def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    _check_create(p)
+    spec, usage = _check_create(p)
     svc.authorize_account(caller, "kms:CreateKey", p, creating=True)
     tags = check_tags(p.get("Tags", []))
     check_tag_count(len(tags))
@@ -153,6 +175,8 @@ def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
         svc.clock.now(),
         description=p.get("Description", ""),
         policy=default_key_policy(caller.partition, caller.account),
+        key_spec=spec,
+        key_usage=usage,
     )
     if "Policy" in p:
         key = dataclasses.replace(key, policy=validate_new_policy(svc, caller, key, p["Policy"], p))

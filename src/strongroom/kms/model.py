@@ -38,6 +38,17 @@ class KeyState(StrEnum):
 
 class KeySpec(StrEnum):
     SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+    HMAC_224 = "HMAC_224"
+    HMAC_256 = "HMAC_256"
+    HMAC_384 = "HMAC_384"
+    HMAC_512 = "HMAC_512"
+
+    @property
+    def mac_algorithm(self) -> str | None:
+        """The one MAC algorithm of an HMAC spec (kms-spec.md 4.2), ``None`` for other specs."""
+        if self.value.startswith("HMAC_"):
+            return f"HMAC_SHA_{self.value[5:]}"
+        return None
 
 
 class KeyUsage(StrEnum):

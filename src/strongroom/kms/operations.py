@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from strongroom.errors import UnsupportedOperationException
-from strongroom.kms import aliases, cryptops, grant_lists, grants, keys, policies, tags
+from strongroom.kms import aliases, cryptops, grant_lists, grants, keys, macops, policies, tags
 from strongroom.kms.context import Caller
 from strongroom.kms.service import KmsService
 
@@ -33,6 +33,8 @@ OPERATIONS: dict[str, Operation] = {
     "GenerateDataKey": cryptops.generate_data_key,
     "GenerateDataKeyWithoutPlaintext": cryptops.generate_data_key_without_plaintext,
     "GenerateRandom": cryptops.generate_random,
+    "GenerateMac": macops.generate_mac,
+    "VerifyMac": macops.verify_mac,
     "CreateAlias": aliases.create_alias,
     "UpdateAlias": aliases.update_alias,
     "DeleteAlias": aliases.delete_alias,

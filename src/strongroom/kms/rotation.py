@@ -26,9 +26,8 @@ def rotate(svc: KmsService, key: KeyRecord) -> KeyRecord:
     """Append a new material version to ``key`` and make it current; returns the new record."""
     material_id = new_material_id()
     now = svc.clock.now()
-    wrapped = svc.keystore.wrap_material(
-        svc.keystore.new_symmetric_material(), key.arn, material_id
-    )
+    material = svc.keystore.new_material(key.key_spec.value)
+    wrapped = svc.keystore.wrap_material(material, key.arn, material_id)
     svc.storage.insert_material(
         key.account, key.region, key.key_id, MaterialRecord(key.key_id, material_id, wrapped, now)
     )

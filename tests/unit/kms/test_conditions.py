@@ -74,6 +74,7 @@ def test_create_key_parameters_describe_the_new_key() -> None:
         {
             "Tags": [{"TagKey": "Env", "TagValue": "prod"}],
             "BypassPolicyLockoutSafetyCheck": True,
+            "MacAlgorithm": "HMAC_SHA_256",
         },
         key=None,
         creating=True,
@@ -84,6 +85,7 @@ def test_create_key_parameters_describe_the_new_key() -> None:
     assert keys["aws:tagkeys"] == ["Env"]
     assert keys["aws:requesttag/env"] == "prod"
     assert keys["kms:bypasspolicylockoutsafetycheck"] is True
+    assert keys["kms:macalgorithm"] == "HMAC_SHA_256"
     assert keys["aws:principaltype"] == "Account"
     assert "aws:username" not in keys
 

@@ -1,0 +1,67 @@
+"""HMAC operations: GenerateMac and VerifyMac (kms-spec.md 4.2, 5.2, 17.3).
+
+The key must be an Enabled HMAC key (usage GENERATE_VERIFY_MAC) and the request's MacAlgorithm
+the one algorithm of its spec. VerifyMac never answers ``MacValid: false``: a MAC that does not
+verify is ``KMSInvalidMacException``, with no message.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.crypto import mac
+from strongroom.errors import (
+    DryRunOperationException,
+    InvalidKeyUsageException,
+    KMSInternalException,
+)
+from strongroom.kms.context import Caller
+from strongroom.kms.model import KeyRecord, KeyUsage
+from strongroom.kms.resolve import authorized_key
+from strongroom.kms.service import KmsService
+from strongroom.kms.states import OpClass, require_state
+
+__all__ = ["generate_mac", "verify_mac"]
+
+
+def _check_usable(key: KeyRecord, action: str, algorithm: str) -> None:
+    """State first, then usage, then the algorithm against the spec."""
+    require_state(key, OpClass.CRYPTO)
+    if key.key_usage is not KeyUsage.GENERATE_VERIFY_MAC:
+        raise InvalidKeyUsageException(
+            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {action}."
+        )
+    if algorithm != key.key_spec.mac_algorithm:
+        raise InvalidKeyUsageException(
+            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec.value}."
+        )
+
+
+def _mac_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) -> KeyRecord:
+    key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=True, params=p)
+    _check_usable(key, action, p["MacAlgorithm"])
+    if p.get("DryRun"):
+        raise DryRunOperationException()
+    return key
+
+
+def _material(svc: KmsService, key: KeyRecord) -> bytes:
+    material_id = key.current_material_id
+    material = svc.material(key, material_id) if material_id else None
+    if material is None:
+        raise KMSInternalException("The key's current material is missing.")
+    return material
+
+
+def generate_mac(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    key = _mac_key(svc, caller, p, "GenerateMac")
+    algorithm = p["MacAlgorithm"]
+    tag = mac.mac(algorithm, _material(svc, key), p["Message"])
+    return {"Mac": tag, "MacAlgorithm": algorithm, "KeyId": key.arn}
+
+
+def verify_mac(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    key = _mac_key(svc, caller, p, "VerifyMac")
+    algorithm = p["MacAlgorithm"]
+    mac.verify_mac(algorithm, _material(svc, key), p["Message"], p["Mac"])
+    return {"KeyId": key.arn, "MacValid": True, "MacAlgorithm": algorithm}
