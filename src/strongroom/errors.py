@@ -117,6 +117,15 @@ class KMSInvalidMacException(ClientError):
         super().__init__(None)
 
 
+class KMSInvalidSignatureException(ClientError):
+    """A signature that does not verify. Opaque on purpose: AWS sends no message at all."""
+
+    code = "KMSInvalidSignatureException"
+
+    def __init__(self) -> None:
+        super().__init__(None)
+
+
 class IncorrectKeyException(ClientError):
     code = "IncorrectKeyException"
 

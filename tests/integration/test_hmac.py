@@ -112,7 +112,7 @@ def test_create_key_refuses_a_missing_or_wrong_usage(server: Server) -> None:
     assert (code, message) == (
         "ValidationException", "KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec HMAC_512.",
     )  # fmt: skip
-    code, _, _ = aws_error(kms.create_key, KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")
+    code, _, _ = aws_error(kms.create_key, KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")
     assert code == "UnsupportedOperationException"
 
 

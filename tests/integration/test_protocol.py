@@ -239,9 +239,10 @@ def test_missing_required_members(unvalidated: Any) -> None:
 @pytest.mark.parametrize(
     ("operation", "params"),
     [
-        ("sign", {"KeyId": "alias/x", "Message": b"m", "SigningAlgorithm": "ECDSA_SHA_256"}),
+        ("derive_shared_secret", {"KeyId": "alias/x", "KeyAgreementAlgorithm": "ECDH",
+                                  "PublicKey": b"p"}),
         ("get_key_rotation_status", {"KeyId": "alias/x"}),
-        ("get_public_key", {"KeyId": "alias/x"}),
+        ("generate_data_key_pair", {"KeyId": "alias/x", "KeyPairSpec": "RSA_2048"}),
         ("list_key_rotations", {"KeyId": "alias/x"}),
         ("enable_key_rotation", {"KeyId": "alias/x"}),
     ],

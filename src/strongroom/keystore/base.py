@@ -14,7 +14,7 @@ __all__ = ["KeyStore", "new_material_id"]
 
 
 class KeyStore(Protocol):
-    """Generates symmetric and HMAC key material and wraps secrets for storage at rest."""
+    """Generates symmetric, HMAC and private-key material and wraps secrets for storage at rest."""
 
     def new_symmetric_material(self) -> bytes:
         """Return 32 fresh random bytes for an AES-256 (SYMMETRIC_DEFAULT) material version."""
@@ -22,8 +22,9 @@ class KeyStore(Protocol):
 
     def new_material(self, key_spec: str) -> bytes:
         """Return fresh random material for a key of ``key_spec``: 32 bytes for
-        SYMMETRIC_DEFAULT, the digest size for an HMAC spec (28, 32, 48 or 64 bytes); a
-        ``ValueError`` for a spec the store cannot make."""
+        SYMMETRIC_DEFAULT, the digest size for an HMAC spec (28, 32, 48 or 64 bytes), a
+        DER PKCS#8 private key for an RSA or ECC spec; a ``ValueError`` for a spec the store
+        cannot make."""
         ...
 
     def wrap_material(self, material: bytes, key_arn: str, material_id: str) -> bytes:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import struct
 
+from strongroom.crypto.signing import SIGNING_ALGORITHMS, new_private_key
 from strongroom.keystore.rootkey import RootKey
 
 __all__ = ["SoftwareKeyStore"]
@@ -59,6 +60,8 @@ class SoftwareKeyStore:
         return os.urandom(_SYMMETRIC_MATERIAL_SIZE)
 
     def new_material(self, key_spec: str) -> bytes:
+        if key_spec in SIGNING_ALGORITHMS:
+            return new_private_key(key_spec)
         size = _MATERIAL_SIZES.get(key_spec)
         if size is None:
             raise ValueError(f"the software key store cannot make {key_spec} material")

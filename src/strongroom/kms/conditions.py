@@ -116,6 +116,8 @@ def key_keys(key: KeyRecord) -> dict[str, Value]:
 _PARAMETER_KEYS = (
     ("EncryptionAlgorithm", "kms:encryptionalgorithm"),
     ("MacAlgorithm", "kms:macalgorithm"),
+    ("SigningAlgorithm", "kms:signingalgorithm"),
+    ("MessageType", "kms:messagetype"),
     ("BypassPolicyLockoutSafetyCheck", "kms:bypasspolicylockoutsafetycheck"),
     ("PendingWindowInDays", "kms:schedulekeydeletionpendingwindowindays"),
     ("KeyPairSpec", "kms:datakeypairspec"),

@@ -38,13 +38,19 @@ CONTEXT_OPERATIONS = frozenset(
 
 _SYMMETRIC = CONTEXT_OPERATIONS | {"CreateGrant", "RetireGrant", "DescribeKey"}
 _MAC = frozenset({"GenerateMac", "VerifyMac", "CreateGrant", "RetireGrant", "DescribeKey"})
-_BY_USAGE = {KeyUsage.ENCRYPT_DECRYPT: _SYMMETRIC, KeyUsage.GENERATE_VERIFY_MAC: _MAC}
+_SIGN = frozenset({"Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey"})
+_BY_USAGE = {
+    KeyUsage.ENCRYPT_DECRYPT: _SYMMETRIC,
+    KeyUsage.GENERATE_VERIFY_MAC: _MAC,
+    KeyUsage.SIGN_VERIFY: _SIGN,
+}
 
 Context = Mapping[str, str]
 
 
 def grant_operations_for(usage: KeyUsage) -> frozenset[str]:
-    """The grant operations a key of this usage supports (symmetric and HMAC keys, for now)."""
+    """The grant operations a key of this usage supports (symmetric, HMAC and signing keys, for
+    now)."""
     return frozenset(_BY_USAGE.get(usage, {"CreateGrant", "RetireGrant", "DescribeKey"}))
 
 

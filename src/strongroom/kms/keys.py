@@ -7,6 +7,7 @@ import dataclasses
 import uuid
 from typing import Any
 
+from strongroom.crypto.signing import SIGNING_ALGORITHMS
 from strongroom.errors import (
     DryRunOperationException,
     UnsupportedOperationException,
@@ -57,6 +58,8 @@ def key_metadata(key: KeyRecord) -> dict[str, Any]:
         meta["EncryptionAlgorithms"] = ["SYMMETRIC_DEFAULT"]
     if key.key_spec.mac_algorithm is not None:
         meta["MacAlgorithms"] = [key.key_spec.mac_algorithm]
+    if key.key_usage is KeyUsage.SIGN_VERIFY:
+        meta["SigningAlgorithms"] = list(SIGNING_ALGORITHMS[key.key_spec.value])
     if key.state is KeyState.PENDING_DELETION and key.deletion_date is not None:
         meta["DeletionDate"] = key.deletion_date
     if key.current_material_id is not None:
@@ -81,12 +84,18 @@ _USAGE_OF = {
     KeySpec.HMAC_256: KeyUsage.GENERATE_VERIFY_MAC,
     KeySpec.HMAC_384: KeyUsage.GENERATE_VERIFY_MAC,
     KeySpec.HMAC_512: KeyUsage.GENERATE_VERIFY_MAC,
+    **{KeySpec(spec): KeyUsage.SIGN_VERIFY for spec in SIGNING_ALGORITHMS},
+}
+# Valid for AWS but not served yet: RSA encryption keys and ECDH key-agreement keys.
+_LATER = {
+    **{KeySpec(f"RSA_{bits}"): KeyUsage.ENCRYPT_DECRYPT for bits in (2048, 3072, 4096)},
+    **{KeySpec(f"ECC_NIST_P{size}"): KeyUsage.KEY_AGREEMENT for size in (256, 384, 521)},
 }
 
 
 def _spec_and_usage(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
-    """The new key's spec and usage: each supported spec has exactly one usage, which must be
-    named for every spec but SYMMETRIC_DEFAULT (kms-spec.md 4.2)."""
+    """The new key's spec and usage: each supported spec has exactly one supported usage, which
+    must be named for every spec but SYMMETRIC_DEFAULT (kms-spec.md 4.2)."""
     spec = _key_spec(p)
     usage = p.get("KeyUsage")
     if spec != KeySpec.SYMMETRIC_DEFAULT and usage is None:
@@ -96,10 +105,14 @@ def _spec_and_usage(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
         )
     if spec not in _USAGE_OF:
         raise UnsupportedOperationException(
-            f"KeySpec {spec} is not yet supported by Strongroom; only SYMMETRIC_DEFAULT and "
-            "HMAC keys can be created in this version."
+            f"KeySpec {spec} is not yet supported by Strongroom; only SYMMETRIC_DEFAULT, HMAC "
+            "and RSA or ECC signing keys can be created in this version."
         )
     key_spec = KeySpec(spec)
+    if usage is not None and _LATER.get(key_spec) == usage:
+        raise UnsupportedOperationException(
+            f"KeySpec {spec} with KeyUsage {usage} is not yet supported by Strongroom."
+        )
     if usage is not None and usage != _USAGE_OF[key_spec]:
         raise ValidationException(f"KeyUsage {usage} is not compatible with KeySpec {spec}.")
     return key_spec, _USAGE_OF[key_spec]

@@ -7,7 +7,17 @@ from collections.abc import Callable
 from typing import Any
 
 from strongroom.errors import UnsupportedOperationException
-from strongroom.kms import aliases, cryptops, grant_lists, grants, keys, macops, policies, tags
+from strongroom.kms import (
+    aliases,
+    cryptops,
+    grant_lists,
+    grants,
+    keys,
+    macops,
+    policies,
+    signops,
+    tags,
+)
 from strongroom.kms.context import Caller
 from strongroom.kms.service import KmsService
 
@@ -35,6 +45,9 @@ OPERATIONS: dict[str, Operation] = {
     "GenerateRandom": cryptops.generate_random,
     "GenerateMac": macops.generate_mac,
     "VerifyMac": macops.verify_mac,
+    "Sign": signops.sign,
+    "Verify": signops.verify,
+    "GetPublicKey": signops.get_public_key,
     "CreateAlias": aliases.create_alias,
     "UpdateAlias": aliases.update_alias,
     "DeleteAlias": aliases.delete_alias,

@@ -93,7 +93,7 @@ def test_create_key_refuses_bad_spec_and_usage(svc: KmsService, caller: Caller) 
     with pytest.raises(ValidationException, match="not compatible with KeySpec SYMMETRIC"):
         _call(svc, caller, "CreateKey", KeyUsage="GENERATE_VERIFY_MAC")
     with pytest.raises(UnsupportedOperationException):
-        _call(svc, caller, "CreateKey", KeySpec="RSA_2048", KeyUsage="SIGN_VERIFY")
+        _call(svc, caller, "CreateKey", KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
 
 
 def test_wrong_algorithm_and_wrong_key_usage(svc: KmsService, caller: Caller) -> None:
