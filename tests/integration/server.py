@@ -24,6 +24,11 @@ from botocore.awsrequest import AWSRequest
 from botocore.config import Config
 from botocore.credentials import Credentials
 
+from strongroom.config import sqlite_url
+from strongroom.keystore.rootkey import RootKey
+from strongroom.keystore.software import SoftwareKeyStore
+from strongroom.storage import open_storage
+
 BIN = Path(sys.executable).parent
 STRONGROOM = str(BIN / "strongroom")
 AWS = str(BIN / "aws")
@@ -265,3 +270,16 @@ def create_account(server: Server, account_id: str) -> tuple[str, str]:
         line.split(" = ", 1) for line in done.stdout.splitlines() if line.startswith("aws_")
     )
     return fields["aws_access_key_id"], fields["aws_secret_access_key"]
+
+
+def raw_material(server: Server, meta: dict[str, Any]) -> bytes:
+    """A single-version key's raw material (symmetric or HMAC key bytes, DER PKCS#8 private
+    key), read from the server's SQLite database and unwrapped with its root key: what tests
+    check real cryptography against."""
+    keystore = SoftwareKeyStore(RootKey.load(server.data_dir / "root.key"))
+    storage = open_storage(sqlite_url(server.data_dir))
+    try:
+        (record,) = storage.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
+        return keystore.unwrap_material(record.wrapped, meta["Arn"], record.material_id)
+    finally:
+        storage.close()

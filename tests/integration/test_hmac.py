@@ -14,12 +14,8 @@ from typing import Any
 
 import pytest
 
-from strongroom.config import sqlite_url
-from strongroom.keystore.rootkey import RootKey
-from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.storage import open_storage
 from tests.integration.expect import aws_error
-from tests.integration.server import Server, initialised_server, raw_post
+from tests.integration.server import Server, initialised_server, raw_material, raw_post
 
 SPECS = {
     "HMAC_224": ("HMAC_SHA_224", hashlib.sha224, 28),
@@ -41,17 +37,6 @@ def new_hmac_key(server: Server, spec: str = "HMAC_256") -> dict[str, Any]:
     created = server.client().create_key(KeySpec=spec, KeyUsage="GENERATE_VERIFY_MAC")
     meta: dict[str, Any] = created["KeyMetadata"]
     return meta
-
-
-def raw_material(server: Server, meta: dict[str, Any]) -> bytes:
-    """The key's one material version, from the database, unwrapped with the root key."""
-    keystore = SoftwareKeyStore(RootKey.load(server.data_dir / "root.key"))
-    storage = open_storage(sqlite_url(server.data_dir))
-    try:
-        (record,) = storage.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
-        return keystore.unwrap_material(record.wrapped, meta["Arn"], record.material_id)
-    finally:
-        storage.close()
 
 
 @pytest.mark.parametrize("spec", sorted(SPECS))

@@ -20,12 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import (  # noqa: TID251 -- indep
     rsa,
 )
 
-from strongroom.config import sqlite_url
-from strongroom.keystore.rootkey import RootKey
-from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.storage import open_storage
 from tests.integration.expect import aws_error
-from tests.integration.server import Server, initialised_server, raw_post
+from tests.integration.server import Server, initialised_server, raw_material, raw_post
 
 RSA = [
     "RSASSA_PSS_SHA_256", "RSASSA_PSS_SHA_384", "RSASSA_PSS_SHA_512",
@@ -100,17 +96,6 @@ def test_every_spec_and_algorithm_makes_real_signatures(server: Server, spec: st
             assert checked["SigningAlgorithm"] == algorithm
 
 
-def raw_private_key(server: Server, meta: dict[str, Any]) -> bytes:
-    """The key's DER PKCS#8 private key, from the database, unwrapped with the root key."""
-    keystore = SoftwareKeyStore(RootKey.load(server.data_dir / "root.key"))
-    storage = open_storage(sqlite_url(server.data_dir))
-    try:
-        (record,) = storage.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
-        return keystore.unwrap_material(record.wrapped, meta["Arn"], record.material_id)
-    finally:
-        storage.close()
-
-
 @pytest.mark.parametrize(
     ("spec", "algorithm"),
     [("ECC_NIST_P384", "ECDSA_SHA_384"), ("RSA_2048", RSA[1]), ("RSA_2048", RSA[5])],
@@ -121,7 +106,7 @@ def test_a_locally_made_signature_verifies_in_strongroom(
     """The other way round: the stored private key (unwrapped here) signs with ``cryptography``;
     Strongroom verifies, and rejects the signature for another message."""
     kms, meta = server.client(), new_signing_key(server, spec)
-    private = serialization.load_der_private_key(raw_private_key(server, meta), password=None)
+    private = serialization.load_der_private_key(raw_material(server, meta), password=None)
     chosen = HASHES[algorithm[-3:]]
     if isinstance(private, rsa.RSAPrivateKey):
         signature = private.sign(b"local", _padding(algorithm), chosen)
