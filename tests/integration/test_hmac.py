@@ -97,8 +97,9 @@ def test_create_key_refuses_a_missing_or_wrong_usage(server: Server) -> None:
     assert (code, message) == (
         "ValidationException", "KeyUsage ENCRYPT_DECRYPT is not compatible with KeySpec HMAC_512.",
     )  # fmt: skip
-    code, _, _ = aws_error(kms.create_key, KeySpec="ECC_NIST_P256", KeyUsage="KEY_AGREEMENT")
+    code, message, _ = aws_error(kms.create_key, KeySpec="SM2", KeyUsage="SIGN_VERIFY")
     assert code == "UnsupportedOperationException"
+    assert "China" in message
 
 
 def test_wrong_algorithm_wrong_key_and_encrypt_with_an_hmac_key(server: Server) -> None:

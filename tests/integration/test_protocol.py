@@ -239,10 +239,10 @@ def test_missing_required_members(unvalidated: Any) -> None:
 @pytest.mark.parametrize(
     ("operation", "params"),
     [
-        ("derive_shared_secret", {"KeyId": "alias/x", "KeyAgreementAlgorithm": "ECDH",
-                                  "PublicKey": b"p"}),
+        ("get_parameters_for_import", {"KeyId": "alias/x", "WrappingKeySpec": "RSA_2048",
+                                       "WrappingAlgorithm": "RSAES_OAEP_SHA_256"}),
         ("get_key_rotation_status", {"KeyId": "alias/x"}),
-        ("generate_data_key_pair", {"KeyId": "alias/x", "KeyPairSpec": "RSA_2048"}),
+        ("update_primary_region", {"KeyId": "alias/x", "PrimaryRegion": "us-west-2"}),
         ("list_key_rotations", {"KeyId": "alias/x"}),
         ("enable_key_rotation", {"KeyId": "alias/x"}),
     ],

@@ -15,7 +15,8 @@ from __future__ import annotations
 import os
 import struct
 
-from strongroom.crypto.signing import SIGNING_ALGORITHMS, new_private_key
+from strongroom.crypto.asymmetric import new_private_key
+from strongroom.crypto.keyspecs import is_asymmetric
 from strongroom.keystore.rootkey import RootKey
 
 __all__ = ["SoftwareKeyStore"]
@@ -60,7 +61,7 @@ class SoftwareKeyStore:
         return os.urandom(_SYMMETRIC_MATERIAL_SIZE)
 
     def new_material(self, key_spec: str) -> bytes:
-        if key_spec in SIGNING_ALGORITHMS:
+        if is_asymmetric(key_spec):
             return new_private_key(key_spec)
         size = _MATERIAL_SIZES.get(key_spec)
         if size is None:

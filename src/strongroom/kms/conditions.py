@@ -118,6 +118,7 @@ _PARAMETER_KEYS = (
     ("MacAlgorithm", "kms:macalgorithm"),
     ("SigningAlgorithm", "kms:signingalgorithm"),
     ("MessageType", "kms:messagetype"),
+    ("KeyAgreementAlgorithm", "kms:keyagreementalgorithm"),
     ("BypassPolicyLockoutSafetyCheck", "kms:bypasspolicylockoutsafetycheck"),
     ("PendingWindowInDays", "kms:schedulekeydeletionpendingwindowindays"),
     ("KeyPairSpec", "kms:datakeypairspec"),

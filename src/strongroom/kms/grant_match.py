@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 
 from strongroom.iam.principal import Principal
-from strongroom.kms.model import GrantRecord, KeyUsage
+from strongroom.kms.model import GrantRecord, KeySpec, KeyUsage
 
 __all__ = [
     "CONTEXT_OPERATIONS",
@@ -36,22 +36,31 @@ CONTEXT_OPERATIONS = frozenset(
     }
 )
 
-_SYMMETRIC = CONTEXT_OPERATIONS | {"CreateGrant", "RetireGrant", "DescribeKey"}
-_MAC = frozenset({"GenerateMac", "VerifyMac", "CreateGrant", "RetireGrant", "DescribeKey"})
-_SIGN = frozenset({"Sign", "Verify", "GetPublicKey", "CreateGrant", "RetireGrant", "DescribeKey"})
+_EVERY_KEY = frozenset({"CreateGrant", "RetireGrant", "DescribeKey"})
+_SYMMETRIC = CONTEXT_OPERATIONS | _EVERY_KEY
+_RSA_ENCRYPTION = _EVERY_KEY | {
+    "Encrypt",
+    "Decrypt",
+    "ReEncryptFrom",
+    "ReEncryptTo",
+    "GetPublicKey",
+}
 _BY_USAGE = {
-    KeyUsage.ENCRYPT_DECRYPT: _SYMMETRIC,
-    KeyUsage.GENERATE_VERIFY_MAC: _MAC,
-    KeyUsage.SIGN_VERIFY: _SIGN,
+    KeyUsage.GENERATE_VERIFY_MAC: _EVERY_KEY | {"GenerateMac", "VerifyMac"},
+    KeyUsage.SIGN_VERIFY: _EVERY_KEY | {"Sign", "Verify", "GetPublicKey"},
+    KeyUsage.KEY_AGREEMENT: _EVERY_KEY | {"DeriveSharedSecret", "GetPublicKey"},
+    KeyUsage.ENCAPSULATE_DECAPSULATE: _EVERY_KEY | {"Encapsulate", "Decapsulate", "GetPublicKey"},
 }
 
 Context = Mapping[str, str]
 
 
-def grant_operations_for(usage: KeyUsage) -> frozenset[str]:
-    """The grant operations a key of this usage supports (symmetric, HMAC and signing keys, for
-    now)."""
-    return frozenset(_BY_USAGE.get(usage, {"CreateGrant", "RetireGrant", "DescribeKey"}))
+def grant_operations_for(spec: KeySpec, usage: KeyUsage) -> frozenset[str]:
+    """The grant operations a key of this spec and usage supports (AWS's "grant operations"
+    table: data keys and key pairs come only from symmetric encryption keys)."""
+    if usage is KeyUsage.ENCRYPT_DECRYPT:
+        return _SYMMETRIC if spec is KeySpec.SYMMETRIC_DEFAULT else _RSA_ENCRYPTION
+    return _BY_USAGE[usage]
 
 
 def grantee_names(principal: Principal) -> tuple[str, ...]:

@@ -90,7 +90,7 @@ def _constraints(p: dict[str, Any]) -> tuple[Context, Context]:
 def _check_operations(key: KeyRecord, operations: tuple[str, ...]) -> None:
     if not operations:
         raise ValidationException("A grant must list at least one operation.")
-    bad = [op for op in operations if op not in grant_operations_for(key.key_usage)]
+    bad = [op for op in operations if op not in grant_operations_for(key.key_spec, key.key_usage)]
     if bad:
         raise ValidationException(
             f"The grant operations [{', '.join(bad)}] are not valid for a KMS key with "

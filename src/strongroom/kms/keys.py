@@ -7,7 +7,7 @@ import dataclasses
 import uuid
 from typing import Any
 
-from strongroom.crypto.signing import SIGNING_ALGORITHMS
+from strongroom.crypto import keyspecs
 from strongroom.errors import (
     DryRunOperationException,
     UnsupportedOperationException,
@@ -32,7 +32,7 @@ from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 from strongroom.kms.tags import check_tag_count, check_tags
 
-__all__ = ["key_metadata", "new_symmetric_key", "store_new_key"]
+__all__ = ["algorithm_fields", "key_metadata", "new_symmetric_key", "store_new_key"]
 
 DAY = 86_400
 
@@ -54,12 +54,7 @@ def key_metadata(key: KeyRecord) -> dict[str, Any]:
         "KeySpec": key.key_spec.value,
         "MultiRegion": key.multi_region,
     }
-    if key.key_usage is KeyUsage.ENCRYPT_DECRYPT:
-        meta["EncryptionAlgorithms"] = ["SYMMETRIC_DEFAULT"]
-    if key.key_spec.mac_algorithm is not None:
-        meta["MacAlgorithms"] = [key.key_spec.mac_algorithm]
-    if key.key_usage is KeyUsage.SIGN_VERIFY:
-        meta["SigningAlgorithms"] = list(SIGNING_ALGORITHMS[key.key_spec.value])
+    meta.update(algorithm_fields(key))
     if key.state is KeyState.PENDING_DELETION and key.deletion_date is not None:
         meta["DeletionDate"] = key.deletion_date
     if key.current_material_id is not None:
@@ -78,24 +73,17 @@ def _key_spec(p: dict[str, Any]) -> str:
     return str(spec or legacy or KeySpec.SYMMETRIC_DEFAULT.value)
 
 
-_USAGE_OF = {
-    KeySpec.SYMMETRIC_DEFAULT: KeyUsage.ENCRYPT_DECRYPT,
-    KeySpec.HMAC_224: KeyUsage.GENERATE_VERIFY_MAC,
-    KeySpec.HMAC_256: KeyUsage.GENERATE_VERIFY_MAC,
-    KeySpec.HMAC_384: KeyUsage.GENERATE_VERIFY_MAC,
-    KeySpec.HMAC_512: KeyUsage.GENERATE_VERIFY_MAC,
-    **{KeySpec(spec): KeyUsage.SIGN_VERIFY for spec in SIGNING_ALGORITHMS},
-}
-# Valid for AWS but not served yet: RSA encryption keys and ECDH key-agreement keys.
-_LATER = {
-    **{KeySpec(f"RSA_{bits}"): KeyUsage.ENCRYPT_DECRYPT for bits in (2048, 3072, 4096)},
-    **{KeySpec(f"ECC_NIST_P{size}"): KeyUsage.KEY_AGREEMENT for size in (256, 384, 521)},
-}
+def algorithm_fields(key: KeyRecord) -> dict[str, list[str]]:
+    """The one algorithm list a key's usage exposes (``EncryptionAlgorithms``,
+    ``SigningAlgorithms``, ...), as DescribeKey and GetPublicKey show it."""
+    usage = key.key_usage.value
+    return {keyspecs.ALGORITHM_FIELD[usage]: list(keyspecs.algorithms(key.key_spec.value, usage))}
 
 
 def _spec_and_usage(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
-    """The new key's spec and usage: each supported spec has exactly one supported usage, which
-    must be named for every spec but SYMMETRIC_DEFAULT (kms-spec.md 4.2)."""
+    """The new key's spec and usage: the usage must be named for every spec but
+    SYMMETRIC_DEFAULT and be one AWS allows for the spec (kms-spec.md 4.2); the specs Strongroom
+    cannot serve are refused with the reason."""
     spec = _key_spec(p)
     usage = p.get("KeyUsage")
     if spec != KeySpec.SYMMETRIC_DEFAULT and usage is None:
@@ -103,19 +91,12 @@ def _spec_and_usage(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
             "You must specify a KeyUsage value for all KMS keys except for symmetric "
             "encryption keys."
         )
-    if spec not in _USAGE_OF:
-        raise UnsupportedOperationException(
-            f"KeySpec {spec} is not yet supported by Strongroom; only SYMMETRIC_DEFAULT, HMAC "
-            "and RSA or ECC signing keys can be created in this version."
-        )
-    key_spec = KeySpec(spec)
-    if usage is not None and _LATER.get(key_spec) == usage:
-        raise UnsupportedOperationException(
-            f"KeySpec {spec} with KeyUsage {usage} is not yet supported by Strongroom."
-        )
-    if usage is not None and usage != _USAGE_OF[key_spec]:
+    usage = str(usage or KeyUsage.ENCRYPT_DECRYPT.value)
+    if usage not in keyspecs.usages(spec):
         raise ValidationException(f"KeyUsage {usage} is not compatible with KeySpec {spec}.")
-    return key_spec, _USAGE_OF[key_spec]
+    if spec in keyspecs.UNSUPPORTED_SPECS:
+        raise UnsupportedOperationException(keyspecs.UNSUPPORTED_SPECS[spec])
+    return KeySpec(spec), KeyUsage(usage)
 
 
 def _check_create(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:

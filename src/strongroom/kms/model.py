@@ -49,6 +49,14 @@ class KeySpec(StrEnum):
     ECC_NIST_P384 = "ECC_NIST_P384"
     ECC_NIST_P521 = "ECC_NIST_P521"
     ECC_SECG_P256K1 = "ECC_SECG_P256K1"
+    ECC_NIST_EDWARDS25519 = "ECC_NIST_EDWARDS25519"
+    ML_DSA_44 = "ML_DSA_44"
+    ML_DSA_65 = "ML_DSA_65"
+    ML_DSA_87 = "ML_DSA_87"
+    ML_KEM_512 = "ML_KEM_512"
+    ML_KEM_768 = "ML_KEM_768"
+    ML_KEM_1024 = "ML_KEM_1024"
+    SM2 = "SM2"
 
     @property
     def mac_algorithm(self) -> str | None:

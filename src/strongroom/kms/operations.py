@@ -8,13 +8,17 @@ from typing import Any
 
 from strongroom.errors import UnsupportedOperationException
 from strongroom.kms import (
+    agreement,
     aliases,
     cryptops,
+    datakeypairs,
     grant_lists,
     grants,
+    kemops,
     keys,
     macops,
     policies,
+    publickeys,
     signops,
     tags,
 )
@@ -47,7 +51,12 @@ OPERATIONS: dict[str, Operation] = {
     "VerifyMac": macops.verify_mac,
     "Sign": signops.sign,
     "Verify": signops.verify,
-    "GetPublicKey": signops.get_public_key,
+    "GetPublicKey": publickeys.get_public_key,
+    "GenerateDataKeyPair": datakeypairs.generate_data_key_pair,
+    "GenerateDataKeyPairWithoutPlaintext": datakeypairs.generate_data_key_pair_without_plaintext,
+    "DeriveSharedSecret": agreement.derive_shared_secret,
+    "Encapsulate": kemops.encapsulate,
+    "Decapsulate": kemops.decapsulate,
     "CreateAlias": aliases.create_alias,
     "UpdateAlias": aliases.update_alias,
     "DeleteAlias": aliases.delete_alias,

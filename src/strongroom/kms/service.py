@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from strongroom.clock import Clock
-from strongroom.errors import AccessDeniedException
+from strongroom.crypto.asymmetric import PrivateKey, load_private_key
+from strongroom.errors import AccessDeniedException, KMSInternalException
 from strongroom.iam.policies import NamedPolicy
 from strongroom.iam.principal import Principal
 from strongroom.keystore.base import KeyStore
@@ -79,6 +80,7 @@ class KmsService:
         self._seen: int | None = None
         self._keys: dict[_Ident, KeyRecord | None] = {}
         self._materials: dict[_Ident, dict[str, bytes]] = {}
+        self._private_keys: dict[tuple[_Ident, str], PrivateKey] = {}
         self._aliases: dict[_Ident, AliasRecord | None] = {}
         self._decisions: dict[tuple[str, ...], KmsDecision] = {}
         self._grant_cache = GrantCache(storage, keystore)
@@ -103,6 +105,7 @@ class KmsService:
         self._decisions.clear()
         self._keys.clear()
         self._materials.clear()
+        self._private_keys.clear()
         self._aliases.clear()
         self._grant_cache.clear()
 
@@ -158,6 +161,23 @@ class KmsService:
             }
             self._materials[ident] = versions
         return versions.get(material_id)
+
+    def current_material(self, key: KeyRecord) -> tuple[str, bytes]:
+        """The id and unwrapped bytes of the key's current material version."""
+        material_id = key.current_material_id
+        material = self.material(key, material_id) if material_id else None
+        if material_id is None or material is None:
+            raise KMSInternalException("The key's current material is missing.")
+        return material_id, material
+
+    def private_key(self, key: KeyRecord) -> PrivateKey:
+        """The current private key of an asymmetric key, parsed once until storage changes."""
+        material_id, material = self.current_material(key)
+        ident = ((key.account, key.region, key.key_id), material_id)
+        loaded = self._private_keys.get(ident)
+        if loaded is None:
+            loaded = self._private_keys[ident] = load_private_key(material)
+        return loaded
 
     # -- aliases -----------------------------------------------------------------------------------
     def get_alias(self, account: str, region: str, name: str) -> AliasRecord | None:

@@ -15,7 +15,6 @@ from strongroom.errors import (
     DryRunOperationException,
     InvalidKeyUsageException,
     KMSInternalException,
-    UnsupportedOperationException,
     ValidationException,
 )
 from strongroom.kms.context import Caller
@@ -24,7 +23,7 @@ from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 
-__all__ = ["get_public_key", "sign", "verify"]
+__all__ = ["sign", "verify"]
 
 _MESSAGE_TYPES = ("RAW", "DIGEST")
 
@@ -93,20 +92,3 @@ def verify(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]
         signature=p["Signature"],
     )
     return {"KeyId": key.arn, "SignatureValid": True, "SigningAlgorithm": algorithm}
-
-
-def get_public_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = authorized_key(svc, caller, p["KeyId"], action="GetPublicKey", allow_alias=True, params=p)
-    require_state(key, OpClass.CRYPTO)
-    if key.key_usage is not KeyUsage.SIGN_VERIFY:
-        raise UnsupportedOperationException(
-            f"{key.arn} key usage is {key.key_usage.value} which is not valid for GetPublicKey."
-        )
-    return {
-        "KeyId": key.arn,
-        "PublicKey": signing.public_key_der(_private_key(svc, key)),
-        "CustomerMasterKeySpec": key.key_spec.value,
-        "KeySpec": key.key_spec.value,
-        "KeyUsage": key.key_usage.value,
-        "SigningAlgorithms": list(signing.SIGNING_ALGORITHMS[key.key_spec.value]),
-    }

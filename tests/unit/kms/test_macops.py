@@ -92,8 +92,8 @@ def test_create_key_refuses_bad_spec_and_usage(svc: KmsService, caller: Caller) 
         _call(svc, caller, "CreateKey", KeySpec="HMAC_256", KeyUsage="ENCRYPT_DECRYPT")
     with pytest.raises(ValidationException, match="not compatible with KeySpec SYMMETRIC"):
         _call(svc, caller, "CreateKey", KeyUsage="GENERATE_VERIFY_MAC")
-    with pytest.raises(UnsupportedOperationException):
-        _call(svc, caller, "CreateKey", KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
+    with pytest.raises(UnsupportedOperationException, match="ML-KEM-768 and ML-KEM-1024 only"):
+        _call(svc, caller, "CreateKey", KeySpec="ML_KEM_512", KeyUsage="ENCAPSULATE_DECAPSULATE")
 
 
 def test_wrong_algorithm_and_wrong_key_usage(svc: KmsService, caller: Caller) -> None:

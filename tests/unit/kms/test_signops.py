@@ -20,7 +20,7 @@ from strongroom.errors import (
 from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.kms.context import Caller
 from strongroom.kms.grant_match import grant_operations_for
-from strongroom.kms.model import KeyUsage
+from strongroom.kms.model import KeySpec, KeyUsage
 from strongroom.kms.operations import call
 from strongroom.kms.service import KmsService
 
@@ -115,10 +115,10 @@ def test_create_key_spec_usage_rules(svc: KmsService, caller: Caller) -> None:
         _call(svc, caller, "CreateKey", KeySpec="ECC_NIST_P256")
     with pytest.raises(ValidationException, match="not compatible with KeySpec ECC_SECG_P256K1"):
         _call(svc, caller, "CreateKey", KeySpec="ECC_SECG_P256K1", KeyUsage="KEY_AGREEMENT")
-    with pytest.raises(UnsupportedOperationException, match="not yet supported"):
-        _call(svc, caller, "CreateKey", KeySpec="RSA_2048", KeyUsage="ENCRYPT_DECRYPT")
-    with pytest.raises(UnsupportedOperationException, match="not yet supported"):
-        _call(svc, caller, "CreateKey", KeySpec="ECC_NIST_P384", KeyUsage="KEY_AGREEMENT")
+    with pytest.raises(ValidationException, match="not compatible with KeySpec ML_DSA_65"):
+        _call(svc, caller, "CreateKey", KeySpec="ML_DSA_65", KeyUsage="ENCRYPT_DECRYPT")
+    with pytest.raises(UnsupportedOperationException, match="only in AWS's China Regions"):
+        _call(svc, caller, "CreateKey", KeySpec="SM2", KeyUsage="ENCRYPT_DECRYPT")
 
 
 def test_dry_run_alias_and_disabled(svc: KmsService, caller: Caller) -> None:
@@ -138,7 +138,7 @@ def test_dry_run_alias_and_disabled(svc: KmsService, caller: Caller) -> None:
 
 
 def test_grant_operations_for_signing_keys(svc: KmsService, caller: Caller) -> None:
-    assert grant_operations_for(KeyUsage.SIGN_VERIFY) == {
+    assert grant_operations_for(KeySpec.ECC_NIST_P256, KeyUsage.SIGN_VERIFY) == {
         "Sign", "Verify", "GetPublicKey", "DescribeKey", "CreateGrant", "RetireGrant",
     }  # fmt: skip
     key_id = _signing_key(svc, caller)["KeyId"]

@@ -1,0 +1,13 @@
+"""(being built: issue 5)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from strongroom.errors import UnsupportedOperationException
+from strongroom.kms.context import Caller
+from strongroom.kms.service import KmsService
+
+
+def derive_shared_secret(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    raise UnsupportedOperationException("DeriveSharedSecret is being built.")
