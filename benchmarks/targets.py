@@ -220,8 +220,34 @@ def _bodies(
             bodies[operation] = [{"CiphertextBlob": _b64(blob)} for blob in blobs]
         elif operation == "GenerateDataKey":
             bodies[operation] = [{"KeyId": key_id, "KeySpec": "AES_256"}] * pool_size
+        elif operation.partition(":")[0] in ("Sign", "Verify"):
+            bodies[operation] = _signing_bodies(kms, operation, plaintexts)
+        elif operation.startswith("GenerateDataKeyPair"):
+            spec = operation.partition(":")[2]
+            bodies[operation] = [{"KeyId": key_id, "KeyPairSpec": spec}] * pool_size
         else:
             raise SystemExit(f"unsupported operation {operation!r}")
+    return bodies
+
+
+def _signing_bodies(kms: Any, operation: str, messages: list[bytes]) -> list[dict[str, object]]:
+    """``Sign:SPEC`` / ``Verify:SPEC``: a signing key of SPEC, the first algorithm DescribeKey
+    lists, RAW messages; Verify's signatures are made first, through Sign."""
+    name, _, spec = operation.partition(":")
+    meta = kms.create_key(KeySpec=spec, KeyUsage="SIGN_VERIFY")["KeyMetadata"]
+    algorithm = meta["SigningAlgorithms"][0]
+    bodies: list[dict[str, object]] = []
+    for message in messages:
+        body: dict[str, object] = {
+            "KeyId": meta["KeyId"],
+            "Message": _b64(message),
+            "MessageType": "RAW",
+            "SigningAlgorithm": algorithm,
+        }
+        if name == "Verify":
+            signed = kms.sign(KeyId=meta["KeyId"], Message=message, SigningAlgorithm=algorithm)
+            body["Signature"] = _b64(signed["Signature"])
+        bodies.append(body)
     return bodies
 
 
