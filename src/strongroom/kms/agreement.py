@@ -1,13 +1,66 @@
-"""(being built: issue 5)."""
+"""Key agreement: DeriveSharedSecret (kms-spec.md 4.2, 4.3, 7.1, 17.3).
+
+The key must be an Enabled KEY_AGREEMENT key (NIST P-256, P-384 or P-521) and the request's
+KeyAgreementAlgorithm one of its spec's (ECDH). The peer's PublicKey, a DER SubjectPublicKeyInfo,
+must be a valid point on the key's curve, else ValidationException (AWS answers a malformed public
+key with ValidationException). The answer is the raw ECDH shared secret, with no KDF, as AWS's.
+``Recipient`` (Nitro Enclaves) is not supported.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from strongroom.errors import UnsupportedOperationException
+from strongroom.crypto import agreement, keyspecs
+from strongroom.errors import (
+    DryRunOperationException,
+    InvalidKeyUsageException,
+    UnsupportedOperationException,
+    ValidationException,
+)
 from strongroom.kms.context import Caller
+from strongroom.kms.model import KeyRecord, KeyUsage
+from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
+from strongroom.kms.states import OpClass, require_state
+
+__all__ = ["derive_shared_secret"]
+
+_ACTION = "DeriveSharedSecret"
+
+
+def _check_usable(key: KeyRecord, algorithm: str) -> None:
+    """State first, then usage, then the algorithm against the spec."""
+    require_state(key, OpClass.CRYPTO)
+    if key.key_usage is not KeyUsage.KEY_AGREEMENT:
+        raise InvalidKeyUsageException(
+            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {_ACTION}."
+        )
+    if algorithm not in keyspecs.algorithms(key.key_spec.value, key.key_usage.value):
+        raise InvalidKeyUsageException(
+            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec.value}."
+        )
 
 
 def derive_shared_secret(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("DeriveSharedSecret is being built.")
+    if p.get("Recipient"):
+        raise UnsupportedOperationException("Recipient is not yet supported by Strongroom.")
+    key = authorized_key(svc, caller, p["KeyId"], action=_ACTION, allow_alias=True, params=p)
+    algorithm = p["KeyAgreementAlgorithm"]
+    _check_usable(key, algorithm)
+    try:
+        agreement.peer_public_key(key.key_spec.value, p["PublicKey"])
+    except agreement.PeerKeyError as error:
+        raise ValidationException(str(error)) from None
+    if p.get("DryRun"):
+        raise DryRunOperationException()
+    try:
+        secret = agreement.derive_shared_secret(svc.private_key(key), p["PublicKey"])
+    except agreement.PeerKeyError as error:
+        raise ValidationException(str(error)) from None
+    return {
+        "KeyId": key.arn,
+        "SharedSecret": secret,
+        "KeyAgreementAlgorithm": algorithm,
+        "KeyOrigin": key.origin.value,
+    }

@@ -1,17 +1,70 @@
-"""(being built: issue 5)."""
+"""ML-KEM operations: Encapsulate and Decapsulate (kms-spec.md 4.2, 4.3).
+
+The key must be an Enabled ENCAPSULATE_DECAPSULATE key (ML_KEM_768 or ML_KEM_1024; ML_KEM_512 is
+refused at CreateKey) and the request's EncapsulationAlgorithm one of its spec's (ML_KEM). Each
+checks its own permission, ``kms:Encapsulate`` or ``kms:Decapsulate``. The shared secret is 32
+bytes. Decapsulate answers InvalidCiphertextException, with no message, only for a ciphertext
+whose length is not the key spec's; any other ciphertext decapsulates, to a pseudo-random secret
+when it was altered or made for another key (ML-KEM's implicit rejection, as AWS documents).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from strongroom.errors import UnsupportedOperationException
+from strongroom.crypto import kem, keyspecs
+from strongroom.errors import (
+    DryRunOperationException,
+    InvalidCiphertextException,
+    InvalidKeyUsageException,
+)
 from strongroom.kms.context import Caller
+from strongroom.kms.model import KeyRecord, KeyUsage
+from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
+from strongroom.kms.states import OpClass, require_state
+
+__all__ = ["decapsulate", "encapsulate"]
+
+
+def _kem_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) -> KeyRecord:
+    """Resolve and authorize, then state, usage and the algorithm against the spec."""
+    key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=True, params=p)
+    require_state(key, OpClass.CRYPTO)
+    if key.key_usage is not KeyUsage.ENCAPSULATE_DECAPSULATE:
+        raise InvalidKeyUsageException(
+            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {action}."
+        )
+    algorithm = p["EncapsulationAlgorithm"]
+    if algorithm not in keyspecs.algorithms(key.key_spec.value, key.key_usage.value):
+        raise InvalidKeyUsageException(
+            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec.value}."
+        )
+    return key
 
 
 def encapsulate(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("Encapsulate is being built.")
+    key = _kem_key(svc, caller, p, "Encapsulate")
+    if p.get("DryRun"):
+        raise DryRunOperationException()
+    secret, ciphertext = kem.encapsulate(svc.private_key(key))
+    return {
+        "KeyId": key.arn,
+        "SharedSecret": secret,
+        "SharedSecretCiphertextBlob": ciphertext,
+        "EncapsulationAlgorithm": p["EncapsulationAlgorithm"],
+    }
 
 
 def decapsulate(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("Decapsulate is being built.")
+    key = _kem_key(svc, caller, p, "Decapsulate")
+    ciphertext = p["SharedSecretCiphertextBlob"]
+    if len(ciphertext) != kem.CIPHERTEXT_SIZES.get(key.key_spec.value):
+        raise InvalidCiphertextException()
+    if p.get("DryRun"):
+        raise DryRunOperationException()
+    return {
+        "KeyId": key.arn,
+        "SharedSecret": kem.decapsulate(svc.private_key(key), ciphertext),
+        "EncapsulationAlgorithm": p["EncapsulationAlgorithm"],
+    }
