@@ -1,103 +1,99 @@
-"""Asymmetric signatures for Sign, Verify and GetPublicKey (kms-spec.md 4.2, 4.3, 17.3).
+"""Asymmetric signatures for Sign and Verify (kms-spec.md 4.2, 4.3, 17.3).
 
-Private keys travel as DER PKCS#8 (what the key store wraps at rest); public keys leave as DER
-SubjectPublicKeyInfo. RSASSA-PSS uses MGF1 with the signing hash and a salt as long as the
-digest; PKCS#1 v1.5 uses the standard DigestInfo; ECDSA signatures are DER. A ``DIGEST`` message
-is signed as a precomputed hash. A signature that does not verify raises
-:class:`KMSInvalidSignatureException` with no message, never a ``False``.
+Keys come loaded from :mod:`strongroom.crypto.asymmetric`; which algorithms a key spec has is
+:mod:`strongroom.crypto.keyspecs`' table. What each algorithm does with the request's message:
+
+* RSASSA-PSS (MGF1 with the signing hash, a salt as long as the digest), RSASSA-PKCS1-v1_5
+  (the standard DigestInfo) and ECDSA (DER signatures): ``RAW`` hashes the message, ``DIGEST``
+  is the hash itself, so RAW ``m`` and DIGEST ``H(m)`` give interchangeable signatures.
+* ``ED25519_SHA_512``: pure Ed25519 (RFC 8032) over a ``RAW`` message; ``ED25519_PH_SHA_512``
+  (Ed25519ph over a ``DIGEST``) is in the table but not served (see
+  ``keyspecs.UNSUPPORTED_ALGORITHMS``).
+* ``ML_DSA_SHAKE_256``: FIPS 204 pure ML-DSA with an empty context over a ``RAW`` message, or
+  an ``EXTERNAL_MU`` message that is the 64-byte message representative mu itself.
+
+A signature that does not verify raises :class:`KMSInvalidSignatureException` with no message,
+never a ``False``. The request-level rules (which message types, which lengths) are
+:func:`message_types` and :func:`message_length`; the operations check them before calling
+:func:`sign` or :func:`verify`, which refuse a request that breaks them with a ``ValueError``.
 """
 
 from __future__ import annotations
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa, utils
+from collections.abc import Mapping
 
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa, utils
+
+from strongroom.crypto import keyspecs
+from strongroom.crypto.asymmetric import MLDSAPrivateKey, PrivateKey, spec_of
 from strongroom.errors import KMSInvalidSignatureException
 
 __all__ = [
-    "SIGNING_ALGORITHMS",
-    "digest_size",
-    "new_private_key",
-    "public_key_der",
+    "MU_SIZE",
+    "message_length",
+    "message_types",
     "sign",
     "verify",
 ]
 
-_RSA = (
-    "RSASSA_PSS_SHA_256",
-    "RSASSA_PSS_SHA_384",
-    "RSASSA_PSS_SHA_512",
-    "RSASSA_PKCS1_V1_5_SHA_256",
-    "RSASSA_PKCS1_V1_5_SHA_384",
-    "RSASSA_PKCS1_V1_5_SHA_512",
-)
-SIGNING_ALGORITHMS: dict[str, tuple[str, ...]] = {
-    "RSA_2048": _RSA,
-    "RSA_3072": _RSA,
-    "RSA_4096": _RSA,
-    "ECC_NIST_P256": ("ECDSA_SHA_256",),
-    "ECC_NIST_P384": ("ECDSA_SHA_384",),
-    "ECC_NIST_P521": ("ECDSA_SHA_512",),
-    "ECC_SECG_P256K1": ("ECDSA_SHA_256",),
-}
-_RSA_BITS = {"RSA_2048": 2048, "RSA_3072": 3072, "RSA_4096": 4096}
-_CURVES: dict[str, ec.EllipticCurve] = {
-    "ECC_NIST_P256": ec.SECP256R1(),
-    "ECC_NIST_P384": ec.SECP384R1(),
-    "ECC_NIST_P521": ec.SECP521R1(),
-    "ECC_SECG_P256K1": ec.SECP256K1(),
-}
+MU_SIZE = 64  # FIPS 204's message representative mu, what EXTERNAL_MU carries
+
 _HASHES: dict[str, type[hashes.SHA256 | hashes.SHA384 | hashes.SHA512]] = {
     "256": hashes.SHA256,
     "384": hashes.SHA384,
     "512": hashes.SHA512,
 }
+_RAW_OR_DIGEST = ("RAW", "DIGEST")
+# The message types each signing algorithm accepts (kms-spec.md 4.2).
+_MESSAGE_TYPES: Mapping[str, tuple[str, ...]] = {
+    "RSASSA_PSS_SHA_256": _RAW_OR_DIGEST,
+    "RSASSA_PSS_SHA_384": _RAW_OR_DIGEST,
+    "RSASSA_PSS_SHA_512": _RAW_OR_DIGEST,
+    "RSASSA_PKCS1_V1_5_SHA_256": _RAW_OR_DIGEST,
+    "RSASSA_PKCS1_V1_5_SHA_384": _RAW_OR_DIGEST,
+    "RSASSA_PKCS1_V1_5_SHA_512": _RAW_OR_DIGEST,
+    "ECDSA_SHA_256": _RAW_OR_DIGEST,
+    "ECDSA_SHA_384": _RAW_OR_DIGEST,
+    "ECDSA_SHA_512": _RAW_OR_DIGEST,
+    "ED25519_SHA_512": ("RAW",),
+    "ED25519_PH_SHA_512": ("DIGEST",),
+    "ML_DSA_SHAKE_256": ("RAW", "EXTERNAL_MU"),
+}
+
+
+def message_types(algorithm: str) -> tuple[str, ...]:
+    """The ``MessageType`` values ``algorithm`` accepts (empty for an unknown algorithm)."""
+    return _MESSAGE_TYPES.get(algorithm, ())
+
+
+def message_length(algorithm: str, message_type: str) -> int | None:
+    """The exact byte length a message of ``message_type`` must have for ``algorithm``: the
+    hash length for a ``DIGEST`` (32, 48 or 64), 64 for an ``EXTERNAL_MU``, None for ``RAW``
+    (any length the API allows)."""
+    if message_type == "EXTERNAL_MU":
+        return MU_SIZE
+    if message_type == "DIGEST":
+        return _hash(algorithm).digest_size
+    return None
 
 
 def _hash(algorithm: str) -> hashes.HashAlgorithm:
     return _HASHES[algorithm[-3:]]()
 
 
-def digest_size(algorithm: str) -> int:
-    """The byte length a ``DIGEST`` message must have for ``algorithm`` (32, 48 or 64)."""
-    return _hash(algorithm).digest_size
-
-
-def new_private_key(key_spec: str) -> bytes:
-    """A fresh private key of ``key_spec`` as DER PKCS#8; a ``ValueError`` for other specs."""
-    key: rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey
-    if key_spec in _RSA_BITS:
-        key = rsa.generate_private_key(public_exponent=65537, key_size=_RSA_BITS[key_spec])
-    elif key_spec in _CURVES:
-        key = ec.generate_private_key(_CURVES[key_spec])
-    else:
-        raise ValueError(f"no signing key of spec {key_spec}")
-    return key.private_bytes(
-        serialization.Encoding.DER,
-        serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption(),
-    )
-
-
-def _load(private_der: bytes) -> rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey:
-    # The DER is our own key, authenticated by the key store's wrapping: RSA's (slow) consistency
-    # check was done when it was generated.
-    key = serialization.load_der_private_key(
-        private_der, password=None, unsafe_skip_rsa_key_validation=True
-    )
-    if not isinstance(key, rsa.RSAPrivateKey | ec.EllipticCurvePrivateKey):
-        raise ValueError("not an RSA or EC private key")
-    return key
-
-
-def public_key_der(private_der: bytes) -> bytes:
-    """The DER SubjectPublicKeyInfo of a DER PKCS#8 private key."""
-    return (
-        _load(private_der)
-        .public_key()
-        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
-    )
+def _checked(key: PrivateKey, algorithm: str, message: bytes, message_type: str) -> None:
+    spec = spec_of(key)
+    if algorithm not in keyspecs.algorithms(spec, "SIGN_VERIFY"):
+        raise ValueError(f"{algorithm} is not an algorithm of {spec}")
+    if algorithm in keyspecs.UNSUPPORTED_ALGORITHMS:
+        raise ValueError(f"{algorithm} is not supported")
+    if message_type not in message_types(algorithm):
+        raise ValueError(f"{message_type} is not a message type of {algorithm}")
+    wanted = message_length(algorithm, message_type)
+    if wanted is not None and len(message) != wanted:
+        raise ValueError(f"a {message_type} message for {algorithm} has {wanted} bytes")
 
 
 def _prehashed(algorithm: str, message: bytes, message_type: str) -> tuple[bytes, utils.Prehashed]:
@@ -116,39 +112,57 @@ def _rsa_padding(algorithm: str) -> padding.AsymmetricPadding:
     return padding.PKCS1v15()
 
 
-def sign(
-    key_spec: str, algorithm: str, private_der: bytes, message: bytes, message_type: str
-) -> bytes:
-    """Sign ``message`` (``RAW`` bytes, or a ``DIGEST`` of the algorithm's hash length, which the
-    caller has checked) with ``algorithm``, which must be one of ``key_spec``'s."""
-    if algorithm not in SIGNING_ALGORITHMS.get(key_spec, ()):
-        raise ValueError(f"{algorithm} is not an algorithm of {key_spec}")
-    digest, prehashed = _prehashed(algorithm, message, message_type)
-    key = _load(private_der)
+def sign(key: PrivateKey, algorithm: str, message: bytes, message_type: str) -> bytes:
+    """``algorithm``'s signature of ``message`` (``RAW`` bytes, a ``DIGEST`` or an
+    ``EXTERNAL_MU``) with ``key``; a ``ValueError`` when the request breaks the rules above."""
+    _checked(key, algorithm, message, message_type)
     if isinstance(key, rsa.RSAPrivateKey):
+        digest, prehashed = _prehashed(algorithm, message, message_type)
         return key.sign(digest, _rsa_padding(algorithm), prehashed)
-    return key.sign(digest, ec.ECDSA(prehashed))
+    if isinstance(key, ec.EllipticCurvePrivateKey):
+        digest, prehashed = _prehashed(algorithm, message, message_type)
+        return key.sign(digest, ec.ECDSA(prehashed))
+    if isinstance(key, ed25519.Ed25519PrivateKey):
+        return key.sign(message)
+    if isinstance(key, MLDSAPrivateKey):
+        if message_type == "EXTERNAL_MU":
+            return key.sign_mu(message)
+        return key.sign(message)
+    raise TypeError("not a signing key")  # pragma: no cover - _checked refused it
 
 
 def verify(
-    key_spec: str,
+    key: PrivateKey,
     algorithm: str,
-    private_der: bytes,
     message: bytes,
     message_type: str,
     *,
     signature: bytes,
 ) -> None:
-    """Return if ``signature`` is ``algorithm``'s signature of ``message``; raise
-    :class:`KMSInvalidSignatureException` otherwise."""
-    if algorithm not in SIGNING_ALGORITHMS.get(key_spec, ()):
-        raise ValueError(f"{algorithm} is not an algorithm of {key_spec}")
-    digest, prehashed = _prehashed(algorithm, message, message_type)
-    public = _load(private_der).public_key()
+    """Return if ``signature`` is ``algorithm``'s signature of ``message`` by ``key``'s public
+    key; raise :class:`KMSInvalidSignatureException` (no message) otherwise, whatever is wrong
+    with the signature: its length, its encoding, its values or the message."""
+    _checked(key, algorithm, message, message_type)
     try:
-        if isinstance(public, rsa.RSAPublicKey):
-            public.verify(signature, digest, _rsa_padding(algorithm), prehashed)
-        else:
-            public.verify(signature, digest, ec.ECDSA(prehashed))
-    except (InvalidSignature, ValueError):
+        _verify(key, algorithm, message, message_type, signature)
+    except (InvalidSignature, ValueError):  # ValueError: a signature cryptography cannot parse
         raise KMSInvalidSignatureException() from None
+
+
+def _verify(
+    key: PrivateKey, algorithm: str, message: bytes, message_type: str, signature: bytes
+) -> None:
+    if isinstance(key, rsa.RSAPrivateKey):
+        digest, prehashed = _prehashed(algorithm, message, message_type)
+        key.public_key().verify(signature, digest, _rsa_padding(algorithm), prehashed)
+    elif isinstance(key, ec.EllipticCurvePrivateKey):
+        digest, prehashed = _prehashed(algorithm, message, message_type)
+        key.public_key().verify(signature, digest, ec.ECDSA(prehashed))
+    elif isinstance(key, ed25519.Ed25519PrivateKey):
+        key.public_key().verify(signature, message)
+    elif isinstance(key, MLDSAPrivateKey) and message_type == "EXTERNAL_MU":
+        key.public_key().verify_mu(signature, message)
+    elif isinstance(key, MLDSAPrivateKey):
+        key.public_key().verify(signature, message)
+    else:  # pragma: no cover - _checked refused it
+        raise TypeError("not a signing key")

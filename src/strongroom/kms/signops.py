@@ -1,20 +1,23 @@
-"""Asymmetric signing operations: Sign, Verify and GetPublicKey (kms-spec.md 4.2, 4.3, 17.3).
+"""Asymmetric signing operations: Sign and Verify (kms-spec.md 4.2, 4.3, 17.3).
 
-The key must be an Enabled SIGN_VERIFY key and the request's SigningAlgorithm one of its spec's.
-A ``DIGEST`` message must be exactly the algorithm's hash length. Verify never answers
-``SignatureValid: false``: a signature that does not verify is ``KMSInvalidSignatureException``,
-with no message.
+The key must be an Enabled SIGN_VERIFY key and the request's SigningAlgorithm one of its spec's
+(``keyspecs``). The MessageType must be one the algorithm takes (RSA and ECDSA: RAW or DIGEST;
+ED25519_SHA_512: RAW; ED25519_PH_SHA_512: DIGEST; ML_DSA_SHAKE_256: RAW or EXTERNAL_MU); a
+DIGEST must be exactly the algorithm's hash length and an EXTERNAL_MU exactly 64 bytes. An
+algorithm Strongroom cannot serve (Ed25519ph) is UnsupportedOperationException, after those
+checks. Verify never answers ``SignatureValid: false``: a signature that does not verify is
+``KMSInvalidSignatureException``, with no message.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from strongroom.crypto import signing
+from strongroom.crypto import keyspecs, signing
 from strongroom.errors import (
     DryRunOperationException,
     InvalidKeyUsageException,
-    KMSInternalException,
+    UnsupportedOperationException,
     ValidationException,
 )
 from strongroom.kms.context import Caller
@@ -24,8 +27,6 @@ from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 
 __all__ = ["sign", "verify"]
-
-_MESSAGE_TYPES = ("RAW", "DIGEST")
 
 
 def _check_usage(key: KeyRecord, action: str) -> None:
@@ -37,21 +38,29 @@ def _check_usage(key: KeyRecord, action: str) -> None:
 
 
 def _check_message(key: KeyRecord, algorithm: str, message: bytes, message_type: str) -> None:
-    """The algorithm against the spec, then the message type and a digest's length."""
-    if algorithm not in signing.SIGNING_ALGORITHMS[key.key_spec.value]:
+    """The algorithm against the spec, the message type against the algorithm, a digest's or
+    mu's length, then whether Strongroom serves the algorithm at all."""
+    spec = key.key_spec.value
+    if algorithm not in keyspecs.algorithms(spec, "SIGN_VERIFY"):
         raise InvalidKeyUsageException(
-            f"Algorithm {algorithm} is incompatible with key spec {key.key_spec.value}."
+            f"Algorithm {algorithm} is incompatible with key spec {spec}."
         )
-    if message_type not in _MESSAGE_TYPES:
+    if message_type not in signing.message_types(algorithm):
         raise ValidationException(
-            f"MessageType {message_type} is not valid for algorithm {algorithm}."
+            f"Message type {message_type} is incompatible with algorithm {algorithm}."
         )
-    if message_type == "DIGEST" and len(message) != signing.digest_size(algorithm):
+    length = signing.message_length(algorithm, message_type)
+    if length is not None and len(message) != length:
         raise ValidationException(f"Digest is invalid length for algorithm {algorithm}.")
+    if algorithm in keyspecs.UNSUPPORTED_ALGORITHMS:
+        raise UnsupportedOperationException(keyspecs.UNSUPPORTED_ALGORITHMS[algorithm])
 
 
 def _signing_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) -> KeyRecord:
-    key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=True, params=p)
+    # kms:MessageType sees the default (RAW) when the request leaves MessageType out, as
+    # kms:EncryptionAlgorithm sees SYMMETRIC_DEFAULT.
+    view = p if "MessageType" in p else {**p, "MessageType": "RAW"}
+    key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=True, params=view)
     _check_usage(key, action)
     _check_message(key, p["SigningAlgorithm"], p["Message"], p.get("MessageType", "RAW"))
     if p.get("DryRun"):
@@ -59,23 +68,11 @@ def _signing_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str
     return key
 
 
-def _private_key(svc: KmsService, key: KeyRecord) -> bytes:
-    material_id = key.current_material_id
-    material = svc.material(key, material_id) if material_id else None
-    if material is None:
-        raise KMSInternalException("The key's current material is missing.")
-    return material
-
-
 def sign(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = _signing_key(svc, caller, p, "Sign")
     algorithm = p["SigningAlgorithm"]
     signature = signing.sign(
-        key.key_spec.value,
-        algorithm,
-        _private_key(svc, key),
-        p["Message"],
-        p.get("MessageType", "RAW"),
+        svc.private_key(key), algorithm, p["Message"], p.get("MessageType", "RAW")
     )
     return {"KeyId": key.arn, "Signature": signature, "SigningAlgorithm": algorithm}
 
@@ -84,9 +81,8 @@ def verify(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]
     key = _signing_key(svc, caller, p, "Verify")
     algorithm = p["SigningAlgorithm"]
     signing.verify(
-        key.key_spec.value,
+        svc.private_key(key),
         algorithm,
-        _private_key(svc, key),
         p["Message"],
         p.get("MessageType", "RAW"),
         signature=p["Signature"],

@@ -7,13 +7,18 @@ import hashlib
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric import (  # noqa: TID251 -- independent check
+    mldsa,
+)
 
-from strongroom.crypto import signing
+from strongroom.crypto import keyspecs, signing
+from strongroom.crypto.asymmetric import PrivateKey, load_private_key, public_der_of
 from strongroom.errors import (
     DisabledException,
     DryRunOperationException,
     InvalidKeyUsageException,
     KMSInvalidSignatureException,
+    ServiceError,
     UnsupportedOperationException,
     ValidationException,
 )
@@ -24,7 +29,10 @@ from strongroom.kms.model import KeySpec, KeyUsage
 from strongroom.kms.operations import call
 from strongroom.kms.service import KmsService
 
-SPECS = ["ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "RSA_2048"]
+SPECS = [
+    "ECC_NIST_P256", "ECC_NIST_P384", "ECC_NIST_P521", "ECC_SECG_P256K1", "RSA_2048",
+    "ECC_NIST_EDWARDS25519", "ML_DSA_44", "ML_DSA_65", "ML_DSA_87",
+]  # fmt: skip
 
 
 def _call(svc: KmsService, caller: Caller, op: str, **params: Any) -> dict[str, Any]:
@@ -37,30 +45,45 @@ def _signing_key(svc: KmsService, caller: Caller, spec: str = "ECC_NIST_P256") -
     return meta
 
 
+def _private(svc: KmsService, keystore: SoftwareKeyStore, meta: dict[str, Any]) -> PrivateKey:
+    """The key's private key, unwrapped from storage apart from the service's cache."""
+    (record,) = svc.storage.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
+    return load_private_key(
+        keystore.unwrap_material(record.wrapped, meta["Arn"], record.material_id)
+    )
+
+
+def _payloads(algorithm: str, message: bytes) -> list[tuple[bytes, str]]:
+    """Every (message, MessageType) an algorithm takes that stands for ``message``."""
+    if algorithm.startswith(("ED25519", "ML_DSA")):
+        return [(message, "RAW")]
+    return [(message, "RAW"), (hashlib.new("sha" + algorithm[-3:], message).digest(), "DIGEST")]
+
+
 @pytest.mark.parametrize("spec", SPECS)
-def test_each_spec_signs_raw_and_digest(
+def test_each_spec_signs_and_verifies(
     svc: KmsService, caller: Caller, keystore: SoftwareKeyStore, spec: str
 ) -> None:
     meta = _signing_key(svc, caller, spec)
-    algorithms = list(signing.SIGNING_ALGORITHMS[spec])
+    algorithms = list(keyspecs.algorithms(spec, "SIGN_VERIFY"))
     assert (meta["KeySpec"], meta["CustomerMasterKeySpec"]) == (spec, spec)
     assert meta["KeyUsage"] == "SIGN_VERIFY"
     assert meta["SigningAlgorithms"] == algorithms
     assert "EncryptionAlgorithms" not in meta
-    (record,) = svc.storage.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
-    private = keystore.unwrap_material(record.wrapped, meta["Arn"], record.material_id)
+    private = _private(svc, keystore, meta)
     public = _call(svc, caller, "GetPublicKey", KeyId=meta["KeyId"])
-    assert public["PublicKey"] == signing.public_key_der(private)
+    assert public["PublicKey"] == public_der_of(private)
     assert public["SigningAlgorithms"] == algorithms
-    for algorithm in algorithms:
-        digest = hashlib.new("sha" + algorithm[-3:], b"message").digest()
-        for message, kind in ((b"message", "RAW"), (digest, "DIGEST")):
+    served = [a for a in algorithms if a not in keyspecs.UNSUPPORTED_ALGORITHMS]
+    assert served
+    for algorithm in served:
+        for message, kind in _payloads(algorithm, b"message"):
             made = _call(
                 svc, caller, "Sign", KeyId=meta["KeyId"], Message=message,
                 MessageType=kind, SigningAlgorithm=algorithm,
             )  # fmt: skip
             assert (made["KeyId"], made["SigningAlgorithm"]) == (meta["Arn"], algorithm)
-            signing.verify(spec, algorithm, private, b"message", "RAW", signature=made["Signature"])
+            signing.verify(private, algorithm, b"message", "RAW", signature=made["Signature"])
             checked = _call(
                 svc, caller, "Verify", KeyId=meta["Arn"], Message=message, MessageType=kind,
                 SigningAlgorithm=algorithm, Signature=made["Signature"],
@@ -68,6 +91,11 @@ def test_each_spec_signs_raw_and_digest(
             assert checked == {
                 "KeyId": meta["Arn"], "SignatureValid": True, "SigningAlgorithm": algorithm,
             }  # fmt: skip
+            with pytest.raises(KMSInvalidSignatureException):
+                _call(
+                    svc, caller, "Verify", KeyId=meta["Arn"], Message=message, MessageType=kind,
+                    SigningAlgorithm=algorithm, Signature=made["Signature"][:-1],
+                )  # fmt: skip
 
 
 def test_bad_signature_digest_length_and_algorithm(svc: KmsService, caller: Caller) -> None:
@@ -85,8 +113,82 @@ def test_bad_signature_digest_length_and_algorithm(svc: KmsService, caller: Call
     assert (
         str(wrong.value) == "Algorithm ECDSA_SHA_384 is incompatible with key spec ECC_NIST_P256."
     )
-    with pytest.raises(ValidationException, match="EXTERNAL_MU"):
-        _call(svc, caller, "Sign", Message=b"m", MessageType="EXTERNAL_MU", **base)
+    with pytest.raises(ValidationException) as mu:
+        _call(svc, caller, "Sign", Message=b"m" * 64, MessageType="EXTERNAL_MU", **base)
+    assert str(mu.value) == "Message type EXTERNAL_MU is incompatible with algorithm ECDSA_SHA_256."
+
+
+def _error(svc: KmsService, caller: Caller, op: str, **params: Any) -> tuple[str, str]:
+    with pytest.raises(ServiceError) as info:
+        _call(svc, caller, op, **params)
+    return info.value.code, str(info.value)
+
+
+def test_ed25519_message_type_rules_and_ed25519ph(svc: KmsService, caller: Caller) -> None:
+    key_id = _signing_key(svc, caller, "ECC_NIST_EDWARDS25519")["KeyId"]
+    pure = {"KeyId": key_id, "SigningAlgorithm": "ED25519_SHA_512"}
+    ph = {"KeyId": key_id, "SigningAlgorithm": "ED25519_PH_SHA_512"}
+    digest = hashlib.sha512(b"m").digest()
+    unsupported = keyspecs.UNSUPPORTED_ALGORITHMS["ED25519_PH_SHA_512"]
+    for op in ("Sign", "Verify"):
+        extra = {"Signature": b"s" * 64} if op == "Verify" else {}
+        assert _error(svc, caller, op, Message=digest, MessageType="DIGEST", **pure, **extra) == (
+            "ValidationException",
+            "Message type DIGEST is incompatible with algorithm ED25519_SHA_512.",
+        )
+        assert _error(svc, caller, op, Message=b"m", **ph, **extra) == (
+            "ValidationException",
+            "Message type RAW is incompatible with algorithm ED25519_PH_SHA_512.",
+        )
+        assert _error(svc, caller, op, Message=b"m" * 32, MessageType="DIGEST", **ph, **extra) == (
+            "ValidationException",
+            "Digest is invalid length for algorithm ED25519_PH_SHA_512.",
+        )
+        assert _error(svc, caller, op, Message=digest, MessageType="DIGEST", **ph, **extra) == (
+            "UnsupportedOperationException",
+            unsupported,
+        )
+        assert _error(
+            svc, caller, op, Message=digest, MessageType="DIGEST", DryRun=True, **ph, **extra
+        ) == ("UnsupportedOperationException", unsupported)
+        mu = {"Message": b"m" * 64, "MessageType": "EXTERNAL_MU"}
+        assert _error(svc, caller, op, **mu, **pure, **extra) == (
+            "ValidationException",
+            "Message type EXTERNAL_MU is incompatible with algorithm ED25519_SHA_512.",
+        )
+    assert "Ed25519ph" in unsupported
+
+
+def test_ml_dsa_message_types(svc: KmsService, caller: Caller, keystore: SoftwareKeyStore) -> None:
+    meta = _signing_key(svc, caller, "ML_DSA_65")
+    base = {"KeyId": meta["KeyId"], "SigningAlgorithm": "ML_DSA_SHAKE_256"}
+    public = _private(svc, keystore, meta).public_key()
+    assert isinstance(public, mldsa.MLDSA65PublicKey)
+    hasher = mldsa.MLDSAMuHasher(public)
+    hasher.update(b"a large document")
+    mu = hasher.finalize()
+    by_mu = _call(svc, caller, "Sign", Message=mu, MessageType="EXTERNAL_MU", **base)
+    public.verify(by_mu["Signature"], b"a large document")
+    _call(svc, caller, "Verify", Message=b"a large document", Signature=by_mu["Signature"], **base)
+    by_raw = _call(svc, caller, "Sign", Message=b"a large document", **base)["Signature"]
+    _call(svc, caller, "Verify", Message=mu, MessageType="EXTERNAL_MU", Signature=by_raw, **base)
+    with pytest.raises(KMSInvalidSignatureException):  # mu as a RAW message is another message
+        _call(svc, caller, "Verify", Message=mu, Signature=by_mu["Signature"], **base)
+    assert _error(svc, caller, "Sign", Message=mu[:32], MessageType="DIGEST", **base) == (
+        "ValidationException",
+        "Message type DIGEST is incompatible with algorithm ML_DSA_SHAKE_256.",
+    )
+    for short in (mu[:63], mu + b"x"):
+        assert _error(svc, caller, "Sign", Message=short, MessageType="EXTERNAL_MU", **base) == (
+            "ValidationException",
+            "Digest is invalid length for algorithm ML_DSA_SHAKE_256.",
+        )
+    assert _error(
+        svc, caller, "Sign", KeyId=meta["KeyId"], Message=b"m", SigningAlgorithm="ED25519_SHA_512"
+    ) == (
+        "InvalidKeyUsageException",
+        "Algorithm ED25519_SHA_512 is incompatible with key spec ML_DSA_65.",
+    )
 
 
 def test_wrong_usage_both_ways(svc: KmsService, caller: Caller) -> None:
