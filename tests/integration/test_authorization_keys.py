@@ -14,6 +14,7 @@ import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
+from botocore.exceptions import ClientError
 
 from tests.integration.expect import aws_error
 from tests.integration.server import AWS, STRONGROOM, Server, initialised_server
@@ -205,3 +206,27 @@ def test_group_and_lockout_scenarios_with_the_aws_cli(server: Server) -> None:
                lockout, "--bypass-policy-lockout-safety-check", check=True)  # fmt: skip
     assert as_user("kms", "describe-key", "--key-id", key).returncode == 0
     assert server.aws("kms", "describe-key", "--key-id", key).returncode != 0
+
+
+def test_explain_sees_the_defaults_a_real_request_sees(server: Server) -> None:
+    """A policy on kms:EncryptionAlgorithm = SYMMETRIC_DEFAULT allows Encrypt without the member,
+    both for the real request and for the explanation; one naming another algorithm does not."""
+    keys = new_user(server, "defaults")
+    user_arn = f"arn:aws:iam::{A}:user/defaults"
+
+    def allow(algorithm: str) -> dict[str, Any]:
+        return {
+            "Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "kms:Encrypt",
+            "Resource": "*",
+            "Condition": {"StringEquals": {"kms:EncryptionAlgorithm": algorithm}},
+        }  # fmt: skip
+
+    defaulted = new_key(server, doc(ROOT_STATEMENT, allow("SYMMETRIC_DEFAULT")))
+    other = new_key(server, doc(ROOT_STATEMENT, allow("RSAES_OAEP_SHA_256")))
+    user = server.client(access_key=keys[0], secret_key=keys[1])
+    assert user.encrypt(KeyId=defaulted, Plaintext=b"x")["KeyId"].endswith(defaulted)
+    with pytest.raises(ClientError):
+        user.encrypt(KeyId=other, Plaintext=b"x")
+    body = {"PrincipalArn": user_arn, "Action": "kms:Encrypt"}
+    assert _explain(server, {**body, "KeyId": defaulted})[1]["Decision"] == "ALLOW"
+    assert _explain(server, {**body, "KeyId": other})[1]["Decision"] == "DENY"

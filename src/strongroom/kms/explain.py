@@ -16,12 +16,51 @@ from strongroom.kms.resolve import request_alias, resolve_key
 from strongroom.kms.service import KmsService
 from strongroom.policy.authorizer import KmsDecision
 
-__all__ = ["ACCOUNT_ACTIONS", "decision_json", "explain", "explain_operation"]
+__all__ = ["ACCOUNT_ACTIONS", "decision_json", "explain", "explain_operation", "with_defaults"]
+
+# The request members an explanation may be given (the ones condition keys read).
+_EXPLAINED_MEMBERS = (
+    "EncryptionContext",
+    "EncryptionAlgorithm",
+    "SigningAlgorithm",
+    "MessageType",
+    "MacAlgorithm",
+    "KeyAgreementAlgorithm",
+    "KeyPairSpec",
+)
 
 # Actions governed by identity policies alone (no key policy applies).
 ACCOUNT_ACTIONS = frozenset(
     {"kms:CreateKey", "kms:ListKeys", "kms:ListAliases", "kms:GenerateRandom"}
 )
+# The defaults a real request's condition keys see when the member is left out (kms-spec.md 7.1).
+_DEFAULTED = {
+    "EncryptionAlgorithm": (
+        "SYMMETRIC_DEFAULT",
+        frozenset(
+            {
+                "kms:Encrypt",
+                "kms:Decrypt",
+                "kms:ReEncryptFrom",
+                "kms:ReEncryptTo",
+                "kms:GenerateDataKey",
+                "kms:GenerateDataKeyWithoutPlaintext",
+                "kms:GenerateDataKeyPair",
+                "kms:GenerateDataKeyPairWithoutPlaintext",
+            }
+        ),
+    ),
+    "MessageType": ("RAW", frozenset({"kms:Sign", "kms:Verify"})),
+}
+
+
+def with_defaults(action: str, params: Mapping[str, Any]) -> dict[str, Any]:
+    """``params`` with the members a real ``action`` request defaults, as its policy sees them."""
+    filled = dict(params)
+    for member, (default, actions) in _DEFAULTED.items():
+        if action in actions and member not in filled:
+            filled[member] = default
+    return filled
 
 
 def explain(
@@ -41,6 +80,7 @@ def explain(
     except UnknownPrincipal as exc:
         raise NotFoundException(str(exc)) from None
     caller = Caller(principal, region, "explain", source_ip=source_ip)
+    params = with_defaults(action, params)
     if key_id is None or action in ACCOUNT_ACTIONS:
         return svc.decide_account(caller, action, params), "*"
     key = resolve_key(svc, caller, key_id, allow_alias=True)
@@ -81,7 +121,7 @@ def explain_operation(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dic
         action=str(p.get("Action", "")),
         region=caller.region,
         key_id=p.get("KeyId"),
-        params={k: v for k, v in p.items() if k in ("EncryptionContext", "EncryptionAlgorithm")},
+        params={k: v for k, v in p.items() if k in _EXPLAINED_MEMBERS},
         source_ip=str(p.get("SourceIp", caller.source_ip)),
     )
     return decision_json(decision)
