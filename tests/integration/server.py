@@ -280,6 +280,11 @@ def raw_material(server: Server, meta: dict[str, Any]) -> bytes:
     storage = open_storage(sqlite_url(server.data_dir))
     try:
         (record,) = storage.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
-        return keystore.unwrap_material(record.wrapped, meta["Arn"], record.material_id)
+        return keystore.unwrap_material(_bytes(record.wrapped), meta["Arn"], record.material_id)
     finally:
         storage.close()
+
+
+def _bytes(wrapped: bytes | None) -> bytes:
+    assert wrapped is not None, "the material version has no bytes (deleted imported material)"
+    return wrapped

@@ -122,6 +122,13 @@ _PARAMETER_KEYS = (
     ("BypassPolicyLockoutSafetyCheck", "kms:bypasspolicylockoutsafetycheck"),
     ("PendingWindowInDays", "kms:schedulekeydeletionpendingwindowindays"),
     ("KeyPairSpec", "kms:datakeypairspec"),
+    ("ExpirationModel", "kms:expirationmodel"),  # ImportKeyMaterial
+    ("ValidTo", "kms:validto"),
+    ("WrappingAlgorithm", "kms:wrappingalgorithm"),  # GetParametersForImport
+    ("WrappingKeySpec", "kms:wrappingkeyspec"),
+    ("ReplicaRegion", "kms:replicaregion"),  # ReplicateKey
+    ("PrimaryRegion", "kms:primaryregion"),  # UpdatePrimaryRegion
+    ("RotationPeriodInDays", "kms:rotationperiodindays"),  # EnableKeyRotation
     ("GranteePrincipal", "kms:granteeprincipal"),
     ("RetiringPrincipal", "kms:retiringprincipal"),
     ("GrantIsForAWSResource", "kms:grantisforawsresource"),  # set by the grant operations

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from strongroom.crypto import keyspecs
@@ -32,13 +33,21 @@ from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 from strongroom.kms.tags import check_tag_count, check_tags
 
-__all__ = ["algorithm_fields", "key_metadata", "new_symmetric_key", "store_new_key"]
+__all__ = [
+    "algorithm_fields",
+    "key_metadata",
+    "members_of",
+    "multi_region_configuration",
+    "new_symmetric_key",
+    "store_new_key",
+]
 
 DAY = 86_400
 
 
-def key_metadata(key: KeyRecord) -> dict[str, Any]:
-    """AWS's KeyMetadata for a key (kms-spec.md 2.4)."""
+def key_metadata(key: KeyRecord, members: Sequence[KeyRecord] = ()) -> dict[str, Any]:
+    """AWS's KeyMetadata for a key (kms-spec.md 2.4). ``members`` are a multi-Region key's
+    primary and replicas (``storage.key_members``), for its MultiRegionConfiguration."""
     meta: dict[str, Any] = {
         "AWSAccountId": key.account,
         "KeyId": key.key_id,
@@ -59,7 +68,40 @@ def key_metadata(key: KeyRecord) -> dict[str, Any]:
         meta["DeletionDate"] = key.deletion_date
     if key.current_material_id is not None:
         meta["CurrentKeyMaterialId"] = key.current_material_id
+    if key.expiration_model is not None:
+        meta["ExpirationModel"] = key.expiration_model
+    if key.valid_to is not None:
+        meta["ValidTo"] = key.valid_to
+    if key.multi_region:
+        meta["MultiRegionConfiguration"] = multi_region_configuration(key, members or (key,))
     return meta
+
+
+def multi_region_configuration(key: KeyRecord, members: Sequence[KeyRecord]) -> dict[str, Any]:
+    """PRIMARY or REPLICA, the primary key and the replicas (kms-spec.md 14)."""
+    primary_region = key.primary_region or key.region
+
+    def ref(member: KeyRecord) -> dict[str, str]:
+        return {"Arn": member.arn, "Region": member.region}
+
+    primary = [m for m in members if m.region == primary_region]
+    return {
+        "MultiRegionKeyType": "PRIMARY" if key.region == primary_region else "REPLICA",
+        "PrimaryKey": ref(primary[0])
+        if primary
+        else {
+            "Arn": key.arn.replace(f":{key.region}:", f":{primary_region}:", 1),
+            "Region": primary_region,
+        },
+        "ReplicaKeys": [ref(m) for m in members if m.region != primary_region],
+    }
+
+
+def members_of(svc: KmsService, key: KeyRecord) -> list[KeyRecord]:
+    """A multi-Region key's primary and replicas (just ``key`` for any other key)."""
+    if not key.multi_region:
+        return [key]
+    return svc.storage.key_members(key.account, key.key_id)
 
 
 def _key_spec(p: dict[str, Any]) -> str:
@@ -99,18 +141,16 @@ def _spec_and_usage(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
     return KeySpec(spec), KeyUsage(usage)
 
 
-def _check_create(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
-    spec_and_usage = _spec_and_usage(p)
-    origin = p.get("Origin", Origin.AWS_KMS.value)
-    if origin != Origin.AWS_KMS or p.get("CustomKeyStoreId") or p.get("XksKeyId"):
+def _check_create(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage, Origin]:
+    spec, usage = _spec_and_usage(p)
+    origin = str(p.get("Origin", Origin.AWS_KMS.value))
+    if origin not in (Origin.AWS_KMS, Origin.EXTERNAL) or p.get("CustomKeyStoreId"):
         raise UnsupportedOperationException(
             f"Origin {origin} and custom key stores are not yet supported by Strongroom."
         )
-    if p.get("MultiRegion"):
-        raise UnsupportedOperationException(
-            "Multi-Region keys are not yet supported by Strongroom."
-        )
-    return spec_and_usage
+    if p.get("XksKeyId"):
+        raise ValidationException("XksKeyId is valid only for keys in an external key store.")
+    return spec, usage, Origin(origin)
 
 
 def new_symmetric_key(
@@ -122,43 +162,50 @@ def new_symmetric_key(
     key_manager: KeyManager = KeyManager.CUSTOMER,
     key_spec: KeySpec = KeySpec.SYMMETRIC_DEFAULT,
     key_usage: KeyUsage = KeyUsage.ENCRYPT_DECRYPT,
+    origin: Origin = Origin.AWS_KMS,
+    multi_region: bool = False,
 ) -> KeyRecord:
     """The record of a new key (SYMMETRIC_DEFAULT unless ``key_spec`` says otherwise) in the
     caller's account and region (not yet stored; :func:`store_new_key` gives it material of its
-    spec and stores it)."""
-    key_id = str(uuid.uuid4())
+    spec and stores it). A key of Origin EXTERNAL starts in PendingImport with no material; a
+    multi-Region key has an ``mrk-`` id and is its own primary."""
+    key_id = f"mrk-{uuid.uuid4().hex}" if multi_region else str(uuid.uuid4())
+    external = origin is Origin.EXTERNAL
     return KeyRecord(
         account=caller.account,
         region=caller.region,
         key_id=key_id,
         arn=caller.key_arn(key_id),
         created_at=now,
-        state=KeyState.ENABLED,
+        state=KeyState.PENDING_IMPORT if external else KeyState.ENABLED,
         description=description,
         key_spec=key_spec,
         key_usage=key_usage,
-        origin=Origin.AWS_KMS,
+        origin=origin,
         key_manager=key_manager,
         policy=policy,
-        current_material_id=new_material_id(),
+        current_material_id=None if external else new_material_id(),
+        multi_region=multi_region,
+        primary_region=caller.region if multi_region else None,
     )
 
 
 def store_new_key(svc: KmsService, key: KeyRecord, tags: dict[str, str]) -> None:
-    """Generate the key's first material version (of the key's spec), wrap it, and store key,
-    material and tags."""
-    assert key.current_material_id is not None
-    material_id = key.current_material_id
-    wrapped = svc.keystore.wrap_material(
-        svc.keystore.new_material(key.key_spec.value), key.arn, material_id
-    )
-    record = MaterialRecord(key.key_id, material_id, wrapped, key.created_at)
+    """Generate the key's first material version (of the key's spec; none for a key awaiting
+    import), wrap it, and store key, material and tags."""
+    record = None
+    if key.current_material_id is not None:
+        material_id = key.current_material_id
+        wrapped = svc.keystore.wrap_material(
+            svc.keystore.new_material(key.key_spec.value), key.arn, material_id
+        )
+        record = MaterialRecord(key.key_id, material_id, wrapped, key.created_at)
     svc.storage.insert_key(key, record, tags)
     svc.changed()
 
 
 def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    spec, usage = _check_create(p)
+    spec, usage, origin = _check_create(p)
     svc.authorize_account(caller, "kms:CreateKey", p, creating=True)
     tags = check_tags(p.get("Tags", []))
     check_tag_count(len(tags))
@@ -171,6 +218,8 @@ def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
         policy=default_key_policy(caller.partition, caller.account),
         key_spec=spec,
         key_usage=usage,
+        origin=origin,
+        multi_region=bool(p.get("MultiRegion", False)),
     )
     if "Policy" in p:
         key = dataclasses.replace(key, policy=validate_new_policy(svc, caller, key, p["Policy"], p))
@@ -180,7 +229,7 @@ def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
 
 def describe_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = authorized_key(svc, caller, p["KeyId"], action="DescribeKey", allow_alias=True, params=p)
-    return {"KeyMetadata": key_metadata(key)}
+    return {"KeyMetadata": key_metadata(key, members_of(svc, key))}
 
 
 def list_keys(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:

@@ -7,11 +7,12 @@ principals use the key only through the service (``kms:ViaService`` and ``kms:Ca
 and read its metadata directly; it allows nobody to change the policy, disable, delete or tag the
 key, so those are refused by ordinary authorization (``AccessDeniedException``), and
 ``alias/aws/`` names are already reserved (``NotAuthorizedException``) for customers.
-Yearly rotation of the key's material belongs to the rotation work.
+They rotate yearly, by the one rotation scheduler (``kms.rotation``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 from collections.abc import Mapping
@@ -24,6 +25,7 @@ from strongroom.kms.model import (
     AliasRecord,
     KeyManager,
 )
+from strongroom.kms.rotation import MANAGED_ROTATION_SECONDS
 from strongroom.kms.service import KmsService
 from strongroom.storage import DuplicateError
 
@@ -97,6 +99,10 @@ def _create(svc: KmsService, caller: Caller, service: ServiceRecord, name: str) 
         "is defined",
         policy=managed_key_policy(caller.partition, caller.account, service),
         key_manager=KeyManager.AWS,
+    )
+    # AWS-managed keys always rotate yearly (kms-spec.md section 10).
+    key = dataclasses.replace(
+        key, rotation_period_days=365, next_rotation_date=now + MANAGED_ROTATION_SECONDS
     )
     store_new_key(svc, key, {})
     key_id, arn = key.key_id, key.arn

@@ -110,6 +110,14 @@ class KeyRecord:
     deletion_date: float | None = None
     pending_window_days: int | None = None
     multi_region: bool = False
+    # Automatic rotation: on when ``rotation_period_days`` is set (kms-spec.md section 10).
+    rotation_period_days: int | None = None
+    next_rotation_date: float | None = None
+    # Multi-Region keys: the primary's region, the same in every member (section 14).
+    primary_region: str | None = None
+    # Imported material (Origin EXTERNAL): the current material's terms (section 11).
+    expiration_model: str | None = None
+    valid_to: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +126,15 @@ class MaterialRecord:
 
     key_id: str
     material_id: str  # 64 lower-case hex
-    wrapped: bytes
+    wrapped: bytes | None  # None: imported material that was deleted or expired
     created_at: float
+    rotation_type: str | None = None  # AUTOMATIC or ON_DEMAND; None for the first material
+    import_state: str | None = None  # IMPORTED or PENDING_IMPORT (Origin EXTERNAL only)
+    expiration_model: str | None = None  # KEY_MATERIAL_EXPIRES or KEY_MATERIAL_DOES_NOT_EXPIRE
+    valid_to: float | None = None
+    description: str | None = None  # KeyMaterialDescription
+    pending_rotation: bool = False  # imported NEW material awaiting RotateKeyOnDemand
+    rotated_at: float | None = None  # when it became current by a rotation
 
 
 @dataclass(frozen=True, slots=True)

@@ -158,6 +158,7 @@ class KmsService:
             versions = {
                 m.material_id: self.keystore.unwrap_material(m.wrapped, key.arn, m.material_id)
                 for m in self.storage.get_materials(key.account, key.region, key.key_id)
+                if m.wrapped is not None  # imported material that was deleted or expired
             }
             self._materials[ident] = versions
         return versions.get(material_id)

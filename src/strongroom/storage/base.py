@@ -57,9 +57,13 @@ class Storage(Protocol):
 
     # -- keys ----------------------------------------------------------------------------------
     def insert_key(
-        self, key: KeyRecord, material: MaterialRecord | None, tags: Mapping[str, str]
+        self,
+        key: KeyRecord,
+        material: MaterialRecord | Sequence[MaterialRecord] | None,
+        tags: Mapping[str, str],
     ) -> None:
-        """Create a key with its first material version and its tags, atomically."""
+        """Create a key with its material versions (none for a key awaiting import; several for
+        a multi-Region replica) and its tags, atomically."""
         ...
 
     def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None: ...
@@ -91,6 +95,31 @@ class Storage(Protocol):
         """Keys (any account or region) with this KeyManager (``AWS`` for AWS-managed keys)."""
         ...
 
+    def update_keys(self, keys: Sequence[KeyRecord]) -> None:
+        """``update_key`` for several keys in one transaction (all or none)."""
+        ...
+
+    def key_members(self, account: str, key_id: str) -> list[KeyRecord]:
+        """Every region's key with this id in ``account``, ordered by region: a multi-Region
+        key's primary and replicas (one record for any other key)."""
+        ...
+
+    def keys_due_for_rotation(self, now: float) -> list[KeyRecord]:
+        """Keys (any account or region) with automatic rotation on and ``next_rotation_date``
+        <= now, oldest due first."""
+        ...
+
+    def apply_rotation(
+        self,
+        updates: Sequence[tuple[KeyRecord, MaterialRecord | None]],
+        expected_material_id: str | None,
+    ) -> bool:
+        """Atomically, for every ``(key, material)``: insert ``material`` (when given) and
+        write ``key``'s mutable fields, provided every key's stored current material id is still
+        ``expected_material_id``. Returns False, writing nothing, when any is not: another
+        worker or node rotated first (how a due rotation happens exactly once)."""
+        ...
+
     # -- material versions ----------------------------------------------------------------------
     def insert_material(
         self, account: str, region: str, key_id: str, material: MaterialRecord
@@ -100,6 +129,16 @@ class Storage(Protocol):
         ...
 
     def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]: ...
+
+    def update_material(self, account: str, region: str, material: MaterialRecord) -> None:
+        """Write a material version's mutable fields (wrapped bytes, import state and terms,
+        pending-rotation flag); ``StorageError`` if it does not exist."""
+        ...
+
+    def materials_due_to_expire(self, now: float) -> list[tuple[str, str, MaterialRecord]]:
+        """``(account, region, material)`` for every imported material version that still has
+        its bytes and whose ``valid_to`` is <= now."""
+        ...
 
     # -- aliases ----------------------------------------------------------------------------------
     def insert_alias(self, alias: AliasRecord) -> None: ...  # DuplicateError if the name exists

@@ -51,6 +51,11 @@ def key_mutable_values(key: KeyRecord) -> dict[str, Any]:
         "deletion_date": key.deletion_date,
         "pending_window_days": key.pending_window_days,
         "multi_region": key.multi_region,
+        "rotation_period_days": key.rotation_period_days,
+        "next_rotation_date": key.next_rotation_date,
+        "primary_region": key.primary_region,
+        "expiration_model": key.expiration_model,
+        "valid_to": key.valid_to,
     }
 
 
@@ -77,6 +82,11 @@ def key_from_row(row: Row[Any]) -> KeyRecord:
         deletion_date=row.deletion_date,
         pending_window_days=row.pending_window_days,
         multi_region=bool(row.multi_region),
+        rotation_period_days=row.rotation_period_days,
+        next_rotation_date=row.next_rotation_date,
+        primary_region=row.primary_region,
+        expiration_model=row.expiration_model,
+        valid_to=row.valid_to,
     )
 
 
@@ -88,6 +98,21 @@ def material_values(account: str, region: str, material: MaterialRecord) -> dict
         "material_id": material.material_id,
         "wrapped": material.wrapped,
         "created_at": material.created_at,
+        **material_mutable_values(material),
+    }
+
+
+def material_mutable_values(material: MaterialRecord) -> dict[str, Any]:
+    """The columns ``update_material`` writes: everything but the identity and creation time."""
+    return {
+        "wrapped": material.wrapped,
+        "rotation_type": material.rotation_type,
+        "import_state": material.import_state,
+        "expiration_model": material.expiration_model,
+        "valid_to": material.valid_to,
+        "description": material.description,
+        "pending_rotation": material.pending_rotation,
+        "rotated_at": material.rotated_at,
     }
 
 
@@ -95,8 +120,15 @@ def material_from_row(row: Row[Any]) -> MaterialRecord:
     return MaterialRecord(
         key_id=row.key_id,
         material_id=row.material_id,
-        wrapped=bytes(row.wrapped),
+        wrapped=None if row.wrapped is None else bytes(row.wrapped),
         created_at=row.created_at,
+        rotation_type=row.rotation_type,
+        import_state=row.import_state,
+        expiration_model=row.expiration_model,
+        valid_to=row.valid_to,
+        description=row.description,
+        pending_rotation=bool(row.pending_rotation),
+        rotated_at=row.rotated_at,
     )
 
 

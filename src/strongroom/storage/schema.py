@@ -30,6 +30,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
 )
 
 __all__ = [
@@ -126,8 +127,15 @@ keys = Table(
     Column("deletion_date", Float, nullable=True),
     Column("pending_window_days", Integer, nullable=True),
     Column("multi_region", Boolean, nullable=False),
+    Column("rotation_period_days", Integer, nullable=True),  # revision 0005
+    Column("next_rotation_date", Float, nullable=True),
+    Column("primary_region", REGION, nullable=True),
+    Column("expiration_model", ENUM, nullable=True),
+    Column("valid_to", Float, nullable=True),
     Index(None, "state", "deletion_date"),
     Index(None, "region", "key_id"),  # find_key (revision 0003)
+    Index(None, "next_rotation_date"),  # keys_due_for_rotation (revision 0005)
+    Index(None, "account", "key_id"),  # key_members (revision 0005)
 )
 
 key_materials = Table(
@@ -137,9 +145,17 @@ key_materials = Table(
     Column("region", REGION, primary_key=True),
     Column("key_id", ID, primary_key=True),
     Column("material_id", ID, primary_key=True),
-    Column("wrapped", LargeBinary, nullable=False),
+    Column("wrapped", LargeBinary, nullable=True),  # NULL: deleted imported material (0005)
     Column("created_at", Float, nullable=False),
+    Column("rotation_type", ENUM, nullable=True),  # revision 0005
+    Column("import_state", ENUM, nullable=True),
+    Column("expiration_model", ENUM, nullable=True),
+    Column("valid_to", Float, nullable=True),
+    Column("description", String(256), nullable=True),
+    Column("pending_rotation", Boolean, nullable=False, server_default=false()),
+    Column("rotated_at", Float, nullable=True),
     ForeignKeyConstraint(["account", "region", "key_id"], KEY_FK),
+    Index(None, "valid_to"),  # materials_due_to_expire (revision 0005)
 )
 
 aliases = Table(

@@ -44,6 +44,12 @@ __all__ = ["SqlStorage"]
 _GET_META = select(meta.c.value).where(meta.c.name == bindparam("b_name"))
 _GET_ACCOUNT = select(accounts).where(accounts.c.account == bindparam("b_account"))
 _GET_ACCESS_KEY = select(access_keys).where(access_keys.c.access_key_id == bindparam("id"))
+
+
+class _Overtaken(Exception):
+    """Another writer changed a key's current material first (``apply_rotation``)."""
+
+
 _GET_KEY = select(keys).where(of_key(keys))
 _FIND_KEY = (
     select(keys)
@@ -111,13 +117,22 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
 
     # -- keys -----------------------------------------------------------------------------------
     def insert_key(
-        self, key: KeyRecord, material: MaterialRecord | None, tags: Mapping[str, str]
+        self,
+        key: KeyRecord,
+        material: MaterialRecord | Sequence[MaterialRecord] | None,
+        tags: Mapping[str, str],
     ) -> None:
         ident = {"account": key.account, "region": key.region, "key_id": key.key_id}
+        if material is None:
+            materials: Sequence[MaterialRecord] = ()
+        elif isinstance(material, MaterialRecord):
+            materials = (material,)
+        else:
+            materials = material
         with self._write() as conn:
             conn.execute(insert(keys), rows.key_values(key))
-            if material is not None:
-                values = rows.material_values(key.account, key.region, material)
+            if materials:
+                values = [rows.material_values(key.account, key.region, m) for m in materials]
                 conn.execute(insert(key_materials), values)
             if tags:
                 tag_rows = [ident | {"tag_key": k, "tag_value": v} for k, v in tags.items()]
@@ -182,6 +197,60 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
         with self._read() as conn:
             return [rows.key_from_row(row) for row in conn.execute(stmt)]
 
+    def update_keys(self, records: Sequence[KeyRecord]) -> None:
+        stmt = update(keys).where(of_key(keys))
+        with self._write() as conn:
+            for key in records:
+                values = rows.key_mutable_values(key)
+                result = conn.execute(
+                    stmt.values(values), key_params(key.account, key.region, key.key_id)
+                )
+                if result.rowcount != 1:
+                    raise StorageError("a key to update does not exist")
+
+    def key_members(self, account: str, key_id: str) -> list[KeyRecord]:
+        stmt = (
+            select(keys)
+            .where(keys.c.account == account, keys.c.key_id == key_id)
+            .order_by(keys.c.region)
+        )
+        with self._read() as conn:
+            return [rows.key_from_row(row) for row in conn.execute(stmt)]
+
+    def keys_due_for_rotation(self, now: float) -> list[KeyRecord]:
+        stmt = (
+            select(keys)
+            .where(keys.c.rotation_period_days.is_not(None), keys.c.next_rotation_date <= now)
+            .order_by(keys.c.next_rotation_date, keys.c.account, keys.c.region, keys.c.key_id)
+        )
+        with self._read() as conn:
+            return [rows.key_from_row(row) for row in conn.execute(stmt)]
+
+    def apply_rotation(
+        self,
+        updates: Sequence[tuple[KeyRecord, MaterialRecord | None]],
+        expected_material_id: str | None,
+    ) -> bool:
+        guard = keys.c.current_material_id == bindparam("b_expected")
+        if expected_material_id is None:
+            guard = keys.c.current_material_id.is_(None)
+        stmt = update(keys).where(of_key(keys), guard)
+        try:
+            with self._write() as conn:
+                for key, material in updates:
+                    params = key_params(key.account, key.region, key.key_id)
+                    if expected_material_id is not None:
+                        params["b_expected"] = expected_material_id
+                    result = conn.execute(stmt.values(rows.key_mutable_values(key)), params)
+                    if result.rowcount != 1:
+                        raise _Overtaken  # leaves the transaction, which rolls it back
+                    if material is not None:
+                        values = rows.material_values(key.account, key.region, material)
+                        conn.execute(insert(key_materials), values)
+        except _Overtaken:
+            return False
+        return True
+
     # -- material versions ----------------------------------------------------------------------
     def insert_material(
         self, account: str, region: str, key_id: str, material: MaterialRecord
@@ -195,6 +264,28 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
         with self._read() as conn:
             result = conn.execute(_GET_MATERIALS, key_params(account, region, key_id))
             return [rows.material_from_row(row) for row in result]
+
+    def update_material(self, account: str, region: str, material: MaterialRecord) -> None:
+        stmt = (
+            update(key_materials)
+            .where(of_key(key_materials), key_materials.c.material_id == bindparam("b_material"))
+            .values(rows.material_mutable_values(material))
+        )
+        params = key_params(account, region, material.key_id) | {"b_material": material.material_id}
+        with self._write() as conn:
+            if conn.execute(stmt, params).rowcount != 1:
+                raise StorageError("the material version to update does not exist")
+
+    def materials_due_to_expire(self, now: float) -> list[tuple[str, str, MaterialRecord]]:
+        stmt = (
+            select(key_materials)
+            .where(key_materials.c.valid_to <= now, key_materials.c.wrapped.is_not(None))
+            .order_by(key_materials.c.valid_to)
+        )
+        with self._read() as conn:
+            return [
+                (row.account, row.region, rows.material_from_row(row)) for row in conn.execute(stmt)
+            ]
 
     # -- aliases --------------------------------------------------------------------------------
     def insert_alias(self, alias: AliasRecord) -> None:

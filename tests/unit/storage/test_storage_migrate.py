@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
 
 # A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
 from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
 from strongroom.iam.model import UserRecord
-from strongroom.kms.model import AccountRecord, GrantRecord
+from strongroom.kms.model import (
+    AccountRecord,
+    GrantRecord,
+    KeyManager,
+    KeyRecord,
+    MaterialRecord,
+)
 from strongroom.storage import (
     SqlStorage,
     StorageError,
@@ -69,7 +78,7 @@ def test_empty_database_is_refused_until_migrated(db_url: str) -> None:
 
 def test_migrate_from_empty_to_head_is_idempotent(db_url: str) -> None:
     migrate(db_url)
-    assert current_revision(db_url) == head_revision() == "0004"
+    assert current_revision(db_url) == head_revision() == "0005"
     assert _table_names(db_url) == TABLES | {"alembic_version"}
     migrate(db_url)
     assert current_revision(db_url) == head_revision()
@@ -116,6 +125,7 @@ def test_migrations_ship_inside_the_package() -> None:
     assert (MIGRATIONS / "versions" / "0001_initial.py").is_file()
     assert (MIGRATIONS / "versions" / "0002_identity.py").is_file()
     assert (MIGRATIONS / "versions" / "0003_grants.py").is_file()
+    assert (MIGRATIONS / "versions" / "0005_lifecycle.py").is_file()
 
 
 @pytest.mark.parametrize(
@@ -141,12 +151,7 @@ def test_a_database_at_0001_with_a_key_upgrades_to_head_and_keeps_it(db_url: str
         open_storage(db_url)
     material = make_material("k1")
     key = make_key("k1", material_id=material.material_id)
-    old = SqlStorage(db_url)  # the 0001 tables are all an 0001 data dir has
-    try:
-        old.insert_account(AccountRecord(ACCOUNT, 1.0))
-        old.insert_key(key, material, {"t": "v"})
-    finally:
-        old.close()
+    _insert_old_key(db_url, key, material, {"t": "v"})
     migrate(db_url)
     assert current_revision(db_url) == head_revision()
     assert _table_names(db_url) == TABLES | {"alembic_version"}
@@ -181,15 +186,14 @@ def test_a_database_at_0002_upgrades_to_0003_and_keeps_its_rows(db_url: str) -> 
     user = UserRecord(ACCOUNT, "Alice", "/", "AIDAALICE", f"arn:aws:iam::{ACCOUNT}:user/Alice", 2.0)
     material = make_material("k1")
     key = make_key("k1", material_id=material.material_id)
+    _insert_old_key(db_url, key, material, {"t": "v"})
     old = SqlStorage(db_url)  # only 0002 tables are touched
     try:
-        old.insert_account(AccountRecord(ACCOUNT, 1.0))
-        old.insert_key(key, material, {"t": "v"})
         old.insert_user(user)
     finally:
         old.close()
     migrate(db_url)
-    assert current_revision(db_url) == head_revision() == "0004"
+    assert current_revision(db_url) == head_revision() == "0005"
     assert _table_names(db_url) == TABLES | {"alembic_version"}
     storage = open_storage(db_url)
     try:
@@ -238,3 +242,81 @@ def _grant(key_id: str) -> GrantRecord:
         f"arn:aws:iam::{ACCOUNT}:root",
         3.0,
     )
+
+
+_KEY_COLUMNS_0001 = (
+    "account", "region", "key_id", "arn", "created_at", "state", "description", "key_spec",
+    "key_usage", "origin", "key_manager", "policy", "current_material_id", "deletion_date",
+    "pending_window_days", "multi_region",
+)  # fmt: skip
+
+
+def _insert_old_key(
+    url: str,
+    key: KeyRecord,
+    material: MaterialRecord,
+    tags: dict[str, str],
+    *,
+    new_account: bool = True,
+) -> None:
+    """Write an account, a key, its material and tags with the columns revision 0001 has (what
+    an old data dir holds), not through today's storage code."""
+    values = {column: getattr(key, column) for column in _KEY_COLUMNS_0001}
+    values |= {"state": key.state.value, "key_spec": key.key_spec.value,
+               "key_usage": key.key_usage.value, "origin": key.origin.value,
+               "key_manager": key.key_manager.value}  # fmt: skip
+    ident = {"account": key.account, "region": key.region, "key_id": key.key_id}
+    backend = make_backend(url)
+    try:
+        with backend.writer.begin() as conn:
+            if new_account:
+                conn.execute(text("INSERT INTO accounts VALUES (:a, 1.0)"), {"a": key.account})
+            names = ", ".join(_KEY_COLUMNS_0001)
+            marks = ", ".join(f":{c}" for c in _KEY_COLUMNS_0001)
+            conn.execute(text(f"INSERT INTO keys ({names}) VALUES ({marks})"), values)
+            conn.execute(
+                text(
+                    "INSERT INTO key_materials (account, region, key_id, material_id, wrapped, "
+                    "created_at) VALUES (:account, :region, :key_id, :m, :w, :c)"
+                ),
+                ident | {"m": material.material_id, "w": material.wrapped,
+                         "c": material.created_at},
+            )  # fmt: skip
+            for name, value in tags.items():
+                conn.execute(
+                    text("INSERT INTO key_tags VALUES (:account, :region, :key_id, :k, :v)"),
+                    ident | {"k": name, "v": value},
+                )
+    finally:
+        backend.close()
+
+
+def test_0004_to_0005_schedules_aws_managed_keys_and_keeps_the_rest(db_url: str) -> None:
+    _alembic(db_url, "upgrade", "0004")
+    material = make_material("k1")
+    customer = make_key("k1", material_id=material.material_id)
+    managed_material = make_material("k2")
+    managed = dataclasses.replace(
+        make_key("k2", material_id=managed_material.material_id), key_manager=KeyManager.AWS
+    )
+    _insert_old_key(db_url, customer, material, {})
+    _insert_old_key(db_url, managed, managed_material, {}, new_account=False)
+    migrate(db_url)
+    storage = open_storage(db_url)
+    try:
+        assert storage.get_key(ACCOUNT, REGION, "k1") == customer
+        assert storage.get_materials(ACCOUNT, REGION, "k1") == [material]
+        upgraded = storage.get_key(ACCOUNT, REGION, "k2")
+        assert upgraded is not None
+        assert upgraded.rotation_period_days == 365
+        assert upgraded.next_rotation_date == managed_material.created_at + 365 * 86_400
+        assert [k.key_id for k in storage.keys_due_for_rotation(10**12)] == ["k2"]
+    finally:
+        storage.close()
+    _alembic(db_url, "downgrade", "0004")
+    migrate(db_url)
+    storage = open_storage(db_url)
+    try:
+        assert storage.get_key(ACCOUNT, REGION, "k1") == customer
+    finally:
+        storage.close()

@@ -1,0 +1,124 @@
+"""Storage for rotation, imported material and multi-Region keys (revision 0005): the guarded
+rotation write, key members, material updates and the due-work queries."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import pytest
+
+# A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
+from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
+
+from strongroom.kms.model import AccountRecord, KeyRecord, MaterialRecord
+from strongroom.storage import SqlStorage, StorageError
+
+
+@pytest.fixture
+def store(storage: SqlStorage) -> SqlStorage:
+    storage.insert_account(AccountRecord(ACCOUNT, 1.0))
+    return storage
+
+
+def _key(store: SqlStorage, key_id: str = "k1", region: str = REGION) -> KeyRecord:
+    material = make_material(key_id)
+    key: KeyRecord = make_key(key_id, region=region, material_id=material.material_id)
+    store.insert_key(key, material, {})
+    return key
+
+
+def test_new_fields_round_trip(store: SqlStorage) -> None:
+    key = dataclasses.replace(
+        make_key("k1"),
+        rotation_period_days=90,
+        next_rotation_date=5.0,
+        primary_region="eu-west-1",
+        expiration_model="KEY_MATERIAL_EXPIRES",
+        valid_to=7.5,
+    )
+    material = dataclasses.replace(
+        make_material("k1"),
+        rotation_type="ON_DEMAND",
+        import_state="IMPORTED",
+        expiration_model="KEY_MATERIAL_EXPIRES",
+        valid_to=7.5,
+        description="from the HSM",
+        pending_rotation=True,
+        rotated_at=3.0,
+    )
+    store.insert_key(key, [material, make_material("k1", 2)], {})
+    assert store.get_key(ACCOUNT, REGION, "k1") == key
+    assert store.get_materials(ACCOUNT, REGION, "k1") == [material, make_material("k1", 2)]
+
+
+def test_apply_rotation_writes_only_while_the_current_material_is_as_expected(
+    store: SqlStorage,
+) -> None:
+    key = _key(store)
+    new = make_material("k1", 2, created_at=2e9)
+    rotated = dataclasses.replace(key, current_material_id=new.material_id, next_rotation_date=9.0)
+    assert store.apply_rotation([(rotated, new)], key.current_material_id)
+    assert store.get_key(ACCOUNT, REGION, "k1") == rotated
+    # A second worker that read the key before the rotation loses, and writes nothing.
+    late = make_material("k1", 3, created_at=2e9)
+    stale = dataclasses.replace(key, current_material_id=late.material_id)
+    assert not store.apply_rotation([(stale, late)], key.current_material_id)
+    assert store.get_key(ACCOUNT, REGION, "k1") == rotated
+    assert [m.material_id for m in store.get_materials(ACCOUNT, REGION, "k1")] == [
+        make_material("k1").material_id,
+        new.material_id,
+    ]
+
+
+def test_apply_rotation_is_all_or_nothing_across_members(store: SqlStorage) -> None:
+    primary = _key(store, "mrk-1", REGION)
+    replica = _key(store, "mrk-1", "eu-west-1")
+    replica = dataclasses.replace(replica, current_material_id="f" * 64)
+    store.update_key(replica)  # the replica is out of step: the guard fails on it
+    new = make_material("mrk-1", 2)
+    updates = [
+        (dataclasses.replace(primary, current_material_id=new.material_id), new),
+        (dataclasses.replace(replica, current_material_id=new.material_id), new),
+    ]
+    assert not store.apply_rotation(updates, primary.current_material_id)
+    assert store.get_key(ACCOUNT, REGION, "mrk-1") == primary
+    assert len(store.get_materials(ACCOUNT, REGION, "mrk-1")) == 1
+
+
+def test_key_members_and_update_keys(store: SqlStorage) -> None:
+    a = _key(store, "mrk-1", "us-east-1")
+    b = _key(store, "mrk-1", "eu-west-1")
+    _key(store, "other", "us-east-1")
+    assert [m.region for m in store.key_members(ACCOUNT, "mrk-1")] == ["eu-west-1", "us-east-1"]
+    moved = [dataclasses.replace(k, primary_region="eu-west-1") for k in (a, b)]
+    store.update_keys(moved)
+    assert {m.primary_region for m in store.key_members(ACCOUNT, "mrk-1")} == {"eu-west-1"}
+    with pytest.raises(StorageError):
+        store.update_keys([dataclasses.replace(a, description="x"), make_key("missing")])
+    assert store.get_key(ACCOUNT, "us-east-1", "mrk-1") == moved[0]  # nothing half-applied
+
+
+def test_due_rotations_and_expiring_material(store: SqlStorage) -> None:
+    key = _key(store)
+    store.update_key(dataclasses.replace(key, rotation_period_days=90, next_rotation_date=100.0))
+    assert [k.key_id for k in store.keys_due_for_rotation(99.0)] == []
+    assert [k.key_id for k in store.keys_due_for_rotation(100.0)] == ["k1"]
+    (material,) = store.get_materials(ACCOUNT, REGION, "k1")
+    imported = dataclasses.replace(material, import_state="IMPORTED", valid_to=50.0)
+    store.update_material(ACCOUNT, REGION, imported)
+    assert store.materials_due_to_expire(49.0) == []
+    assert store.materials_due_to_expire(50.0) == [(ACCOUNT, REGION, imported)]
+    gone = dataclasses.replace(imported, wrapped=None, import_state="PENDING_IMPORT")
+    store.update_material(ACCOUNT, REGION, gone)
+    assert store.materials_due_to_expire(60.0) == []
+    assert store.get_materials(ACCOUNT, REGION, "k1") == [gone]
+    with pytest.raises(StorageError):
+        store.update_material(ACCOUNT, REGION, dataclasses.replace(gone, material_id="e" * 64))
+
+
+def test_a_key_awaiting_import_has_no_material(store: SqlStorage) -> None:
+    key = dataclasses.replace(make_key("k1"), current_material_id=None)
+    store.insert_key(key, None, {})
+    assert store.get_materials(ACCOUNT, REGION, "k1") == []
+    unused: MaterialRecord | None = None
+    assert store.apply_rotation([(key, unused)], None)
