@@ -239,12 +239,11 @@ def test_missing_required_members(unvalidated: Any) -> None:
 @pytest.mark.parametrize(
     ("operation", "params"),
     [
-        ("get_parameters_for_import", {"KeyId": "alias/x", "WrappingKeySpec": "RSA_2048",
-                                       "WrappingAlgorithm": "RSAES_OAEP_SHA_256"}),
-        ("get_key_rotation_status", {"KeyId": "alias/x"}),
-        ("update_primary_region", {"KeyId": "alias/x", "PrimaryRegion": "us-west-2"}),
-        ("list_key_rotations", {"KeyId": "alias/x"}),
-        ("enable_key_rotation", {"KeyId": "alias/x"}),
+        ("describe_custom_key_stores", {}),
+        ("connect_custom_key_store", {"CustomKeyStoreId": "cks-1234567890abcdef0"}),
+        ("disconnect_custom_key_store", {"CustomKeyStoreId": "cks-1234567890abcdef0"}),
+        ("delete_custom_key_store", {"CustomKeyStoreId": "cks-1234567890abcdef0"}),
+        ("get_key_last_usage", {"KeyId": "alias/x"}),
     ],
 )  # fmt: skip
 def test_unserved_operation(prod_kms: Any, operation: str, params: dict[str, Any]) -> None:

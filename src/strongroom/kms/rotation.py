@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from typing import Any
 
+from strongroom.errors import UnsupportedOperationException
 from strongroom.keystore.base import new_material_id
+from strongroom.kms.context import Caller
 from strongroom.kms.model import KeyManager, KeyRecord, KeyState, MaterialRecord
 from strongroom.kms.service import KmsService
 
-__all__ = ["MANAGED_ROTATION_SECONDS", "rotate", "rotate_due_managed_keys"]
+__all__ = ["MANAGED_ROTATION_SECONDS", "rotate", "rotate_due_keys", "rotate_due_managed_keys"]
 
 log = logging.getLogger(__name__)
 
@@ -55,3 +58,28 @@ def rotate_due_managed_keys(svc: KmsService) -> int:
             rotate(svc, key)
             rotated += 1
     return rotated
+
+
+def rotate_due_keys(svc: KmsService) -> int:
+    """(being built: issue 6; for now the AWS-managed keys' yearly rotation)."""
+    return rotate_due_managed_keys(svc)
+
+
+def enable_key_rotation(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    raise UnsupportedOperationException("being built")
+
+
+def disable_key_rotation(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    raise UnsupportedOperationException("being built")
+
+
+def get_key_rotation_status(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    raise UnsupportedOperationException("being built")
+
+
+def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    raise UnsupportedOperationException("being built")
+
+
+def list_key_rotations(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    raise UnsupportedOperationException("being built")

@@ -28,9 +28,9 @@ from strongroom.iam import api as iam_api
 from strongroom.iam import sts
 from strongroom.kms.context import Caller
 from strongroom.kms.explain import explain_operation
+from strongroom.kms.lifecycle import run_due_work
 from strongroom.kms.managed_keys import ensure_managed_key
 from strongroom.kms.operations import call
-from strongroom.kms.rotation import rotate_due_managed_keys
 from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result
 from strongroom.server import devroutes
@@ -254,15 +254,15 @@ class StrongroomApp:
                 return
 
     async def _sweep_forever(self) -> None:
-        """Destroy keys whose deletion window has passed, even if nobody asks for them."""
+        """Do the work that falls due with time (deletions, rotations, expiring imported
+        material), even if nobody asks for the keys."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
                 self.runtime.kms.refresh()
-                self.runtime.kms.sweep_deletions()
-                rotate_due_managed_keys(self.runtime.kms)
+                run_due_work(self.runtime.kms)
             except Exception:
-                log.exception("deletion and rotation sweep failed; will retry")
+                log.exception("the sweep of due work failed; will retry")
 
 
 def create_app() -> StrongroomApp:

@@ -15,7 +15,7 @@ from strongroom.errors import (
     UnknownOperationException,
     ValidationException,
 )
-from strongroom.kms.rotation import rotate_due_managed_keys
+from strongroom.kms.lifecycle import run_due_work
 from strongroom.kms.service import CLOCK_OFFSET_META
 from strongroom.server.runtime import Runtime
 
@@ -66,14 +66,7 @@ def _advance(runtime: Runtime, body: bytes) -> dict[str, Any]:
     offset = kms.clock.advance(float(seconds))
     kms.storage.set_meta(CLOCK_OFFSET_META, repr(offset))
     kms.changed()
-    deleted = kms.sweep_deletions()
-    rotated = rotate_due_managed_keys(kms)
-    return {
-        "offset_seconds": offset,
-        "now": kms.clock.now(),
-        "keys_deleted": deleted,
-        "keys_rotated": rotated,
-    }
+    return {"offset_seconds": offset, "now": kms.clock.now(), **run_due_work(kms)}
 
 
 def handle(
