@@ -1,5 +1,4 @@
-"""Encryption operations: Encrypt, Decrypt, ReEncrypt, GenerateDataKey,
-GenerateDataKeyWithoutPlaintext and GenerateRandom.
+"""Encryption operations: Encrypt, Decrypt and ReEncrypt (data keys: ``datakeys``).
 
 A symmetric key seals Strongroom's own blob (``strongroom.crypto.ciphertext``), whose header names
 the key and the material, so Decrypt needs no KeyId. An RSA ``ENCRYPT_DECRYPT`` key encrypts with
@@ -13,7 +12,6 @@ is defaulted and for the data-key operations (kms-spec.md 7.1).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from typing import Any
 
@@ -34,18 +32,16 @@ from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 
 __all__ = [
-    "data_key_source",
+    "SYMMETRIC_DEFAULT",
     "decrypt",
+    "dry_run",
     "encrypt",
-    "generate_data_key",
-    "generate_data_key_without_plaintext",
-    "generate_random",
     "re_encrypt",
     "seal",
+    "with_algorithm",
 ]
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
-_DATA_KEY_BYTES = {"AES_256": 32, "AES_128": 16}
 ASYMMETRIC_CONTEXT = (
     "EncryptionContext is not supported when encrypting/decrypting with asymmetric CMKs."
 )
@@ -62,7 +58,7 @@ def _view(context: Any, algorithm: Any, tokens: Any) -> dict[str, Any]:
     return view
 
 
-def _with_algorithm(p: dict[str, Any], algorithm: str | None) -> dict[str, Any]:
+def with_algorithm(p: dict[str, Any], algorithm: str | None) -> dict[str, Any]:
     """``p`` as a policy sees it: with the (possibly defaulted) encryption algorithm."""
     return {**p, "EncryptionAlgorithm": algorithm or SYMMETRIC_DEFAULT}
 
@@ -129,7 +125,7 @@ def seal(
     return ciphertext.seal(material, key.key_id, bytes.fromhex(material_id), plaintext, context)
 
 
-def _dry_run(p: dict[str, Any]) -> None:
+def dry_run(p: dict[str, Any]) -> None:
     if p.get("DryRun"):
         raise DryRunOperationException()
 
@@ -161,7 +157,7 @@ def _dry_run_without_ciphertext(
         _destination(svc, caller, p)
     else:
         algorithm, context = p.get("EncryptionAlgorithm"), p.get("EncryptionContext")
-        view = _with_algorithm(p, algorithm)
+        view = with_algorithm(p, algorithm)
         _encryption_key(svc, caller, p[key_member], action, algorithm, view, context=context)
     raise DryRunOperationException()
 
@@ -187,14 +183,14 @@ def _destination(svc: KmsService, caller: Caller, p: dict[str, Any]) -> KeyRecor
 def encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     algorithm = p.get("EncryptionAlgorithm") or SYMMETRIC_DEFAULT
     context, plaintext = p.get("EncryptionContext"), p["Plaintext"]
-    view = _with_algorithm(p, algorithm)
+    view = with_algorithm(p, algorithm)
     key = _encryption_key(svc, caller, p["KeyId"], "Encrypt", algorithm, view, context=context)
     if key.key_spec is KeySpec.SYMMETRIC_DEFAULT:
-        _dry_run(p)
+        dry_run(p)
         blob = seal(svc, key, plaintext, context)
     else:
         _check_size(key, algorithm, plaintext)
-        _dry_run(p)
+        dry_run(p)
         blob = rsa_encryption.encrypt(svc.private_key(key), algorithm, plaintext)
     return {"CiphertextBlob": blob, "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
 
@@ -296,7 +292,7 @@ def decrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any
         plaintext = _open_asymmetric(
             svc, caller, p, rsa_key, action="Decrypt", permission="Decrypt", names=names
         )
-        _dry_run(p)
+        dry_run(p)
         algorithm = p["EncryptionAlgorithm"]
         return {"KeyId": rsa_key.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
     key, plaintext, material_id = _open(
@@ -310,7 +306,7 @@ def decrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any
         context_member=names[2],
         algorithm_member=names[3],
     )
-    _dry_run(p)
+    dry_run(p)
     return {
         "KeyId": key.arn,
         "Plaintext": plaintext,
@@ -357,7 +353,7 @@ def re_encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
     symmetric = destination.key_spec is KeySpec.SYMMETRIC_DEFAULT
     if not symmetric:
         _check_size(destination, algorithm, plaintext)
-    _dry_run(p)
+    dry_run(p)
     if symmetric:
         blob = seal(svc, destination, plaintext, p.get("DestinationEncryptionContext"))
     else:
@@ -374,77 +370,3 @@ def re_encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
     if symmetric:
         out["DestinationKeyMaterialId"] = destination.current_material_id
     return out
-
-
-def _data_key_size(p: dict[str, Any]) -> int:
-    spec, count = p.get("KeySpec"), p.get("NumberOfBytes")
-    if spec is not None and count is None:
-        return _DATA_KEY_BYTES[spec]
-    if count is not None and spec is None:
-        return int(count)
-    raise ValidationException("Please specify either number of bytes or key spec.")
-
-
-def data_key_source(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) -> KeyRecord:
-    """The symmetric encryption key ``p["KeyId"]`` names, authorized for ``action`` (with
-    ``kms:EncryptionAlgorithm`` ``SYMMETRIC_DEFAULT``): data keys and data key pairs come only
-    from symmetric encryption keys."""
-    key = authorized_key(
-        svc,
-        caller,
-        p["KeyId"],
-        action=action,
-        allow_alias=True,
-        params=_with_algorithm(p, SYMMETRIC_DEFAULT),
-    )
-    require_state(key, OpClass.CRYPTO)
-    if key.key_usage is not KeyUsage.ENCRYPT_DECRYPT:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {action}."
-        )
-    if key.key_spec is not KeySpec.SYMMETRIC_DEFAULT:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key KeySpec is {key.key_spec.value} which is not valid for {action}."
-        )
-    return key
-
-
-def _data_key(
-    svc: KmsService, caller: Caller, p: dict[str, Any], action: str
-) -> tuple[KeyRecord, bytes, bytes]:
-    if p.get("Recipient"):
-        raise UnsupportedOperationException("Recipient is not yet supported by Strongroom.")
-    size = _data_key_size(p)
-    key = data_key_source(svc, caller, p, action)
-    _dry_run(p)
-    plaintext = os.urandom(size)
-    return key, plaintext, seal(svc, key, plaintext, p.get("EncryptionContext"))
-
-
-def generate_data_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key, plaintext, blob = _data_key(svc, caller, p, "GenerateDataKey")
-    return {
-        "CiphertextBlob": blob,
-        "Plaintext": plaintext,
-        "KeyId": key.arn,
-        "KeyMaterialId": key.current_material_id,
-    }
-
-
-def generate_data_key_without_plaintext(
-    svc: KmsService, caller: Caller, p: dict[str, Any]
-) -> dict[str, Any]:
-    key, _, blob = _data_key(svc, caller, p, "GenerateDataKeyWithoutPlaintext")
-    return {"CiphertextBlob": blob, "KeyId": key.arn, "KeyMaterialId": key.current_material_id}
-
-
-def generate_random(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    svc.authorize_account(caller, "kms:GenerateRandom", p)
-    count = p.get("NumberOfBytes")
-    if count is None:
-        raise ValidationException("NumberOfBytes is required.")
-    if p.get("CustomKeyStoreId") or p.get("Recipient"):
-        raise UnsupportedOperationException(
-            "Custom key stores and Recipient are not yet supported by Strongroom."
-        )
-    return {"Plaintext": os.urandom(int(count))}

@@ -15,7 +15,8 @@ from strongroom.crypto.asymmetric import new_private_key, public_key_der
 from strongroom.crypto.keyspecs import DATA_KEY_PAIR_SPECS, UNSUPPORTED_SPECS
 from strongroom.errors import DryRunOperationException, UnsupportedOperationException
 from strongroom.kms.context import Caller
-from strongroom.kms.cryptops import data_key_source, seal
+from strongroom.kms.cryptops import seal
+from strongroom.kms.datakeys import data_key_source
 from strongroom.kms.service import KmsService
 
 __all__ = ["generate_data_key_pair", "generate_data_key_pair_without_plaintext"]
