@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.crypto.asymmetric import new_private_key, public_key_der
+from strongroom.crypto.asymmetric import public_key_der
 from strongroom.crypto.keyspecs import DATA_KEY_PAIR_SPECS, UNSUPPORTED_SPECS
 from strongroom.errors import DryRunOperationException, UnsupportedOperationException
 from strongroom.kms.context import Caller
@@ -34,7 +34,7 @@ def _key_pair(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) -
         raise UnsupportedOperationException(f"KeyPairSpec {spec} is not supported by Strongroom.")
     if p.get("DryRun"):
         raise DryRunOperationException()
-    private = new_private_key(spec)
+    private = svc.key_pairs.take(spec)  # RSA from a pre-generated stock (crypto/keypool.py)
     return {
         "PrivateKeyCiphertextBlob": seal(svc, key, private, p.get("EncryptionContext")),
         "PrivateKeyPlaintext": private,

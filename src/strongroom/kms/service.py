@@ -14,6 +14,7 @@ from typing import Any
 
 from strongroom.clock import Clock
 from strongroom.crypto.asymmetric import PrivateKey, load_private_key
+from strongroom.crypto.keypool import KeyPairPool
 from strongroom.errors import AccessDeniedException, KMSInternalException
 from strongroom.iam.policies import NamedPolicy
 from strongroom.iam.principal import Principal
@@ -84,6 +85,8 @@ class KmsService:
         self._aliases: dict[_Ident, AliasRecord | None] = {}
         self._decisions: dict[tuple[str, ...], KmsDecision] = {}
         self._grant_cache = GrantCache(storage, keystore)
+        # Fresh key pairs handed to callers (GenerateDataKeyPair, import wrapping keys).
+        self.key_pairs = KeyPairPool()
 
     # -- cache coherence ------------------------------------------------------------------------
     def refresh(self) -> bool:
