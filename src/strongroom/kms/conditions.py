@@ -103,7 +103,7 @@ def caller_keys(caller: Caller, now: float) -> dict[str, Value]:
 
 def key_keys(key: KeyRecord) -> dict[str, Value]:
     """``kms:`` keys that describe the key itself."""
-    return {
+    keys: dict[str, Value] = {
         "kms:keyorigin": key.origin.value,
         "kms:keyspec": key.key_spec.value,
         "kms:keyusage": key.key_usage.value,
@@ -111,6 +111,10 @@ def key_keys(key: KeyRecord) -> dict[str, Value]:
         "kms:customermasterkeyspec": key.key_spec.value,
         "kms:customermasterkeyusage": key.key_usage.value,
     }
+    if key.multi_region:
+        primary = key.primary_region in (None, key.region)
+        keys["kms:multiregionkeytype"] = "PRIMARY" if primary else "REPLICA"
+    return keys
 
 
 _PARAMETER_KEYS = (
@@ -165,6 +169,8 @@ def create_key_keys(params: Mapping[str, Any]) -> dict[str, Value]:
         "kms:keyorigin": params.get("Origin", "AWS_KMS"),
         "kms:multiregion": bool(params.get("MultiRegion", False)),
     }
+    if keys["kms:multiregion"]:  # ReplicateKey's view says REPLICA
+        keys["kms:multiregionkeytype"] = params.get("MultiRegionKeyType", "PRIMARY")
     return keys
 
 

@@ -66,6 +66,8 @@ def key_metadata(key: KeyRecord, members: Sequence[KeyRecord] = ()) -> dict[str,
     meta.update(algorithm_fields(key))
     if key.state is KeyState.PENDING_DELETION and key.deletion_date is not None:
         meta["DeletionDate"] = key.deletion_date
+    if key.state is KeyState.PENDING_REPLICA_DELETION and key.pending_window_days is not None:
+        meta["PendingDeletionWindowInDays"] = key.pending_window_days
     if key.current_material_id is not None:
         meta["CurrentKeyMaterialId"] = key.current_material_id
     if key.expiration_model is not None:
@@ -98,10 +100,16 @@ def multi_region_configuration(key: KeyRecord, members: Sequence[KeyRecord]) -> 
 
 
 def members_of(svc: KmsService, key: KeyRecord) -> list[KeyRecord]:
-    """A multi-Region key's primary and replicas (just ``key`` for any other key)."""
+    """A multi-Region key's primary and replicas, ordered by region (just ``key`` for any
+    other key)."""
     if not key.multi_region:
         return [key]
-    return svc.storage.key_members(key.account, key.key_id)
+    found = (
+        svc.get_key(m.account, m.region, m.key_id)
+        for m in svc.storage.key_members(key.account, key.key_id)
+    )
+    # A member whose deletion window has passed is deleted on this read, as by any other.
+    return [member for member in found if member is not None]
 
 
 def _key_spec(p: dict[str, Any]) -> str:
@@ -265,6 +273,9 @@ def disable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str,
 
 
 def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    """Schedule a key's deletion. A multi-Region primary that still has replicas waits in
+    PendingReplicaDeletion, with no deletion date: its window begins when its last replica is
+    deleted (``KmsService.sweep_deletions``). Replicas are scheduled like any other key."""
     key = authorized_key(
         svc, caller, p["KeyId"], action="ScheduleKeyDeletion", allow_alias=False, params=p
     )
@@ -274,6 +285,24 @@ def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
     require_state(key, OpClass.SCHEDULE_DELETION)
     if p.get("DryRun"):
         raise DryRunOperationException()
+
+    def has_replicas(key: KeyRecord) -> bool:
+        if not key.multi_region or key.primary_region != key.region:
+            return False
+        return any(member.region != key.region for member in members_of(svc, key))
+
+    answer: dict[str, Any] = {"KeyId": key.arn}
+    if has_replicas(key):
+        key = dataclasses.replace(
+            key,
+            state=KeyState.PENDING_REPLICA_DELETION,
+            deletion_date=None,
+            pending_window_days=days,
+        )
+        _save(svc, key)
+        if has_replicas(key):
+            return answer | {"KeyState": key.state.value, "PendingWindowInDays": days}
+        # The last replica was deleted while this was written: the window begins now.
     deletion_date = svc.clock.now() + days * DAY
     key = dataclasses.replace(
         key,
@@ -282,8 +311,7 @@ def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
         pending_window_days=days,
     )
     _save(svc, key)
-    return {
-        "KeyId": key.arn,
+    return answer | {
         "DeletionDate": deletion_date,
         "KeyState": key.state.value,
         "PendingWindowInDays": days,
@@ -291,6 +319,7 @@ def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
 
 
 def cancel_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    """PendingDeletion or PendingReplicaDeletion -> Disabled (never straight back to Enabled)."""
     key = authorized_key(
         svc, caller, p["KeyId"], action="CancelKeyDeletion", allow_alias=False, params=p
     )

@@ -1,17 +1,236 @@
-"""Multi-Region keys (being built: issue 6)."""
+"""Multi-Region keys: ReplicateKey and UpdatePrimaryRegion (kms-spec.md section 14).
+
+A multi-Region key is one record per region, each with the same ``mrk-`` id, the same material
+versions (same ids, same bytes, each copy wrapped for its own region's key ARN, so a ciphertext,
+signature or MAC made by one member is valid with every other) and ``primary_region`` naming
+the primary, the same in every member. Policy, description, tags, aliases, grants, enabled state
+and deletion schedule are each member's own.
+
+Regions are SigV4 scopes here: a replica can be made in any region of the primary's partition.
+Replication happens at once, inside the ReplicateKey request, so the replica is Enabled (or
+PendingImport) when the answer arrives; AWS's transient ``Creating`` state, and ``Updating``
+during UpdatePrimaryRegion, never occur.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import re
 from typing import Any
 
-from strongroom.errors import UnsupportedOperationException
+import botocore.loaders
+
+from strongroom.errors import (
+    AlreadyExistsException,
+    KMSInternalException,
+    NotFoundException,
+    UnsupportedOperationException,
+)
 from strongroom.kms.context import Caller
+from strongroom.kms.keys import key_metadata, members_of
+from strongroom.kms.model import KeyRecord, KeyState, MaterialRecord, Origin, key_arn
+from strongroom.kms.policies import validate_new_policy
+from strongroom.kms.policy_text import default_key_policy
+from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
+from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.tags import check_tag_count, check_tags
+from strongroom.storage.base import DuplicateError
+
+__all__ = ["is_primary", "partition_of", "replicate_key", "update_primary_region"]
+
+PENDING_IMPORT = "PENDING_IMPORT"  # MaterialRecord.import_state of material not yet imported
+
+
+@functools.cache
+def _partitions() -> tuple[tuple[str, frozenset[str], re.Pattern[str]], ...]:
+    """AWS's partitions as botocore's endpoint data describes them: name, named regions and the
+    pattern of the region names that belong to it."""
+    data = botocore.loaders.create_loader().load_data("endpoints")
+    return tuple(
+        (str(p["partition"]), frozenset(p.get("regions", {})), re.compile(p["regionRegex"]))
+        for p in data["partitions"]
+    )
+
+
+def partition_of(region: str) -> str:
+    """The partition a region name belongs to (``aws`` for names no partition claims, as the
+    SDKs resolve them)."""
+    partitions = _partitions()
+    for name, regions, _ in partitions:
+        if region in regions:
+            return name
+    for name, _, pattern in partitions:
+        if pattern.match(region):
+            return name
+    return "aws"
+
+
+def is_primary(key: KeyRecord) -> bool:
+    return key.multi_region and (key.primary_region or key.region) == key.region
+
+
+def _require_primary(key: KeyRecord, operation: str) -> None:
+    if not key.multi_region:
+        raise UnsupportedOperationException(
+            f"{key.arn} is not a multi-Region key. {operation} works only on multi-Region keys."
+        )
+    if not is_primary(key):
+        raise UnsupportedOperationException(
+            f"{key.arn} is a multi-Region replica key. {operation} works only on the primary "
+            f"key, which is in {key.primary_region}."
+        )
+
+
+def _in_region(caller: Caller, region: str) -> Caller:
+    """The caller as seen by another region of the deployment (its requests' kms:CreateKey,
+    aws:RequestedRegion... are evaluated there)."""
+    return dataclasses.replace(caller, region=region)
+
+
+def _replica_record(primary: KeyRecord, there: Caller, p: dict[str, Any], now: float) -> KeyRecord:
+    """The replica of ``primary`` in ``there.region``: the shared properties (id, spec, usage,
+    origin, material, rotation schedule, primary region) and its own policy, description,
+    state and creation date."""
+    external = primary.origin is Origin.EXTERNAL
+    return dataclasses.replace(
+        primary,
+        region=there.region,
+        arn=key_arn(there.partition, there.region, primary.account, primary.key_id),
+        created_at=now,
+        state=KeyState.PENDING_IMPORT if external else KeyState.ENABLED,
+        description=p.get("Description", ""),
+        policy=default_key_policy(there.partition, primary.account),
+        deletion_date=None,
+        pending_window_days=None,
+        expiration_model=None if external else primary.expiration_model,
+        valid_to=None if external else primary.valid_to,
+    )
+
+
+def _copied_materials(
+    svc: KmsService, primary: KeyRecord, replica: KeyRecord
+) -> list[MaterialRecord]:
+    """Every material version of the primary for the replica: the same ids and bytes, wrapped
+    for the replica's ARN. An imported key's replica gets the rows without bytes, awaiting the
+    import of the same material."""
+    copies = []
+    for material in svc.storage.get_materials(primary.account, primary.region, primary.key_id):
+        if replica.origin is Origin.EXTERNAL:
+            copies.append(
+                dataclasses.replace(
+                    material,
+                    wrapped=None,
+                    import_state=PENDING_IMPORT,
+                    expiration_model=None,
+                    valid_to=None,
+                )
+            )
+            continue
+        if material.wrapped is None:
+            copies.append(material)
+            continue
+        plain = svc.material(primary, material.material_id)
+        if plain is None:
+            raise KMSInternalException("A material version of the primary key is missing.")
+        wrapped = svc.keystore.wrap_material(plain, replica.arn, material.material_id)
+        copies.append(dataclasses.replace(material, wrapped=wrapped))
+    return copies
+
+
+def _already_exists(primary: KeyRecord, existing: KeyRecord) -> AlreadyExistsException:
+    if existing.region == primary.region:
+        return AlreadyExistsException(
+            f"{primary.arn} is the primary key, in {primary.region}: a replica must be in "
+            "another region."
+        )
+    message = f"A replica of {primary.key_id} already exists in {existing.region}: {existing.arn}"
+    if existing.state in {KeyState.PENDING_DELETION, KeyState.PENDING_REPLICA_DELETION}:
+        return AlreadyExistsException(
+            f"{message}, pending deletion. Cancel its deletion, or replicate again once it is "
+            "deleted."
+        )
+    return AlreadyExistsException(f"{message}.")
 
 
 def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("ReplicateKey is being built.")
+    """Make a replica of a multi-Region primary key in another region of its partition.
+
+    Needs kms:ReplicateKey on the primary (in its region), kms:CreateKey in the replica's
+    region and, with Tags, kms:TagResource there too (both identity-policy permissions, seen
+    with the primary's KeySpec, KeyUsage, Origin and MultiRegion true)."""
+    primary = authorized_key(
+        svc, caller, p["KeyId"], action="ReplicateKey", allow_alias=False, params=p
+    )
+    _require_primary(primary, "ReplicateKey")
+    require_state(primary, OpClass.MULTI_REGION)
+    region = str(p["ReplicaRegion"])
+    if partition_of(region) != partition_of(primary.region):
+        raise UnsupportedOperationException(
+            f"The replica region {region} is in the {partition_of(region)} partition, not in "
+            f"the {partition_of(primary.region)} partition of the primary key's region "
+            f"{primary.region}."
+        )
+    existing = svc.get_key(primary.account, region, primary.key_id)
+    if existing is not None:
+        raise _already_exists(primary, existing)
+    there = _in_region(caller, region)
+    view = {
+        **p,
+        "KeySpec": primary.key_spec.value,
+        "KeyUsage": primary.key_usage.value,
+        "Origin": primary.origin.value,
+        "MultiRegion": True,
+        "MultiRegionKeyType": "REPLICA",
+    }
+    svc.authorize_account(there, "kms:CreateKey", view, creating=True)
+    tags = check_tags(p.get("Tags", []))
+    check_tag_count(len(tags))
+    if tags:
+        svc.authorize_account(there, "kms:TagResource", view, creating=True)
+    replica = _replica_record(primary, there, p, svc.clock.now())
+    if "Policy" in p:
+        policy = validate_new_policy(svc, there, replica, p["Policy"], p)
+        replica = dataclasses.replace(replica, policy=policy)
+    try:
+        svc.storage.insert_key(replica, _copied_materials(svc, primary, replica), tags)
+    except DuplicateError:  # a concurrent ReplicateKey into the same region won
+        svc.changed()
+        raced = svc.get_key(primary.account, region, primary.key_id)
+        raise _already_exists(primary, raced or replica) from None
+    svc.changed()
+    return {
+        "ReplicaKeyMetadata": key_metadata(replica, members_of(svc, replica)),
+        "ReplicaPolicy": replica.policy,
+        "ReplicaTags": [{"TagKey": k, "TagValue": v} for k, v in tags.items()],
+    }
 
 
 def update_primary_region(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("UpdatePrimaryRegion is being built.")
+    """Make the replica in ``PrimaryRegion`` the primary, and the current primary a replica:
+    ``primary_region`` changes in every member in one transaction.
+
+    Needs kms:UpdatePrimaryRegion on the current primary (in its region) and on the replica
+    (in the new primary region); kms:PrimaryRegion is the request's PrimaryRegion."""
+    primary = authorized_key(
+        svc, caller, p["KeyId"], action="UpdatePrimaryRegion", allow_alias=False, params=p
+    )
+    _require_primary(primary, "UpdatePrimaryRegion")
+    region = str(p["PrimaryRegion"])
+    if region == primary.region:
+        raise UnsupportedOperationException(
+            f"{primary.arn} is already the primary key: PrimaryRegion must name the region of "
+            "one of its replicas."
+        )
+    target = svc.get_key(primary.account, region, primary.key_id)
+    if target is None:
+        arn = key_arn(caller.partition, region, primary.account, primary.key_id)
+        raise NotFoundException(f"Key '{arn}' does not exist")
+    svc.authorize_key(_in_region(caller, region), "kms:UpdatePrimaryRegion", target, p)
+    require_state(primary, OpClass.MULTI_REGION)
+    require_state(target, OpClass.MULTI_REGION)
+    members = members_of(svc, primary)
+    svc.storage.update_keys([dataclasses.replace(m, primary_region=region) for m in members])
+    svc.changed()
+    return {}

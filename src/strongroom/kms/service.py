@@ -8,6 +8,7 @@ change) into a :class:`GrantIndex`; a key without grants costs one empty index.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -46,6 +47,10 @@ IdentityPolicies = Callable[[Principal], Sequence[NamedPolicy]]
 
 
 _MAX_DECISIONS = 10_000
+
+DAY = 86_400
+DEFAULT_WINDOW_DAYS = 30  # ScheduleKeyDeletion's PendingWindowInDays when omitted
+_SWEEP_PASSES = 3  # a replica's deletion can make its primary due: at most two passes needed
 
 
 def _no_identity_policies(principal: Principal) -> Sequence[NamedPolicy]:
@@ -145,13 +150,43 @@ class KmsService:
         self.storage.delete_key(key.account, key.region, key.key_id)
         self.changed()
         log.info("deleted key %s: its deletion window has passed", key.arn)
+        if key.multi_region:
+            self._start_primary_window(key)
+
+    def _start_primary_window(self, deleted: KeyRecord) -> None:
+        """After a multi-Region key's member is deleted: when all that remains is a primary
+        waiting in PendingReplicaDeletion, its last replica is gone, so it enters
+        PendingDeletion, its window starting when that replica was due (kms-spec.md 12). The
+        date derives from stored values only, so workers that race here write the same record."""
+        members = self.storage.key_members(deleted.account, deleted.key_id)
+        if len(members) != 1 or members[0].state is not KeyState.PENDING_REPLICA_DELETION:
+            return
+        primary = members[0]
+        began = deleted.deletion_date if deleted.deletion_date is not None else self.clock.now()
+        days = primary.pending_window_days or DEFAULT_WINDOW_DAYS
+        self.storage.update_key(
+            dataclasses.replace(
+                primary, state=KeyState.PENDING_DELETION, deletion_date=began + days * DAY
+            )
+        )
+        self.changed()
+        log.info("key %s: its last replica is deleted; its deletion window begins", primary.arn)
 
     def sweep_deletions(self) -> int:
-        """Delete every key whose waiting period is over. Returns how many were deleted."""
-        due = self.storage.keys_due_for_deletion(self.clock.now())
-        for key in due:
-            self._destroy(key)
-        return len(due)
+        """Delete every key whose waiting period is over. Returns how many were deleted.
+
+        Deleting a multi-Region key's last replica can start its primary's window, which may
+        already be over too (the dev clock, or a server that was down): a second pass takes it.
+        """
+        deleted = 0
+        for _ in range(_SWEEP_PASSES):
+            due = self.storage.keys_due_for_deletion(self.clock.now())
+            if not due:
+                break
+            for key in due:
+                self._destroy(key)
+            deleted += len(due)
+        return deleted
 
     def material(self, key: KeyRecord, material_id: str) -> bytes | None:
         """The unwrapped material version ``material_id`` of ``key``, or None if it has none."""

@@ -22,6 +22,9 @@ class OpClass(Enum):
     ENABLE_DISABLE = "enable_disable"
     SCHEDULE_DELETION = "schedule_deletion"
     CANCEL_DELETION = "cancel_deletion"
+    # ReplicateKey, UpdatePrimaryRegion: an Enabled key only (a replica is made, and the primary
+    # Region moves, at once, so the transient Creating and Updating states never occur here).
+    MULTI_REGION = "multi_region"
 
 
 _PENDING_DELETION = frozenset({KeyState.PENDING_DELETION, KeyState.PENDING_REPLICA_DELETION})
@@ -53,10 +56,10 @@ def require_state(key: KeyRecord, op: OpClass) -> None:
         return
     if state is KeyState.ENABLED:
         return
-    if op is OpClass.CRYPTO:
+    if op in {OpClass.CRYPTO, OpClass.MULTI_REGION}:
         if state is KeyState.DISABLED:
             raise DisabledException(f"{key.arn} is disabled.")
-        if state is not KeyState.UPDATING:
+        if op is OpClass.MULTI_REGION or state is not KeyState.UPDATING:
             raise _invalid(key)
         return
     if state in _PENDING_DELETION:
