@@ -1,85 +1,512 @@
-"""Automatic rotation of AWS-managed keys: a new material version every year.
+"""Key rotation (kms-spec.md section 10): automatic and on-demand, and the scheduler.
 
-Rotation only appends: the new version becomes the key's current material (new ciphertexts use
-it) and every earlier version stays, so old ciphertexts, which name their version, still decrypt.
-Customer-managed rotation (EnableKeyRotation, RotateKeyOnDemand, ListKeyRotations) is the
-rotation issue's; this is the part AWS-managed keys need from their first day.
+Rotation only appends: the new material version becomes the key's current material (new
+ciphertexts use it) and every earlier version stays, so old ciphertexts, which name their
+version, still decrypt. Only symmetric encryption keys rotate. Automatic rotation
+(EnableKeyRotation, 90 to 2560 days, 365 by default) is for keys whose material KMS made
+(Origin AWS_KMS); on-demand rotation (RotateKeyOnDemand, at most 25 per key) also serves keys
+with imported material, by making the NEW material imported for it current. AWS-managed keys
+rotate every 365 days through the same scheduler; their schedule cannot be changed.
+
+A multi-Region key rotates as one: only its primary can be rotated or have its schedule set, and
+each rotation writes the same material (the same id, wrapped for each member's ARN) and the same
+schedule into every member in one guarded storage write.
+
+The scheduler (:func:`rotate_due_keys`, run by every worker's sweeper and by the dev clock)
+rotates each due key exactly once, whatever the number of workers or nodes: it writes the new
+material only if the key's current material is still the one it read (``apply_rotation``); a
+worker that loses that race writes nothing.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Sequence
 from typing import Any
 
-from strongroom.errors import UnsupportedOperationException
+from strongroom.errors import (
+    ConflictException,
+    InvalidMarkerException,
+    KMSInvalidStateException,
+    LimitExceededException,
+    NotFoundException,
+    UnsupportedOperationException,
+)
 from strongroom.keystore.base import new_material_id
 from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyManager, KeyRecord, KeyState, MaterialRecord
+from strongroom.kms.model import KeyManager, KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
+from strongroom.kms.paging import page
+from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
+from strongroom.kms.states import OpClass, require_state
 
-__all__ = ["MANAGED_ROTATION_SECONDS", "rotate", "rotate_due_keys", "rotate_due_managed_keys"]
+__all__ = [
+    "CONFLICT_WINDOW_SECONDS",
+    "DEFAULT_ROTATION_PERIOD_DAYS",
+    "MANAGED_ROTATION_SECONDS",
+    "ON_DEMAND_ROTATION_LIMIT",
+    "disable_key_rotation",
+    "enable_key_rotation",
+    "get_key_rotation_status",
+    "list_key_rotations",
+    "rotate_due_keys",
+    "rotate_key_on_demand",
+]
 
 log = logging.getLogger(__name__)
 
-MANAGED_ROTATION_SECONDS = 365 * 86_400  # AWS rotates AWS-managed keys every year
+DAY = 86_400
+DEFAULT_ROTATION_PERIOD_DAYS = 365
+MANAGED_ROTATION_SECONDS = 365 * DAY  # AWS rotates AWS-managed keys every year
+# AWS's current API reference and developer guide say 25 (an older quota page said 10).
+ON_DEMAND_ROTATION_LIMIT = 25
+# RotateKeyOnDemand is refused while an automatic rotation is due within 20 minutes.
+CONFLICT_WINDOW_SECONDS = 20 * 60
+AUTOMATIC = "AUTOMATIC"
+ON_DEMAND = "ON_DEMAND"
+_ATTEMPTS = 5  # on-demand rotation: tries when another writer rotated the key meanwhile
 
 
-def rotate(svc: KmsService, key: KeyRecord) -> KeyRecord:
-    """Append a new material version to ``key`` and make it current; returns the new record."""
-    material_id = new_material_id()
-    now = svc.clock.now()
-    material = svc.keystore.new_material(key.key_spec.value)
-    wrapped = svc.keystore.wrap_material(material, key.arn, material_id)
-    svc.storage.insert_material(
-        key.account, key.region, key.key_id, MaterialRecord(key.key_id, material_id, wrapped, now)
-    )
-    rotated = dataclasses.replace(key, current_material_id=material_id)
-    svc.storage.update_key(rotated)
+# -- which keys can rotate --------------------------------------------------------------------
+
+
+def is_primary(key: KeyRecord) -> bool:
+    """A single-Region key, or the primary of a multi-Region key."""
+    return not key.multi_region or key.primary_region in (None, key.region)
+
+
+def _primary_arn(key: KeyRecord) -> str:
+    region = key.primary_region or key.region
+    return key.arn.replace(f":{key.region}:", f":{region}:", 1)
+
+
+def _unsupported_kind(key: KeyRecord) -> None:
+    """The key's origin or spec cannot rotate at all (any rotation operation)."""
+    if key.origin not in (Origin.AWS_KMS, Origin.EXTERNAL):
+        raise UnsupportedOperationException(
+            f"{key.arn} origin is {key.origin.value} which is not valid for this operation."
+        )
+    if key.key_spec is not KeySpec.SYMMETRIC_DEFAULT:
+        raise UnsupportedOperationException(
+            f"{key.arn} key spec is {key.key_spec.value} which is not valid for this operation."
+        )
+
+
+def _not_external(key: KeyRecord) -> None:
+    """Automatic rotation is only for material KMS made."""
+    if key.origin is not Origin.AWS_KMS:
+        raise UnsupportedOperationException(
+            f"{key.arn} origin is {key.origin.value} which is not valid for this operation."
+        )
+
+
+def _customer_primary(key: KeyRecord, what: str) -> None:
+    """The schedule of an AWS-managed key is fixed, and a multi-Region key's rotation is set
+    and performed on its primary only."""
+    if key.key_manager is KeyManager.AWS:
+        raise UnsupportedOperationException(
+            f"{key.arn} is an AWS managed key. You cannot {what} of an AWS managed key; "
+            "KMS rotates it every year."
+        )
+    if not is_primary(key):
+        raise UnsupportedOperationException(
+            f"{key.arn} is a multi-Region replica key. You cannot {what} of a replica key; "
+            f"use its primary key {_primary_arn(key)}."
+        )
+
+
+def _members(svc: KmsService, key: KeyRecord) -> list[KeyRecord]:
+    """Every record that holds the key's material: its primary and replicas, or just itself."""
+    if not key.multi_region:
+        return [key]
+    return svc.storage.key_members(key.account, key.key_id) or [key]
+
+
+# -- EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus -----------------------------
+
+
+def _schedule_key(
+    svc: KmsService, caller: Caller, p: dict[str, Any], action: str, what: str
+) -> KeyRecord:
+    view = p
+    if action == "EnableKeyRotation" and "RotationPeriodInDays" not in p:
+        # kms:RotationPeriodInDays sees the default (365) when the request leaves it out.
+        view = {**p, "RotationPeriodInDays": DEFAULT_ROTATION_PERIOD_DAYS}
+    key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=False, params=view)
+    _not_external(key)
+    _unsupported_kind(key)
+    _customer_primary(key, what)
+    require_state(key, OpClass.CRYPTO)  # Disabled: DisabledException; pending deletion: invalid
+    return key
+
+
+def _write_schedule(
+    svc: KmsService, key: KeyRecord, period: int | None, next_date: float | None
+) -> None:
+    members = [
+        dataclasses.replace(m, rotation_period_days=period, next_rotation_date=next_date)
+        for m in _members(svc, key)
+    ]
+    svc.storage.update_keys(members)
     svc.changed()
-    log.info("rotated %s: new material version %s", key.arn, material_id)
-    return rotated
-
-
-def _current_since(svc: KmsService, key: KeyRecord) -> float:
-    materials = svc.storage.get_materials(key.account, key.region, key.key_id)
-    current = [m.created_at for m in materials if m.material_id == key.current_material_id]
-    return current[0] if current else key.created_at
-
-
-def rotate_due_managed_keys(svc: KmsService) -> int:
-    """Rotate every AWS-managed key whose current material is a year old. Returns how many."""
-    now = svc.clock.now()
-    rotated = 0
-    for key in svc.storage.keys_managed_by(KeyManager.AWS.value):
-        if key.state is KeyState.PENDING_DELETION or key.current_material_id is None:
-            continue
-        if now - _current_since(svc, key) >= MANAGED_ROTATION_SECONDS:
-            rotate(svc, key)
-            rotated += 1
-    return rotated
-
-
-def rotate_due_keys(svc: KmsService) -> int:
-    """(being built: issue 6; for now the AWS-managed keys' yearly rotation)."""
-    return rotate_due_managed_keys(svc)
 
 
 def enable_key_rotation(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("being built")
+    key = _schedule_key(svc, caller, p, "EnableKeyRotation", "enable automatic rotation")
+    period = int(p.get("RotationPeriodInDays", DEFAULT_ROTATION_PERIOD_DAYS))
+    now = svc.clock.now()
+    old = key.rotation_period_days
+    if old == period:
+        return {}  # already on with this period: the schedule stands
+    if old is None or key.next_rotation_date is None:
+        next_date = now + period * DAY  # the first rotation: one period after enabling
+    else:
+        # A new period counts from the start of the current cycle (the last automatic rotation
+        # or the enabling); if that is already past, the next sweep rotates the key.
+        next_date = key.next_rotation_date - old * DAY + period * DAY
+    _write_schedule(svc, key, period, next_date)
+    log.info("automatic rotation of %s: every %d days, next at %.0f", key.arn, period, next_date)
+    return {}
 
 
 def disable_key_rotation(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("being built")
+    key = _schedule_key(svc, caller, p, "DisableKeyRotation", "disable automatic rotation")
+    if key.rotation_period_days is not None:
+        _write_schedule(svc, key, None, None)
+        log.info("automatic rotation of %s: off", key.arn)
+    return {}
 
 
 def get_key_rotation_status(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("being built")
+    key = authorized_key(
+        svc, caller, p["KeyId"], action="GetKeyRotationStatus", allow_alias=False, params=p
+    )
+    _not_external(key)
+    off: dict[str, Any] = {"KeyRotationEnabled": False, "KeyId": key.arn}
+    if key.key_spec is not KeySpec.SYMMETRIC_DEFAULT:
+        return off  # asymmetric and HMAC keys: AWS answers false
+    if key.state in (KeyState.PENDING_DELETION, KeyState.PENDING_REPLICA_DELETION):
+        return off  # the schedule is kept, and shown again if the deletion is cancelled
+    period, next_date = key.rotation_period_days, key.next_rotation_date
+    if key.key_manager is KeyManager.AWS:
+        period = DEFAULT_ROTATION_PERIOD_DAYS
+        next_date = next_date if next_date is not None else key.created_at + period * DAY
+    if period is None or next_date is None:
+        return off
+    return {
+        "KeyRotationEnabled": True,
+        "KeyId": key.arn,
+        "RotationPeriodInDays": period,
+        "NextRotationDate": next_date,
+    }
+
+
+# -- rotating ---------------------------------------------------------------------------------
+
+
+def _new_version(
+    svc: KmsService,
+    members: Sequence[KeyRecord],
+    now: float,
+    rotation_type: str,
+    **schedule: Any,
+) -> list[tuple[KeyRecord, MaterialRecord | None]]:
+    """Fresh material of the key's spec, the same id and bytes for every member, each copy
+    wrapped for its member's ARN; each member record pointing at it."""
+    material_id = new_material_id()
+    material = svc.keystore.new_material(members[0].key_spec.value)
+    updates: list[tuple[KeyRecord, MaterialRecord | None]] = []
+    for member in members:
+        wrapped = svc.keystore.wrap_material(material, member.arn, material_id)
+        record = MaterialRecord(
+            member.key_id,
+            material_id,
+            wrapped,
+            now,
+            rotation_type=rotation_type,
+            rotated_at=now,
+        )
+        updates.append(
+            (dataclasses.replace(member, current_material_id=material_id, **schedule), record)
+        )
+    return updates
+
+
+def _rotate_automatically(svc: KmsService, key: KeyRecord, now: float) -> bool:
+    """Rotate a due key (a primary) unless another worker did since ``key`` was read."""
+    members = _members(svc, key)
+    primary = next((m for m in members if m.region == key.region), key)
+    if primary.state is not KeyState.ENABLED or primary.rotation_period_days is None:
+        return False
+    if any(m.current_material_id != primary.current_material_id for m in members):
+        log.warning("not rotating %s: its Regions disagree on the current material", key.arn)
+        return False
+    next_date = now + primary.rotation_period_days * DAY  # one rotation, however late
+    updates = _new_version(svc, members, now, AUTOMATIC, next_rotation_date=next_date)
+    if not svc.storage.apply_rotation(updates, key.current_material_id):
+        log.debug("rotation of %s was done by another worker", key.arn)
+        return False
+    svc.changed()
+    new_id = updates[0][0].current_material_id
+    log.info("rotated %s (automatic): new material version %s", key.arn, new_id)
+    return True
+
+
+def rotate_due_keys(svc: KmsService) -> int:
+    """Rotate every key whose automatic rotation is due (AWS-managed keys included): Enabled
+    primaries only; a Disabled key waits and rotates at the first sweep after it is enabled
+    again; a key pending deletion never rotates. Returns how many keys this call rotated."""
+    now = svc.clock.now()
+    rotated = 0
+    for key in svc.storage.keys_due_for_rotation(now):
+        if (
+            not is_primary(key)
+            or key.state is not KeyState.ENABLED
+            or key.origin is not Origin.AWS_KMS
+            or key.key_spec is not KeySpec.SYMMETRIC_DEFAULT
+            or key.current_material_id is None
+        ):
+            continue
+        try:
+            if _rotate_automatically(svc, key, now):
+                rotated += 1
+        except Exception:  # one key's failure must not hold back the others
+            log.exception("automatic rotation of %s failed; the next sweep retries", key.arn)
+    return rotated
+
+
+# -- RotateKeyOnDemand ------------------------------------------------------------------------
+
+
+def _check_on_demand(key: KeyRecord) -> None:
+    if key.state is KeyState.UPDATING:
+        raise KMSInvalidStateException(f"{key.arn} is updating.")
+    require_state(key, OpClass.CRYPTO)
+    _unsupported_kind(key)
+    _customer_primary(key, "perform on-demand rotation")
+
+
+def _check_limit_and_schedule(
+    key: KeyRecord, materials: Sequence[MaterialRecord], now: float
+) -> None:
+    done = sum(1 for m in materials if m.rotation_type == ON_DEMAND)
+    if done >= ON_DEMAND_ROTATION_LIMIT:
+        raise LimitExceededException(
+            "The on-demand rotations limit has been reached for the given keyId. No more "
+            f"on-demand rotations can be performed for this key: {key.arn}"
+        )
+    due = key.next_rotation_date
+    if (
+        key.rotation_period_days is not None
+        and due is not None
+        and due - now <= CONFLICT_WINDOW_SECONDS
+    ):
+        raise ConflictException(
+            f"{key.arn} has an automatic rotation in progress or scheduled to begin within "
+            "the next 20 minutes. Try again after it completes."
+        )
+
+
+def _earliest_expiry(materials: Sequence[MaterialRecord]) -> float | None:
+    ends = [
+        m.valid_to
+        for m in materials
+        if not m.pending_rotation and m.valid_to is not None and m.wrapped is not None
+    ]
+    return min(ends) if ends else None
+
+
+def _promote_imported(
+    svc: KmsService, members: Sequence[KeyRecord], materials: Sequence[MaterialRecord]
+) -> tuple[list[tuple[KeyRecord, MaterialRecord | None]], MaterialRecord]:
+    """For a key with imported material: the NEW material imported for rotation (state
+    PENDING_ROTATION) becomes current in every member; nothing is generated."""
+    primary = members[0]
+    pending = [
+        m for m in materials if m.pending_rotation and m.material_id != primary.current_material_id
+    ]
+    if not pending:
+        raise KMSInvalidStateException(
+            f"{primary.arn} has no key material in the PENDING_ROTATION state. Import new key "
+            "material (ImportType NEW_KEY_MATERIAL) before rotating a key with imported key "
+            "material."
+        )
+    chosen = max(pending, key=lambda m: (m.created_at, m.material_id))
+    updates: list[tuple[KeyRecord, MaterialRecord | None]] = []
+    for member in members:
+        rows = svc.storage.get_materials(member.account, member.region, member.key_id)
+        held = {m.material_id: m for m in rows}
+        copy = held.get(chosen.material_id)
+        if copy is None or copy.wrapped is None:
+            raise KMSInvalidStateException(
+                f"{primary.arn} cannot rotate: the key material {chosen.material_id} is not "
+                f"imported into {member.arn} (PENDING_MULTI_REGION_IMPORT_AND_ROTATION)."
+            )
+        others = [m for m in rows if m.material_id != copy.material_id]
+        valid_to = _earliest_expiry([*others, dataclasses.replace(copy, pending_rotation=False)])
+        updates.append(
+            (
+                dataclasses.replace(
+                    member,
+                    current_material_id=copy.material_id,
+                    valid_to=valid_to,
+                    expiration_model="KEY_MATERIAL_EXPIRES"
+                    if valid_to is not None
+                    else copy.expiration_model or member.expiration_model,
+                ),
+                None,
+            )
+        )
+    return updates, chosen
 
 
 def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("being built")
+    key = authorized_key(
+        svc, caller, p["KeyId"], action="RotateKeyOnDemand", allow_alias=False, params=p
+    )
+    for _ in range(_ATTEMPTS):
+        _check_on_demand(key)
+        now = svc.clock.now()
+        members = sorted(_members(svc, key), key=lambda m: m.region != key.region)
+        primary = members[0]
+        materials = svc.storage.get_materials(key.account, key.region, key.key_id)
+        _check_limit_and_schedule(primary, materials, now)
+        promoted: MaterialRecord | None = None
+        if primary.origin is Origin.EXTERNAL:
+            updates, promoted = _promote_imported(svc, members, materials)
+        else:
+            updates = _new_version(svc, members, now, ON_DEMAND)
+        if svc.storage.apply_rotation(updates, primary.current_material_id):
+            if promoted is not None:
+                for member, _ in updates:
+                    _mark_rotated(svc, member, promoted.material_id, now)
+            svc.changed()
+            log.info(
+                "rotated %s (on demand): material version %s",
+                key.arn,
+                updates[0][0].current_material_id,
+            )
+            return {"KeyId": key.key_id}
+        svc.changed()  # another writer rotated first: read the key again and retry
+        fresh = svc.storage.get_key(key.account, key.region, key.key_id)
+        if fresh is None:
+            raise NotFoundException(f"Key '{key.arn}' does not exist")
+        key = fresh
+    raise ConflictException(
+        f"{key.arn} is being rotated by another request. Try again after it completes."
+    )
+
+
+def _mark_rotated(svc: KmsService, member: KeyRecord, material_id: str, now: float) -> None:
+    for material in svc.storage.get_materials(member.account, member.region, member.key_id):
+        if material.material_id == material_id:
+            svc.storage.update_material(
+                member.account,
+                member.region,
+                dataclasses.replace(
+                    material, pending_rotation=False, rotation_type=ON_DEMAND, rotated_at=now
+                ),
+            )
+
+
+# -- ListKeyRotations -------------------------------------------------------------------------
+
+
+def _material_state(key: KeyRecord, material: MaterialRecord, missing_elsewhere: set[str]) -> str:
+    if material.material_id == key.current_material_id:
+        return "CURRENT"
+    if material.pending_rotation:
+        if material.material_id in missing_elsewhere:
+            return "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
+        return "PENDING_ROTATION"
+    return "NON_CURRENT"
+
+
+def _not_in_every_member(
+    svc: KmsService, key: KeyRecord, materials: Sequence[MaterialRecord]
+) -> set[str]:
+    """Pending imported materials of a multi-Region key that some member does not hold."""
+    pending = {m.material_id for m in materials if m.pending_rotation}
+    if not pending or not key.multi_region:
+        return set()
+    missing: set[str] = set()
+    for member in _members(svc, key):
+        held = {
+            m.material_id
+            for m in svc.storage.get_materials(member.account, member.region, member.key_id)
+            if m.wrapped is not None
+        }
+        missing |= pending - held
+    return missing
+
+
+def _entry(key: KeyRecord, material: MaterialRecord, missing_elsewhere: set[str]) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "KeyId": key.key_id,
+        "KeyMaterialId": material.material_id,
+        "KeyMaterialState": _material_state(key, material, missing_elsewhere),
+    }
+    if key.origin is Origin.EXTERNAL:
+        if material.description is not None:
+            entry["KeyMaterialDescription"] = material.description
+        entry["ImportState"] = material.import_state or (
+            "IMPORTED" if material.wrapped is not None else "PENDING_IMPORT"
+        )
+        if material.expiration_model is not None:
+            entry["ExpirationModel"] = material.expiration_model
+        if material.expiration_model == "KEY_MATERIAL_EXPIRES" and material.valid_to is not None:
+            entry["ValidTo"] = material.valid_to
+    if material.rotation_type is not None and not material.pending_rotation:
+        entry["RotationDate"] = (
+            material.rotated_at if material.rotated_at is not None else material.created_at
+        )
+        entry["RotationType"] = material.rotation_type
+    return entry
+
+
+def _order(material: MaterialRecord) -> tuple[int, float, str]:
+    """Listing order: the materials in use by when they became current (the first material at
+    the key's creation), then imported materials still awaiting rotation."""
+    when = material.rotated_at if material.rotated_at is not None else material.created_at
+    return (1 if material.pending_rotation else 0, when, material.material_id)
+
+
+def _position(material: MaterialRecord) -> str:
+    pending, when, material_id = _order(material)
+    return f"{pending}/{when!r}/{material_id}"
+
+
+def _after(position: str) -> tuple[int, float, str]:
+    pending, _, rest = position.partition("/")
+    when, _, material_id = rest.partition("/")
+    try:
+        return int(pending), float(when), material_id
+    except ValueError:
+        raise InvalidMarkerException("Invalid marker") from None
 
 
 def list_key_rotations(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    raise UnsupportedOperationException("being built")
+    key = authorized_key(
+        svc, caller, p["KeyId"], action="ListKeyRotations", allow_alias=False, params=p
+    )
+    _unsupported_kind(key)
+    everything = p.get("IncludeKeyMaterial", "ROTATIONS_ONLY") == "ALL_KEY_MATERIAL"
+    materials = svc.storage.get_materials(key.account, key.region, key.key_id)
+    shown = sorted(
+        (m for m in materials if everything or (m.rotation_type and not m.pending_rotation)),
+        key=_order,
+    )
+
+    def fetch(after: str | None, limit: int) -> list[MaterialRecord]:
+        rows = shown
+        if after is not None:
+            start = _after(after)
+            rows = [m for m in rows if _order(m) > start]
+        return rows[:limit]
+
+    rows, paging = page(
+        fetch, _position, p, listing=f"rotations/{key.key_id}", default=100, maximum=1000
+    )
+    missing = _not_in_every_member(svc, key, materials)
+    return {"Rotations": [_entry(key, m, missing) for m in rows], **paging}
