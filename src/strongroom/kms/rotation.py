@@ -377,10 +377,12 @@ def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
             updates, promoted = _promote_imported(svc, members, materials)
         else:
             updates = _new_version(svc, members, now, ON_DEMAND)
-        if svc.storage.apply_rotation(updates, primary.current_material_id):
-            if promoted is not None:
-                for member, _ in updates:
-                    _mark_rotated(svc, member, promoted.material_id, now)
+        marked = (
+            _mark_rotated(svc, [m for m, _ in updates], promoted.material_id, now)
+            if promoted is not None
+            else []
+        )
+        if svc.storage.apply_rotation(updates, primary.current_material_id, marked):
             svc.changed()
             log.info(
                 "rotated %s (on demand): material version %s",
@@ -398,16 +400,20 @@ def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
     )
 
 
-def _mark_rotated(svc: KmsService, member: KeyRecord, material_id: str, now: float) -> None:
-    for material in svc.storage.get_materials(member.account, member.region, member.key_id):
-        if material.material_id == material_id:
-            svc.storage.update_material(
-                member.account,
-                member.region,
-                dataclasses.replace(
+def _mark_rotated(
+    svc: KmsService, members: Sequence[KeyRecord], material_id: str, now: float
+) -> list[tuple[str, str, MaterialRecord]]:
+    """The promoted material's row in every member, no longer pending and marked as rotated
+    in on demand (written in the same transaction as the rotation)."""
+    marked = []
+    for member in members:
+        for material in svc.storage.get_materials(member.account, member.region, member.key_id):
+            if material.material_id == material_id:
+                done = dataclasses.replace(
                     material, pending_rotation=False, rotation_type=ON_DEMAND, rotated_at=now
-                ),
-            )
+                )
+                marked.append((member.account, member.region, done))
+    return marked
 
 
 # -- ListKeyRotations -------------------------------------------------------------------------

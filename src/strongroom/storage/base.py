@@ -113,11 +113,14 @@ class Storage(Protocol):
         self,
         updates: Sequence[tuple[KeyRecord, MaterialRecord | None]],
         expected_material_id: str | None,
+        material_updates: Sequence[tuple[str, str, MaterialRecord]] = (),
     ) -> bool:
         """Atomically, for every ``(key, material)``: insert ``material`` (when given) and
-        write ``key``'s mutable fields, provided every key's stored current material id is still
-        ``expected_material_id``. Returns False, writing nothing, when any is not: another
-        worker or node rotated first (how a due rotation happens exactly once)."""
+        write ``key``'s mutable fields, and for every ``(account, region, material)`` of
+        ``material_updates`` write that existing version's mutable fields; provided every key's
+        stored current material id is still ``expected_material_id``. Returns False, writing
+        nothing, when any is not: another worker or node rotated first (how a due rotation
+        happens exactly once)."""
         ...
 
     # -- material versions ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from strongroom.kms.model import (
     AccessKeyRecord,
@@ -230,6 +230,7 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
         self,
         updates: Sequence[tuple[KeyRecord, MaterialRecord | None]],
         expected_material_id: str | None,
+        material_updates: Sequence[tuple[str, str, MaterialRecord]] = (),
     ) -> bool:
         guard = keys.c.current_material_id == bindparam("b_expected")
         if expected_material_id is None:
@@ -247,6 +248,8 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
                     if material is not None:
                         values = rows.material_values(key.account, key.region, material)
                         conn.execute(insert(key_materials), values)
+                for account, region, version in material_updates:
+                    self._write_material(conn, account, region, version)
         except _Overtaken:
             return False
         return True
@@ -266,15 +269,21 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
             return [rows.material_from_row(row) for row in result]
 
     def update_material(self, account: str, region: str, material: MaterialRecord) -> None:
+        with self._write() as conn:
+            self._write_material(conn, account, region, material)
+
+    @staticmethod
+    def _write_material(
+        conn: Connection, account: str, region: str, material: MaterialRecord
+    ) -> None:
         stmt = (
             update(key_materials)
             .where(of_key(key_materials), key_materials.c.material_id == bindparam("b_material"))
             .values(rows.material_mutable_values(material))
         )
         params = key_params(account, region, material.key_id) | {"b_material": material.material_id}
-        with self._write() as conn:
-            if conn.execute(stmt, params).rowcount != 1:
-                raise StorageError("the material version to update does not exist")
+        if conn.execute(stmt, params).rowcount != 1:
+            raise StorageError("the material version to update does not exist")
 
     def materials_due_to_expire(self, now: float) -> list[tuple[str, str, MaterialRecord]]:
         stmt = (

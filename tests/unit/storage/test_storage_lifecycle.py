@@ -122,3 +122,21 @@ def test_a_key_awaiting_import_has_no_material(store: SqlStorage) -> None:
     assert store.get_materials(ACCOUNT, REGION, "k1") == []
     unused: MaterialRecord | None = None
     assert store.apply_rotation([(key, unused)], None)
+
+
+def test_apply_rotation_updates_existing_material_in_the_same_transaction(
+    store: SqlStorage,
+) -> None:
+    key = _key(store)
+    pending = dataclasses.replace(make_material("k1", 2), pending_rotation=True)
+    store.insert_material(ACCOUNT, REGION, "k1", pending)
+    promoted = dataclasses.replace(key, current_material_id=pending.material_id)
+    done = dataclasses.replace(pending, pending_rotation=False, rotation_type="ON_DEMAND")
+    # Overtaken: neither the key nor the material row changes.
+    assert not store.apply_rotation([(promoted, None)], "0" * 64, [(ACCOUNT, REGION, done)])
+    assert store.get_materials(ACCOUNT, REGION, "k1")[1] == pending
+    assert store.apply_rotation(
+        [(promoted, None)], key.current_material_id, [(ACCOUNT, REGION, done)]
+    )
+    assert store.get_key(ACCOUNT, REGION, "k1") == promoted
+    assert store.get_materials(ACCOUNT, REGION, "k1")[1] == done
