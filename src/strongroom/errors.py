@@ -185,6 +185,18 @@ class ConflictException(ClientError):
     code = "ConflictException"
 
 
+class IncorrectKeyMaterialException(ClientError):
+    code = "IncorrectKeyMaterialException"
+
+
+class ExpiredImportTokenException(ClientError):
+    code = "ExpiredImportTokenException"
+
+
+class InvalidImportTokenException(ClientError):
+    code = "InvalidImportTokenException"
+
+
 # -- server faults --------------------------------------------------------------------------------
 
 

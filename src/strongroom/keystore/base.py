@@ -43,6 +43,11 @@ class KeyStore(Protocol):
         """Reverse :meth:`wrap_secret`; fails if ``purpose`` differs."""
         ...
 
+    def derive_secret(self, purpose: str) -> bytes:
+        """A 32-byte secret for ``purpose``, the same in every process and node of the
+        deployment (derived from the root key; never stored)."""
+        ...
+
 
 def new_material_id() -> str:
     """A random key material id: 64 lower-case hex characters (AWS's ``KeyMaterialId`` form)."""

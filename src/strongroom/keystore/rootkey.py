@@ -21,7 +21,9 @@ import stat
 from pathlib import Path
 from typing import NoReturn
 
+from cryptography.hazmat.primitives import hashes, hmac
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from strongroom.errors import KMSInternalException
 
@@ -31,6 +33,7 @@ ROOT_KEY_FILE_PREFIX = "strongroom-root-key-v1:"
 
 _KEY_SIZE = 32
 _IV_SIZE = 12
+_DERIVE_INFO = b"strongroom/root-key/derive/v1"
 _TAG_SIZE = 16
 _BLOB_VERSION = b"\x01"
 _MAX_FILE_SIZE = 4096
@@ -39,12 +42,17 @@ _MAX_FILE_SIZE = 4096
 class RootKey:
     """32 secret bytes with AES-256-GCM seal/open. Never printed, pickled or compared."""
 
-    __slots__ = ("__aead",)
+    __slots__ = ("__aead", "__derive")
 
     def __init__(self, key: bytes) -> None:
         if len(key) != _KEY_SIZE:
             raise ValueError("a root key is exactly 32 bytes")
         self.__aead = AESGCM(key)
+        # A separate key for derivations (HKDF-SHA256), so derived secrets and sealing never
+        # share a key.
+        self.__derive = HKDF(
+            algorithm=hashes.SHA256(), length=32, salt=None, info=_DERIVE_INFO
+        ).derive(key)
 
     def __repr__(self) -> str:
         return "RootKey(<redacted>)"
@@ -102,6 +110,13 @@ class RootKey:
         """Encrypt ``plaintext`` bound to ``aad``: ``0x01 || iv || ciphertext || tag``."""
         iv = os.urandom(_IV_SIZE)
         return _BLOB_VERSION + iv + self.__aead.encrypt(iv, plaintext, aad)
+
+    def derive(self, label: bytes) -> bytes:
+        """A 32-byte secret for ``label``: the same for every process holding this root key,
+        independent for different labels (HMAC-SHA256 under the derivation key)."""
+        mac = hmac.HMAC(self.__derive, hashes.SHA256())
+        mac.update(label)
+        return mac.finalize()
 
     def open(self, blob: bytes, aad: bytes) -> bytes:
         """Decrypt a blob from :meth:`seal`; every failure is one internal error, cause hidden."""

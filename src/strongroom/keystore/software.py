@@ -24,6 +24,7 @@ __all__ = ["SoftwareKeyStore"]
 _U32 = struct.Struct(">I")
 _MATERIAL_LABEL = b"strongroom/material/v1"
 _SECRET_LABEL = b"strongroom/secret/v1"
+_DERIVED_LABEL = b"strongroom/derived/v1"
 _SYMMETRIC_MATERIAL_SIZE = 32
 _MATERIAL_SIZES = {
     "SYMMETRIC_DEFAULT": _SYMMETRIC_MATERIAL_SIZE,
@@ -79,3 +80,6 @@ class SoftwareKeyStore:
 
     def unwrap_secret(self, wrapped: bytes, purpose: str) -> bytes:
         return self._root.open(wrapped, _secret_aad(purpose))
+
+    def derive_secret(self, purpose: str) -> bytes:
+        return self._root.derive(_fields(_DERIVED_LABEL, purpose.encode("utf-8")))

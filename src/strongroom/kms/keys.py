@@ -68,7 +68,8 @@ def key_metadata(key: KeyRecord, members: Sequence[KeyRecord] = ()) -> dict[str,
         meta["DeletionDate"] = key.deletion_date
     if key.state is KeyState.PENDING_REPLICA_DELETION and key.pending_window_days is not None:
         meta["PendingDeletionWindowInDays"] = key.pending_window_days
-    if key.current_material_id is not None:
+    if key.current_material_id is not None and key.key_spec is KeySpec.SYMMETRIC_DEFAULT:
+        # AWS shows it only for symmetric encryption keys (the keys that rotate).
         meta["CurrentKeyMaterialId"] = key.current_material_id
     if key.expiration_model is not None:
         meta["ExpirationModel"] = key.expiration_model

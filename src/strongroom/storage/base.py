@@ -138,6 +138,15 @@ class Storage(Protocol):
         pending-rotation flag); ``StorageError`` if it does not exist."""
         ...
 
+    def expire_material(
+        self, account: str, region: str, key_id: str, material_id: str, now: float
+    ) -> bool:
+        """Delete an imported material version's bytes (``wrapped`` NULL, import state
+        ``PENDING_IMPORT``, terms cleared) if it still has them and its ``valid_to`` is <= now.
+        True only for the call that changed the row: one expiry, counted once, across workers;
+        a re-import with a later ``valid_to`` that landed first is left alone."""
+        ...
+
     def materials_due_to_expire(self, now: float) -> list[tuple[str, str, MaterialRecord]]:
         """``(account, region, material)`` for every imported material version that still has
         its bytes and whose ``valid_to`` is <= now."""

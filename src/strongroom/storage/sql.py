@@ -285,6 +285,25 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
         if conn.execute(stmt, params).rowcount != 1:
             raise StorageError("the material version to update does not exist")
 
+    def expire_material(
+        self, account: str, region: str, key_id: str, material_id: str, now: float
+    ) -> bool:
+        stmt = (
+            update(key_materials)
+            .where(
+                of_key(key_materials),
+                key_materials.c.material_id == bindparam("b_material"),
+                key_materials.c.wrapped.is_not(None),
+                key_materials.c.valid_to <= bindparam("b_now"),
+            )
+            .values(
+                wrapped=None, import_state="PENDING_IMPORT", expiration_model=None, valid_to=None
+            )
+        )
+        params = key_params(account, region, key_id) | {"b_material": material_id, "b_now": now}
+        with self._write() as conn:
+            return bool(conn.execute(stmt, params).rowcount == 1)
+
     def materials_due_to_expire(self, now: float) -> list[tuple[str, str, MaterialRecord]]:
         stmt = (
             select(key_materials)

@@ -93,3 +93,11 @@ def test_other_root_key_cannot_unwrap(store: KeyStore) -> None:
 
 def test_repr_shows_nothing_secret() -> None:
     assert repr(SoftwareKeyStore(RootKey(b"k" * 32))) == "SoftwareKeyStore()"
+
+
+def test_derived_secrets_are_per_purpose_and_shared_by_stores_on_one_root_key() -> None:
+    raw = os.urandom(32)
+    store, twin = SoftwareKeyStore(RootKey(raw)), SoftwareKeyStore(RootKey(raw))
+    assert store.derive_secret("a") == twin.derive_secret("a")
+    assert store.derive_secret("a") != store.derive_secret("b")
+    assert store.derive_secret("a") != SoftwareKeyStore(RootKey(os.urandom(32))).derive_secret("a")

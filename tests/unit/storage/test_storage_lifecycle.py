@@ -140,3 +140,21 @@ def test_apply_rotation_updates_existing_material_in_the_same_transaction(
     )
     assert store.get_key(ACCOUNT, REGION, "k1") == promoted
     assert store.get_materials(ACCOUNT, REGION, "k1")[1] == done
+
+
+def test_expire_material_changes_the_row_once_and_respects_a_new_term(store: SqlStorage) -> None:
+    _key(store)
+    (material,) = store.get_materials(ACCOUNT, REGION, "k1")
+    imported = dataclasses.replace(
+        material, import_state="IMPORTED", expiration_model="KEY_MATERIAL_EXPIRES", valid_to=50.0
+    )
+    store.update_material(ACCOUNT, REGION, imported)
+    assert not store.expire_material(ACCOUNT, REGION, "k1", material.material_id, 49.0)
+    assert store.expire_material(ACCOUNT, REGION, "k1", material.material_id, 50.0)
+    assert not store.expire_material(ACCOUNT, REGION, "k1", material.material_id, 50.0)
+    (gone,) = store.get_materials(ACCOUNT, REGION, "k1")
+    assert (gone.wrapped, gone.import_state, gone.valid_to) == (None, "PENDING_IMPORT", None)
+    renewed = dataclasses.replace(imported, valid_to=500.0)
+    store.update_material(ACCOUNT, REGION, renewed)  # re-imported with a later term
+    assert not store.expire_material(ACCOUNT, REGION, "k1", material.material_id, 100.0)
+    assert store.get_materials(ACCOUNT, REGION, "k1") == [renewed]
