@@ -38,6 +38,7 @@ import hashlib
 import hmac
 import os
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -137,11 +138,14 @@ class ImportParameters:
 # -- wrapping keys and tokens ---------------------------------------------------------------------
 
 
-def new_wrapping_key(wrapping_key_spec: str) -> tuple[bytes, bytes]:
-    """A fresh RSA wrapping key pair: (private DER PKCS#8, public DER SubjectPublicKeyInfo)."""
+def new_wrapping_key(
+    wrapping_key_spec: str, generate: Callable[[str], bytes] = new_private_key
+) -> tuple[bytes, bytes]:
+    """A fresh RSA wrapping key pair: (private DER PKCS#8, public DER SubjectPublicKeyInfo).
+    ``generate`` makes the private key (the service passes its pre-generated stock's)."""
     if wrapping_key_spec not in WRAPPING_KEY_SPECS:
         raise ValueError(f"no wrapping key of spec {wrapping_key_spec}")
-    private_der = new_private_key(wrapping_key_spec)
+    private_der = generate(wrapping_key_spec)
     return private_der, public_key_der(private_der)
 
 

@@ -180,7 +180,7 @@ def get_parameters_for_import(svc: KmsService, caller: Caller, p: dict[str, Any]
             "material."
         )
     algorithm, spec = p["WrappingAlgorithm"], p["WrappingKeySpec"]
-    private_der, public_der = key_import.new_wrapping_key(spec)
+    private_der, public_der = key_import.new_wrapping_key(spec, svc.key_pairs.take)
     valid_to = svc.clock.now() + key_import.TOKEN_LIFETIME_SECONDS
     params = key_import.ImportParameters(key.arn, algorithm, spec, valid_to, private_der)
     return {
