@@ -116,7 +116,8 @@ class Storage(Protocol):
         material_updates: Sequence[tuple[str, str, MaterialRecord]] = (),
     ) -> bool:
         """Atomically, for every ``(key, material)``: insert ``material`` (when given) and
-        write ``key``'s mutable fields, and for every ``(account, region, material)`` of
+        write ``key``'s material fields (current material id, rotation schedule, expiry terms;
+        never its state, policy or description), and for every ``(account, region, material)`` of
         ``material_updates`` write that existing version's mutable fields; provided every key's
         stored current material id is still ``expected_material_id``. Returns False, writing
         nothing, when any is not: another worker or node rotated first (how a due rotation

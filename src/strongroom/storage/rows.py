@@ -59,6 +59,18 @@ def key_mutable_values(key: KeyRecord) -> dict[str, Any]:
     }
 
 
+def key_rotation_values(key: KeyRecord) -> dict[str, Any]:
+    """The columns ``apply_rotation`` writes: the material and its schedule and terms, never the
+    state, policy or description another request may be changing at the same moment."""
+    return {
+        "current_material_id": key.current_material_id,
+        "rotation_period_days": key.rotation_period_days,
+        "next_rotation_date": key.next_rotation_date,
+        "expiration_model": key.expiration_model,
+        "valid_to": key.valid_to,
+    }
+
+
 def key_values(key: KeyRecord) -> dict[str, Any]:
     identity = {"account": key.account, "region": key.region, "key_id": key.key_id}
     return identity | {"arn": key.arn, "created_at": key.created_at} | key_mutable_values(key)

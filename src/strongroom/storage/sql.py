@@ -242,7 +242,7 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
                     params = key_params(key.account, key.region, key.key_id)
                     if expected_material_id is not None:
                         params["b_expected"] = expected_material_id
-                    result = conn.execute(stmt.values(rows.key_mutable_values(key)), params)
+                    result = conn.execute(stmt.values(rows.key_rotation_values(key)), params)
                     if result.rowcount != 1:
                         raise _Overtaken  # leaves the transaction, which rolls it back
                     if material is not None:

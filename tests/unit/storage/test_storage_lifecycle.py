@@ -10,7 +10,7 @@ import pytest
 # A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
 from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
-from strongroom.kms.model import AccountRecord, KeyRecord, MaterialRecord
+from strongroom.kms.model import AccountRecord, KeyRecord, KeyState, MaterialRecord
 from strongroom.storage import SqlStorage, StorageError
 
 
@@ -158,3 +158,15 @@ def test_expire_material_changes_the_row_once_and_respects_a_new_term(store: Sql
     store.update_material(ACCOUNT, REGION, renewed)  # re-imported with a later term
     assert not store.expire_material(ACCOUNT, REGION, "k1", material.material_id, 100.0)
     assert store.get_materials(ACCOUNT, REGION, "k1") == [renewed]
+
+
+def test_apply_rotation_leaves_state_and_policy_to_other_writers(store: SqlStorage) -> None:
+    key = _key(store)
+    disabled = dataclasses.replace(key, state=KeyState.DISABLED, policy="{}")
+    store.update_key(disabled)  # a DisableKey and a PutKeyPolicy land while a rotation runs
+    new = make_material("k1", 2)
+    stale = dataclasses.replace(key, current_material_id=new.material_id, next_rotation_date=9.0)
+    assert store.apply_rotation([(stale, new)], key.current_material_id)
+    assert store.get_key(ACCOUNT, REGION, "k1") == dataclasses.replace(
+        disabled, current_material_id=new.material_id, next_rotation_date=9.0
+    )
