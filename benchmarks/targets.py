@@ -98,11 +98,14 @@ def _executable(name: str) -> str:
 
 
 @contextmanager
-def _running(argv: list[str], port: int, log: Path) -> Iterator[subprocess.Popen[bytes]]:
+def _running(
+    argv: list[str], port: int, log: Path, env: dict[str, str] | None = None
+) -> Iterator[subprocess.Popen[bytes]]:
     """Run ``argv`` in its own session, wait for ``port`` to answer, stop it on exit."""
     with log.open("wb") as out:
         process = subprocess.Popen(
             argv,
+            env={**os.environ, **(env or {})},
             stdout=out,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -132,8 +135,11 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextmanager
-def strongroom_server(workers: int, port: int | None = None) -> Iterator[Target]:
-    """``strongroom init`` a temporary data dir, then ``strongroom serve`` it."""
+def strongroom_server(
+    workers: int, port: int | None = None, env: dict[str, str] | None = None
+) -> Iterator[Target]:
+    """``strongroom init`` a temporary data dir, then ``strongroom serve`` it (with ``env``
+    added to the environment)."""
     strongroom = _executable("strongroom")
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="strongroom-bench-") as tmp:
@@ -157,7 +163,7 @@ def strongroom_server(workers: int, port: int | None = None) -> Iterator[Target]
             "--workers",
             str(workers),
         ]
-        with _running(argv, port, Path(tmp) / "server.log") as process:
+        with _running(argv, port, Path(tmp) / "server.log", env) as process:
             _report_pids(process, sys.stderr)
             yield Target("strongroom", f"http://{LOOPBACK}:{port}", key)
 

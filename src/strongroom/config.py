@@ -35,6 +35,8 @@ class Settings:
     dev: bool = False
     dev_allow_remote: bool = False
     partition: str = "aws"
+    # RSA key pairs kept ready per spec by each worker (crypto/keypool.py); 0 turns the pool off.
+    key_pool_depth: int = 4
 
     @property
     def root_key_path(self) -> Path:
@@ -64,7 +66,8 @@ def write_config(data_dir: Path, account_id: str, region: str) -> None:
 
 
 def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool = False) -> Settings:
-    """Read ``data_dir/strongroom.toml``; ``STRONGROOM_DATABASE_URL`` overrides the database."""
+    """Read ``data_dir/strongroom.toml``; ``STRONGROOM_DATABASE_URL`` overrides the database and
+    ``STRONGROOM_KEY_POOL_DEPTH`` the key pool's depth."""
     path = data_dir / CONFIG_FILE
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8")).get("strongroom", {})
@@ -78,6 +81,13 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
     url = (
         os.environ.get("STRONGROOM_DATABASE_URL") or raw.get("database_url") or sqlite_url(data_dir)
     )
+    depth = os.environ.get("STRONGROOM_KEY_POOL_DEPTH") or raw.get("key_pool_depth", 4)
+    try:
+        key_pool_depth = int(depth)
+    except (TypeError, ValueError):
+        raise ConfigError(f"key_pool_depth must be a whole number, not {depth!r}") from None
+    if not 0 <= key_pool_depth <= 64:
+        raise ConfigError(f"key_pool_depth must be 0 to 64, not {key_pool_depth}")
     return Settings(
         data_dir=data_dir.resolve(),
         account_id=check_account_id(str(raw.get("account_id", ""))),
@@ -85,4 +95,5 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
         database_url=str(url),
         dev=dev,
         dev_allow_remote=dev_allow_remote,
+        key_pool_depth=key_pool_depth,
     )

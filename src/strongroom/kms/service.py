@@ -77,6 +77,7 @@ class KmsService:
         *,
         dev: bool = False,
         identity_policies: IdentityPolicies = _no_identity_policies,
+        key_pool_depth: int = 4,
     ) -> None:
         self.storage = storage
         self.identity_policies = identity_policies
@@ -91,7 +92,7 @@ class KmsService:
         self._decisions: dict[tuple[str, ...], KmsDecision] = {}
         self._grant_cache = GrantCache(storage, keystore)
         # Fresh key pairs handed to callers (GenerateDataKeyPair, import wrapping keys).
-        self.key_pairs = KeyPairPool()
+        self.key_pairs = KeyPairPool(depth=key_pool_depth)
 
     # -- cache coherence ------------------------------------------------------------------------
     def refresh(self) -> bool:

@@ -39,7 +39,14 @@ def build_runtime(settings: Settings) -> Runtime:
     keystore = SoftwareKeyStore(RootKey.load(settings.root_key_path))
     clock = Clock()
     iam = IamService(storage, keystore, clock, partition=settings.partition)
-    kms = KmsService(storage, keystore, clock, dev=settings.dev, identity_policies=iam.policies_for)
+    kms = KmsService(
+        storage,
+        keystore,
+        clock,
+        dev=settings.dev,
+        identity_policies=iam.policies_for,
+        key_pool_depth=settings.key_pool_depth,
+    )
     auth = Authenticator(
         storage,
         keystore,

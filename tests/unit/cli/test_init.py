@@ -88,3 +88,18 @@ def test_help_reads_well() -> None:
     serve_help = CliRunner().invoke(cli, ["serve", "--help"]).output
     for option in ("--data-dir", "--workers", "--tls-cert", "--dev", "--dev-allow-remote"):
         assert option in serve_help
+
+
+def test_key_pool_depth_defaults_and_overrides(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = tmp_path / "data"
+    initialise(data, "111122223333", "us-east-1")
+    monkeypatch.delenv("STRONGROOM_KEY_POOL_DEPTH", raising=False)
+    assert load_settings(data).key_pool_depth == 4
+    monkeypatch.setenv("STRONGROOM_KEY_POOL_DEPTH", "0")
+    assert load_settings(data).key_pool_depth == 0
+    for bad in ("-1", "65", "many"):
+        monkeypatch.setenv("STRONGROOM_KEY_POOL_DEPTH", bad)
+        with pytest.raises(ConfigError, match="key_pool_depth"):
+            load_settings(data)
