@@ -139,6 +139,9 @@ def _copied_materials(
     return copies
 
 
+_COPY_ATTEMPTS = 5
+
+
 def _already_exists(primary: KeyRecord, existing: KeyRecord) -> AlreadyExistsException:
     if existing.region == primary.region:
         return AlreadyExistsException(
@@ -193,12 +196,33 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
     if "Policy" in p:
         policy = validate_new_policy(svc, there, replica, p["Policy"], p)
         replica = dataclasses.replace(replica, policy=policy)
-    try:
-        svc.storage.insert_key(replica, _copied_materials(svc, primary, replica), tags)
-    except DuplicateError:  # a concurrent ReplicateKey into the same region won
-        svc.changed()
-        raced = svc.get_key(primary.account, region, primary.key_id)
-        raise _already_exists(primary, raced or replica) from None
+    for _ in range(_COPY_ATTEMPTS):
+        try:
+            copied = svc.storage.insert_replica(
+                replica,
+                _copied_materials(svc, primary, replica),
+                tags,
+                primary_region=primary.region,
+                expected_material_id=replica.current_material_id,
+            )
+        except DuplicateError:  # a concurrent ReplicateKey into the same region won
+            svc.changed()
+            raced = svc.get_key(primary.account, region, primary.key_id)
+            raise _already_exists(primary, raced or replica) from None
+        if copied:
+            break
+        # The primary rotated while its materials were copied: copy them again.
+        fresh = svc.storage.get_key(primary.account, primary.region, primary.key_id)
+        if fresh is None:
+            raise NotFoundException(f"Key '{primary.arn}' does not exist")
+        primary = fresh
+        replica = dataclasses.replace(
+            replica, current_material_id=primary.current_material_id,
+            rotation_period_days=primary.rotation_period_days,
+            next_rotation_date=primary.next_rotation_date,
+        )  # fmt: skip
+    else:
+        raise KMSInternalException("The primary key kept rotating while it was replicated.")
     svc.changed()
     return {
         "ReplicaKeyMetadata": key_metadata(replica, members_of(svc, replica)),

@@ -95,6 +95,22 @@ class Storage(Protocol):
         """Keys (any account or region) with this KeyManager (``AWS`` for AWS-managed keys)."""
         ...
 
+    def insert_replica(
+        self,
+        replica: KeyRecord,
+        materials: Sequence[MaterialRecord],
+        tags: Mapping[str, str],
+        *,
+        primary_region: str,
+        expected_material_id: str | None,
+    ) -> bool:
+        """``insert_key`` for a multi-Region replica, provided the primary (same account and
+        key id, in ``primary_region``) still has ``expected_material_id`` as its current
+        material, checked under a lock on the primary's row; False, writing nothing, if a
+        rotation got there first (the caller copies the materials again). ``DuplicateError``
+        if the replica's region already has the key."""
+        ...
+
     def update_keys(self, keys: Sequence[KeyRecord]) -> None:
         """``update_key`` for several keys in one transaction (all or none)."""
         ...
@@ -119,9 +135,10 @@ class Storage(Protocol):
         write ``key``'s material fields (current material id, rotation schedule, expiry terms;
         never its state, policy or description), and for every ``(account, region, material)`` of
         ``material_updates`` write that existing version's mutable fields; provided every key's
-        stored current material id is still ``expected_material_id``. Returns False, writing
-        nothing, when any is not: another worker or node rotated first (how a due rotation
-        happens exactly once)."""
+        stored current material id is still ``expected_material_id``, and the updates name
+        every region's key of that id (a replica added meanwhile must get the new material too).
+        Returns False, writing nothing, when either fails: another worker or node rotated or
+        replicated first (how a due rotation happens exactly once)."""
         ...
 
     # -- material versions ----------------------------------------------------------------------

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Connection, bindparam, delete, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
 
 from strongroom.kms.model import (
     AccessKeyRecord,
@@ -197,6 +197,40 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
         with self._read() as conn:
             return [rows.key_from_row(row) for row in conn.execute(stmt)]
 
+    def insert_replica(
+        self,
+        replica: KeyRecord,
+        materials: Sequence[MaterialRecord],
+        tags: Mapping[str, str],
+        *,
+        primary_region: str,
+        expected_material_id: str | None,
+    ) -> bool:
+        lock = (
+            select(keys.c.current_material_id)
+            .where(of_key(keys))
+            .with_for_update()  # PostgreSQL: a rotation of the primary waits, or we do
+        )
+        ident = {"account": replica.account, "region": replica.region, "key_id": replica.key_id}
+        try:
+            with self._write() as conn:
+                params = key_params(replica.account, primary_region, replica.key_id)
+                current = conn.execute(lock, params).scalar_one_or_none()
+                if current != expected_material_id:
+                    raise _Overtaken
+                conn.execute(insert(keys), rows.key_values(replica))
+                if materials:
+                    values = [
+                        rows.material_values(replica.account, replica.region, m) for m in materials
+                    ]
+                    conn.execute(insert(key_materials), values)
+                if tags:
+                    tag_rows = [ident | {"tag_key": k, "tag_value": v} for k, v in tags.items()]
+                    conn.execute(insert(key_tags), tag_rows)
+        except _Overtaken:
+            return False
+        return True
+
     def update_keys(self, records: Sequence[KeyRecord]) -> None:
         stmt = update(keys).where(of_key(keys))
         with self._write() as conn:
@@ -250,6 +284,15 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
                         conn.execute(insert(key_materials), values)
                 for account, region, version in material_updates:
                     self._write_material(conn, account, region, version)
+                if updates:
+                    first = updates[0][0]
+                    members = conn.execute(
+                        select(func.count())
+                        .select_from(keys)
+                        .where(keys.c.account == first.account, keys.c.key_id == first.key_id)
+                    ).scalar_one()
+                    if members != len(updates):
+                        raise _Overtaken  # a replica appeared: it must get the material too
         except _Overtaken:
             return False
         return True

@@ -4,6 +4,7 @@ rotation write, key members, material updates and the due-work queries."""
 from __future__ import annotations
 
 import dataclasses
+import threading
 
 import pytest
 
@@ -11,7 +12,7 @@ import pytest
 from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
 from strongroom.kms.model import AccountRecord, KeyRecord, KeyState, MaterialRecord
-from strongroom.storage import SqlStorage, StorageError
+from strongroom.storage import DuplicateError, SqlStorage, StorageError
 
 
 @pytest.fixture
@@ -170,3 +171,88 @@ def test_apply_rotation_leaves_state_and_policy_to_other_writers(store: SqlStora
     assert store.get_key(ACCOUNT, REGION, "k1") == dataclasses.replace(
         disabled, current_material_id=new.material_id, next_rotation_date=9.0
     )
+
+
+def test_insert_replica_only_while_the_primary_material_is_as_copied(store: SqlStorage) -> None:
+    primary = _key(store, "mrk-1", REGION)
+    (material,) = store.get_materials(ACCOUNT, REGION, "mrk-1")
+    replica = dataclasses.replace(
+        primary, region="eu-west-1", arn=primary.arn.replace(REGION, "eu-west-1")
+    )
+    # A rotation of the primary landed after the materials were read: nothing is written.
+    assert not store.insert_replica(
+        replica, [material], {"t": "v"}, primary_region=REGION, expected_material_id="9" * 64
+    )
+    assert store.get_key(ACCOUNT, "eu-west-1", "mrk-1") is None
+    assert store.get_tags(ACCOUNT, "eu-west-1", "mrk-1") == {}
+    assert store.insert_replica(
+        replica,
+        [material],
+        {"t": "v"},
+        primary_region=REGION,
+        expected_material_id=primary.current_material_id,
+    )
+    assert store.get_key(ACCOUNT, "eu-west-1", "mrk-1") == replica
+    assert store.get_materials(ACCOUNT, "eu-west-1", "mrk-1") == [material]
+    with pytest.raises(DuplicateError):
+        store.insert_replica(
+            replica,
+            [],
+            {},
+            primary_region=REGION,
+            expected_material_id=primary.current_material_id,
+        )
+
+
+def test_apply_rotation_refuses_when_a_replica_it_does_not_name_exists(store: SqlStorage) -> None:
+    primary = _key(store, "mrk-1", REGION)
+    _key(store, "mrk-1", "eu-west-1")  # replicated after the rotation read the members
+    new = make_material("mrk-1", 2)
+    rotated = dataclasses.replace(primary, current_material_id=new.material_id)
+    assert not store.apply_rotation([(rotated, new)], primary.current_material_id)
+    assert store.get_key(ACCOUNT, REGION, "mrk-1") == primary
+    assert len(store.get_materials(ACCOUNT, REGION, "mrk-1")) == 1
+
+
+def _race(store: SqlStorage, key_id: str) -> dict[str, bool]:
+    """One round: replicate ``key_id`` and rotate it (the rotation naming the primary only)
+    from two threads started together. Returns which of the two committed."""
+    primary = _key(store, key_id, REGION)
+    (material,) = store.get_materials(ACCOUNT, REGION, key_id)
+    replica = dataclasses.replace(
+        primary, region="eu-west-1", arn=primary.arn.replace(REGION, "eu-west-1")
+    )
+    new = make_material(key_id, 2)
+    rotated = dataclasses.replace(primary, current_material_id=new.material_id)
+    start = threading.Barrier(2)
+    won: dict[str, bool] = {}
+
+    def replicate() -> None:
+        start.wait()
+        won["replicate"] = store.insert_replica(
+            replica,
+            [material],
+            {},
+            primary_region=REGION,
+            expected_material_id=primary.current_material_id,
+        )
+
+    def rotate() -> None:
+        start.wait()
+        won["rotate"] = store.apply_rotation([(rotated, new)], primary.current_material_id)
+
+    threads = [threading.Thread(target=replicate), threading.Thread(target=rotate)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return won
+
+
+def test_replication_and_rotation_racing_never_both_win(store: SqlStorage) -> None:
+    """Real threads on one database: a ReplicateKey copying the primary's materials and a
+    rotation that read the members before the replica existed. If both committed, the replica
+    would miss the new material; the guards let exactly one through."""
+    for n in range(15):
+        won = _race(store, f"mrk-{n}")
+        assert sorted(won.values()) == [False, True], (n, won)
