@@ -131,8 +131,9 @@ class KmsService:
             key = self.storage.get_key(account, region, key_id)
             self._keys[ident] = key
         if key is not None and self._deletion_due(key):
-            self._destroy(key)
-            return None
+            if self._destroy(key):
+                return None
+            key = self._keys[ident] = self.storage.get_key(account, region, key_id)  # cancelled
         return key
 
     def find_key(self, region: str, key_id: str) -> KeyRecord | None:
@@ -147,12 +148,17 @@ class KmsService:
             and key.deletion_date <= self.clock.now()
         )
 
-    def _destroy(self, key: KeyRecord) -> None:
-        self.storage.delete_key(key.account, key.region, key.key_id)
+    def _destroy(self, key: KeyRecord) -> bool:
+        """Delete ``key`` if it is still due (a CancelKeyDeletion may have landed since it was
+        read, or another worker deleted it first). Returns whether this call deleted it."""
+        if not self.storage.delete_due_key(key.account, key.region, key.key_id, self.clock.now()):
+            self.changed()
+            return False
         self.changed()
         log.info("deleted key %s: its deletion window has passed", key.arn)
         if key.multi_region:
             self._start_primary_window(key)
+        return True
 
     def _start_primary_window(self, deleted: KeyRecord) -> None:
         """After a multi-Region key's member is deleted: when all that remains is a primary
@@ -165,11 +171,11 @@ class KmsService:
         primary = members[0]
         began = deleted.deletion_date if deleted.deletion_date is not None else self.clock.now()
         days = primary.pending_window_days or DEFAULT_WINDOW_DAYS
-        self.storage.update_key(
-            dataclasses.replace(
-                primary, state=KeyState.PENDING_DELETION, deletion_date=began + days * DAY
-            )
+        waiting = dataclasses.replace(
+            primary, state=KeyState.PENDING_DELETION, deletion_date=began + days * DAY
         )
+        if not self.storage.update_key_in_state(waiting, KeyState.PENDING_REPLICA_DELETION):
+            return  # cancelled meanwhile, or another worker did this
         self.changed()
         log.info("key %s: its last replica is deleted; its deletion window begins", primary.arn)
 
@@ -184,9 +190,7 @@ class KmsService:
             due = self.storage.keys_due_for_deletion(self.clock.now())
             if not due:
                 break
-            for key in due:
-                self._destroy(key)
-            deleted += len(due)
+            deleted += sum(self._destroy(key) for key in due)
         return deleted
 
     def material(self, key: KeyRecord, material_id: str) -> bytes | None:

@@ -17,6 +17,7 @@ from strongroom.kms.model import (
     AliasRecord,
     GrantRecord,
     KeyRecord,
+    KeyState,
     MaterialRecord,
 )
 
@@ -85,6 +86,17 @@ class Storage(Protocol):
 
     def delete_key(self, account: str, region: str, key_id: str) -> None:
         """Remove the key, all its material versions, its aliases, tags and grants, atomically."""
+        ...
+
+    def delete_due_key(self, account: str, region: str, key_id: str, now: float) -> bool:
+        """``delete_key``, provided the key is still PendingDeletion with a deletion date <= now
+        (checked under a lock on its row); False, deleting nothing, otherwise: a
+        CancelKeyDeletion that landed first wins, and two workers never both delete."""
+        ...
+
+    def update_key_in_state(self, key: KeyRecord, expected: KeyState) -> bool:
+        """``update_key``, provided the stored key is still in state ``expected``; False,
+        writing nothing, otherwise."""
         ...
 
     def keys_due_for_deletion(self, now: float) -> list[KeyRecord]:

@@ -155,6 +155,16 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
             if result.rowcount != 1:
                 raise StorageError("the key to update does not exist")
 
+    def update_key_in_state(self, key: KeyRecord, expected: KeyState) -> bool:
+        stmt = (
+            update(keys)
+            .where(of_key(keys), keys.c.state == bindparam("b_state"))
+            .values(rows.key_mutable_values(key))
+        )
+        params = key_params(key.account, key.region, key.key_id) | {"b_state": expected.value}
+        with self._write() as conn:
+            return bool(conn.execute(stmt, params).rowcount == 1)
+
     def list_keys(
         self, account: str, region: str, after_key_id: str | None, limit: int
     ) -> list[KeyRecord]:
@@ -166,18 +176,39 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
             return [rows.key_from_row(row) for row in conn.execute(stmt)]
 
     def delete_key(self, account: str, region: str, key_id: str) -> None:
+        with self._write() as conn:
+            self._delete_key(conn, account, region, key_id)
+
+    def delete_due_key(self, account: str, region: str, key_id: str, now: float) -> bool:
+        due = (
+            select(keys.c.key_id)
+            .where(
+                of_key(keys),
+                keys.c.state == KeyState.PENDING_DELETION.value,
+                keys.c.deletion_date <= bindparam("b_now"),
+            )
+            .with_for_update()  # PostgreSQL: a CancelKeyDeletion waits, or we do
+        )
+        with self._write() as conn:
+            params = key_params(account, region, key_id) | {"b_now": now}
+            if conn.execute(due, params).first() is None:
+                return False  # cancelled, rescheduled or deleted by another worker meanwhile
+            self._delete_key(conn, account, region, key_id)
+        return True
+
+    @staticmethod
+    def _delete_key(conn: Connection, account: str, region: str, key_id: str) -> None:
         ident = key_params(account, region, key_id)
         by_target = delete(aliases).where(
             aliases.c.account == account,
             aliases.c.region == region,
             aliases.c.target_key_id == key_id,
         )
-        with self._write() as conn:
-            delete_key_grants(conn, account, region, key_id)
-            conn.execute(delete(key_tags).where(of_key(key_tags)), ident)
-            conn.execute(by_target)
-            conn.execute(delete(key_materials).where(of_key(key_materials)), ident)
-            conn.execute(delete(keys).where(of_key(keys)), ident)
+        delete_key_grants(conn, account, region, key_id)
+        conn.execute(delete(key_tags).where(of_key(key_tags)), ident)
+        conn.execute(by_target)
+        conn.execute(delete(key_materials).where(of_key(key_materials)), ident)
+        conn.execute(delete(keys).where(of_key(keys)), ident)
 
     def keys_due_for_deletion(self, now: float) -> list[KeyRecord]:
         stmt = (

@@ -256,3 +256,75 @@ def test_replication_and_rotation_racing_never_both_win(store: SqlStorage) -> No
     for n in range(15):
         won = _race(store, f"mrk-{n}")
         assert sorted(won.values()) == [False, True], (n, won)
+
+
+def test_delete_due_key_spares_a_cancelled_or_rescheduled_key(store: SqlStorage) -> None:
+    key = _key(store)
+    pending = dataclasses.replace(key, state=KeyState.PENDING_DELETION, deletion_date=100.0)
+    store.update_key(pending)
+    assert not store.delete_due_key(ACCOUNT, REGION, "k1", 99.0)  # not yet due
+    # A CancelKeyDeletion landed after the sweep read the key as due: the key stays.
+    store.update_key(dataclasses.replace(key, state=KeyState.DISABLED))
+    assert not store.delete_due_key(ACCOUNT, REGION, "k1", 200.0)
+    assert store.get_key(ACCOUNT, REGION, "k1") is not None
+    store.update_key(pending)
+    assert store.delete_due_key(ACCOUNT, REGION, "k1", 200.0)
+    assert store.get_key(ACCOUNT, REGION, "k1") is None
+    assert store.get_materials(ACCOUNT, REGION, "k1") == []
+    assert not store.delete_due_key(ACCOUNT, REGION, "k1", 200.0)  # a second worker: nothing
+
+
+def test_update_key_in_state_is_guarded(store: SqlStorage) -> None:
+    key = dataclasses.replace(_key(store), state=KeyState.PENDING_REPLICA_DELETION)
+    store.update_key(key)
+    started = dataclasses.replace(key, state=KeyState.PENDING_DELETION, deletion_date=5.0)
+    cancelled = dataclasses.replace(key, state=KeyState.DISABLED)
+    store.update_key(cancelled)
+    assert not store.update_key_in_state(started, KeyState.PENDING_REPLICA_DELETION)
+    assert store.get_key(ACCOUNT, REGION, "k1") == cancelled
+    store.update_key(key)
+    assert store.update_key_in_state(started, KeyState.PENDING_REPLICA_DELETION)
+    assert store.get_key(ACCOUNT, REGION, "k1") == started
+
+
+def _sweep_against_cancel(
+    store: SqlStorage, key_id: str
+) -> tuple[dict[str, bool], KeyRecord | None]:
+    """One round: a due key deleted by a sweep while a CancelKeyDeletion writes Disabled, from
+    two threads started together. Returns what each saw and the stored key afterwards."""
+    key = _key(store, key_id)
+    store.update_key(dataclasses.replace(key, state=KeyState.PENDING_DELETION, deletion_date=1.0))
+    start = threading.Barrier(2)
+    outcome: dict[str, bool] = {}
+
+    def sweep() -> None:
+        start.wait()
+        outcome["deleted"] = store.delete_due_key(ACCOUNT, REGION, key_id, 10.0)
+
+    def cancel() -> None:
+        start.wait()
+        try:
+            store.update_key(dataclasses.replace(key, state=KeyState.DISABLED))
+            outcome["cancelled"] = True
+        except StorageError:  # the key was already deleted
+            outcome["cancelled"] = False
+
+    threads = [threading.Thread(target=sweep), threading.Thread(target=cancel)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return outcome, store.get_key(ACCOUNT, REGION, key_id)
+
+
+def test_sweeps_racing_a_cancel_never_delete_a_cancelled_key(store: SqlStorage) -> None:
+    """Either the key is gone and the cancel found nothing (the sweep won), or it is Disabled
+    and kept (the cancel won); never a cancel that reported success on a deleted key."""
+    for n in range(15):
+        outcome, stored = _sweep_against_cancel(store, f"k-{n}")
+        if outcome["deleted"]:
+            assert stored is None, n
+            assert not outcome["cancelled"], n
+        else:
+            assert stored is not None, n
+            assert stored.state is KeyState.DISABLED, n
