@@ -11,6 +11,7 @@ from typing import Any
 from strongroom.crypto import keyspecs
 from strongroom.errors import (
     DryRunOperationException,
+    NotFoundException,
     UnsupportedOperationException,
     ValidationException,
 )
@@ -32,6 +33,7 @@ from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 from strongroom.kms.tags import check_tag_count, check_tags
+from strongroom.storage import StorageError
 
 __all__ = [
     "algorithm_fields",
@@ -253,7 +255,11 @@ def list_keys(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, A
 
 
 def _save(svc: KmsService, key: KeyRecord) -> None:
-    svc.storage.update_key(key)
+    try:
+        svc.storage.update_key(key)
+    except StorageError:  # deleted meanwhile (its deletion window passed as we wrote)
+        svc.changed()
+        raise NotFoundException(f"Key '{key.arn}' does not exist") from None
     svc.changed()
 
 

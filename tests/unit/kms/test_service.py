@@ -98,3 +98,16 @@ def test_decisions_are_remembered_only_for_policies_that_read_no_context(
     assert len(svc._decisions) == 1
     svc.clear_caches()
     assert svc._decisions == {}
+
+
+def test_a_change_to_a_key_another_worker_just_deleted_is_not_found(
+    svc: KmsService, other: KmsService, caller: Caller
+) -> None:
+    """This worker still has the key cached when another worker's sweep deletes it: the write
+    answers NotFoundException (as a request a moment later would), never an internal error."""
+    key_id = str(_request(svc, caller, "CreateKey")["KeyMetadata"]["KeyId"])  # type: ignore[index]
+    _request(svc, caller, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays=7)
+    _request(svc, caller, "DescribeKey", KeyId=key_id)  # this worker caches the key
+    other.storage.delete_key(caller.account, caller.region, key_id)  # the other worker's sweep
+    with pytest.raises(NotFoundException, match="does not exist"):
+        call(svc, caller, "CancelKeyDeletion", {"KeyId": key_id})  # no refresh: a stale cache
