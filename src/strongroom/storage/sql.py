@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from sqlalchemy import Connection, bindparam, delete, func, insert, select, update
+from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
 from strongroom.kms.model import (
     AccessKeyRecord,
@@ -24,6 +24,7 @@ from strongroom.storage import rows
 from strongroom.storage.base import StorageError
 from strongroom.storage.grant_sql import GrantSql, delete_key_grants
 from strongroom.storage.identity_sql import PrincipalSql
+from strongroom.storage.lifecycle_sql import LifecycleSql
 from strongroom.storage.policy_sql import PolicySql
 from strongroom.storage.schema import (
     access_keys,
@@ -46,10 +47,6 @@ _GET_ACCOUNT = select(accounts).where(accounts.c.account == bindparam("b_account
 _GET_ACCESS_KEY = select(access_keys).where(access_keys.c.access_key_id == bindparam("id"))
 
 
-class _Overtaken(Exception):
-    """Another writer changed a key's current material first (``apply_rotation``)."""
-
-
 _GET_KEY = select(keys).where(of_key(keys))
 _FIND_KEY = (
     select(keys)
@@ -70,11 +67,12 @@ _GET_ALIAS = select(aliases).where(_ALIAS_PK)
 _GET_TAGS = select(key_tags.c.tag_key, key_tags.c.tag_value).where(of_key(key_tags))
 
 
-class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
+class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql, LifecycleSql):
     """:class:`~strongroom.storage.base.Storage` and :class:`~strongroom.storage.identity.
     IdentityStorage` on SQLite or PostgreSQL (see ``engine``); the identity methods come from
     the ``identity_sql`` and ``policy_sql`` mixins, the grants from ``grant_sql``, integrated
-    services from ``service_sql``, the transactions from ``sqlbase``."""
+    services from ``service_sql``, rotation, imported material and multi-Region keys from
+    ``lifecycle_sql``, the transactions from ``sqlbase``."""
 
     # -- lifecycle ------------------------------------------------------------------------------
     def reset(self) -> None:
@@ -228,106 +226,6 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
         with self._read() as conn:
             return [rows.key_from_row(row) for row in conn.execute(stmt)]
 
-    def insert_replica(
-        self,
-        replica: KeyRecord,
-        materials: Sequence[MaterialRecord],
-        tags: Mapping[str, str],
-        *,
-        primary_region: str,
-        expected_material_id: str | None,
-    ) -> bool:
-        lock = (
-            select(keys.c.current_material_id)
-            .where(of_key(keys))
-            .with_for_update()  # PostgreSQL: a rotation of the primary waits, or we do
-        )
-        ident = {"account": replica.account, "region": replica.region, "key_id": replica.key_id}
-        try:
-            with self._write() as conn:
-                params = key_params(replica.account, primary_region, replica.key_id)
-                current = conn.execute(lock, params).scalar_one_or_none()
-                if current != expected_material_id:
-                    raise _Overtaken
-                conn.execute(insert(keys), rows.key_values(replica))
-                if materials:
-                    values = [
-                        rows.material_values(replica.account, replica.region, m) for m in materials
-                    ]
-                    conn.execute(insert(key_materials), values)
-                if tags:
-                    tag_rows = [ident | {"tag_key": k, "tag_value": v} for k, v in tags.items()]
-                    conn.execute(insert(key_tags), tag_rows)
-        except _Overtaken:
-            return False
-        return True
-
-    def update_keys(self, records: Sequence[KeyRecord]) -> None:
-        stmt = update(keys).where(of_key(keys))
-        with self._write() as conn:
-            for key in records:
-                values = rows.key_mutable_values(key)
-                result = conn.execute(
-                    stmt.values(values), key_params(key.account, key.region, key.key_id)
-                )
-                if result.rowcount != 1:
-                    raise StorageError("a key to update does not exist")
-
-    def key_members(self, account: str, key_id: str) -> list[KeyRecord]:
-        stmt = (
-            select(keys)
-            .where(keys.c.account == account, keys.c.key_id == key_id)
-            .order_by(keys.c.region)
-        )
-        with self._read() as conn:
-            return [rows.key_from_row(row) for row in conn.execute(stmt)]
-
-    def keys_due_for_rotation(self, now: float) -> list[KeyRecord]:
-        stmt = (
-            select(keys)
-            .where(keys.c.rotation_period_days.is_not(None), keys.c.next_rotation_date <= now)
-            .order_by(keys.c.next_rotation_date, keys.c.account, keys.c.region, keys.c.key_id)
-        )
-        with self._read() as conn:
-            return [rows.key_from_row(row) for row in conn.execute(stmt)]
-
-    def apply_rotation(
-        self,
-        updates: Sequence[tuple[KeyRecord, MaterialRecord | None]],
-        expected_material_id: str | None,
-        material_updates: Sequence[tuple[str, str, MaterialRecord]] = (),
-    ) -> bool:
-        guard = keys.c.current_material_id == bindparam("b_expected")
-        if expected_material_id is None:
-            guard = keys.c.current_material_id.is_(None)
-        stmt = update(keys).where(of_key(keys), guard)
-        try:
-            with self._write() as conn:
-                for key, material in updates:
-                    params = key_params(key.account, key.region, key.key_id)
-                    if expected_material_id is not None:
-                        params["b_expected"] = expected_material_id
-                    result = conn.execute(stmt.values(rows.key_rotation_values(key)), params)
-                    if result.rowcount != 1:
-                        raise _Overtaken  # leaves the transaction, which rolls it back
-                    if material is not None:
-                        values = rows.material_values(key.account, key.region, material)
-                        conn.execute(insert(key_materials), values)
-                for account, region, version in material_updates:
-                    self._write_material(conn, account, region, version)
-                if updates:
-                    first = updates[0][0]
-                    members = conn.execute(
-                        select(func.count())
-                        .select_from(keys)
-                        .where(keys.c.account == first.account, keys.c.key_id == first.key_id)
-                    ).scalar_one()
-                    if members != len(updates):
-                        raise _Overtaken  # a replica appeared: it must get the material too
-        except _Overtaken:
-            return False
-        return True
-
     # -- material versions ----------------------------------------------------------------------
     def insert_material(
         self, account: str, region: str, key_id: str, material: MaterialRecord
@@ -341,53 +239,6 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql):
         with self._read() as conn:
             result = conn.execute(_GET_MATERIALS, key_params(account, region, key_id))
             return [rows.material_from_row(row) for row in result]
-
-    def update_material(self, account: str, region: str, material: MaterialRecord) -> None:
-        with self._write() as conn:
-            self._write_material(conn, account, region, material)
-
-    @staticmethod
-    def _write_material(
-        conn: Connection, account: str, region: str, material: MaterialRecord
-    ) -> None:
-        stmt = (
-            update(key_materials)
-            .where(of_key(key_materials), key_materials.c.material_id == bindparam("b_material"))
-            .values(rows.material_mutable_values(material))
-        )
-        params = key_params(account, region, material.key_id) | {"b_material": material.material_id}
-        if conn.execute(stmt, params).rowcount != 1:
-            raise StorageError("the material version to update does not exist")
-
-    def expire_material(
-        self, account: str, region: str, key_id: str, material_id: str, now: float
-    ) -> bool:
-        stmt = (
-            update(key_materials)
-            .where(
-                of_key(key_materials),
-                key_materials.c.material_id == bindparam("b_material"),
-                key_materials.c.wrapped.is_not(None),
-                key_materials.c.valid_to <= bindparam("b_now"),
-            )
-            .values(
-                wrapped=None, import_state="PENDING_IMPORT", expiration_model=None, valid_to=None
-            )
-        )
-        params = key_params(account, region, key_id) | {"b_material": material_id, "b_now": now}
-        with self._write() as conn:
-            return bool(conn.execute(stmt, params).rowcount == 1)
-
-    def materials_due_to_expire(self, now: float) -> list[tuple[str, str, MaterialRecord]]:
-        stmt = (
-            select(key_materials)
-            .where(key_materials.c.valid_to <= now, key_materials.c.wrapped.is_not(None))
-            .order_by(key_materials.c.valid_to)
-        )
-        with self._read() as conn:
-            return [
-                (row.account, row.region, rows.material_from_row(row)) for row in conn.execute(stmt)
-            ]
 
     # -- aliases --------------------------------------------------------------------------------
     def insert_alias(self, alias: AliasRecord) -> None:
