@@ -23,6 +23,7 @@ from strongroom.kms import (
     publickeys,
     replicas,
     rotation,
+    rotation_lists,
     signops,
     tags,
 )
@@ -72,7 +73,7 @@ OPERATIONS: dict[str, Operation] = {
     "DisableKeyRotation": rotation.disable_key_rotation,
     "GetKeyRotationStatus": rotation.get_key_rotation_status,
     "RotateKeyOnDemand": rotation.rotate_key_on_demand,
-    "ListKeyRotations": rotation.list_key_rotations,
+    "ListKeyRotations": rotation_lists.list_key_rotations,
     "GetParametersForImport": imports.get_parameters_for_import,
     "ImportKeyMaterial": imports.import_key_material,
     "DeleteImportedKeyMaterial": imports.delete_imported_key_material,

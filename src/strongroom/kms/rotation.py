@@ -27,7 +27,6 @@ from typing import Any
 
 from strongroom.errors import (
     ConflictException,
-    InvalidMarkerException,
     KMSInvalidStateException,
     LimitExceededException,
     NotFoundException,
@@ -36,12 +35,12 @@ from strongroom.errors import (
 from strongroom.keystore.base import new_material_id
 from strongroom.kms.context import Caller
 from strongroom.kms.model import KeyManager, KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
-from strongroom.kms.paging import page
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state
 
 __all__ = [
+    "AUTOMATIC",
     "CONFLICT_WINDOW_SECONDS",
     "DEFAULT_ROTATION_PERIOD_DAYS",
     "MANAGED_ROTATION_SECONDS",
@@ -49,9 +48,10 @@ __all__ = [
     "disable_key_rotation",
     "enable_key_rotation",
     "get_key_rotation_status",
-    "list_key_rotations",
+    "key_members",
     "rotate_due_keys",
     "rotate_key_on_demand",
+    "unsupported_kind",
 ]
 
 log = logging.getLogger(__name__)
@@ -81,7 +81,7 @@ def _primary_arn(key: KeyRecord) -> str:
     return key.arn.replace(f":{key.region}:", f":{region}:", 1)
 
 
-def _unsupported_kind(key: KeyRecord) -> None:
+def unsupported_kind(key: KeyRecord) -> None:
     """The key's origin or spec cannot rotate at all (any rotation operation)."""
     if key.origin not in (Origin.AWS_KMS, Origin.EXTERNAL):
         raise UnsupportedOperationException(
@@ -116,7 +116,7 @@ def _customer_primary(key: KeyRecord, what: str) -> None:
         )
 
 
-def _members(svc: KmsService, key: KeyRecord) -> list[KeyRecord]:
+def key_members(svc: KmsService, key: KeyRecord) -> list[KeyRecord]:
     """Every record that holds the key's material: its primary and replicas, or just itself."""
     if not key.multi_region:
         return [key]
@@ -135,7 +135,7 @@ def _schedule_key(
         view = {**p, "RotationPeriodInDays": DEFAULT_ROTATION_PERIOD_DAYS}
     key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=False, params=view)
     _not_external(key)
-    _unsupported_kind(key)
+    unsupported_kind(key)
     _customer_primary(key, what)
     require_state(key, OpClass.CRYPTO)  # Disabled: DisabledException; pending deletion: invalid
     return key
@@ -146,7 +146,7 @@ def _write_schedule(
 ) -> None:
     members = [
         dataclasses.replace(m, rotation_period_days=period, next_rotation_date=next_date)
-        for m in _members(svc, key)
+        for m in key_members(svc, key)
     ]
     svc.storage.update_keys(members)
     svc.changed()
@@ -235,7 +235,7 @@ def _new_version(
 
 def _rotate_automatically(svc: KmsService, key: KeyRecord, now: float) -> bool:
     """Rotate a due key (a primary) unless another worker did since ``key`` was read."""
-    members = _members(svc, key)
+    members = key_members(svc, key)
     primary = next((m for m in members if m.region == key.region), key)
     if primary.state is not KeyState.ENABLED or primary.rotation_period_days is None:
         return False
@@ -283,7 +283,7 @@ def _check_on_demand(key: KeyRecord) -> None:
     if key.state is KeyState.UPDATING:
         raise KMSInvalidStateException(f"{key.arn} is updating.")
     require_state(key, OpClass.CRYPTO)
-    _unsupported_kind(key)
+    unsupported_kind(key)
     _customer_primary(key, "perform on-demand rotation")
 
 
@@ -368,7 +368,7 @@ def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
     for _ in range(_ATTEMPTS):
         _check_on_demand(key)
         now = svc.clock.now()
-        members = sorted(_members(svc, key), key=lambda m: m.region != key.region)
+        members = sorted(key_members(svc, key), key=lambda m: m.region != key.region)
         primary = members[0]
         materials = svc.storage.get_materials(key.account, key.region, key.key_id)
         _check_limit_and_schedule(primary, materials, now)
@@ -414,105 +414,3 @@ def _mark_rotated(
                 )
                 marked.append((member.account, member.region, done))
     return marked
-
-
-# -- ListKeyRotations -------------------------------------------------------------------------
-
-
-def _material_state(key: KeyRecord, material: MaterialRecord, missing_elsewhere: set[str]) -> str:
-    if material.material_id == key.current_material_id:
-        return "CURRENT"
-    if material.pending_rotation:
-        if material.material_id in missing_elsewhere:
-            return "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"
-        return "PENDING_ROTATION"
-    return "NON_CURRENT"
-
-
-def _not_in_every_member(
-    svc: KmsService, key: KeyRecord, materials: Sequence[MaterialRecord]
-) -> set[str]:
-    """Pending imported materials of a multi-Region key that some member does not hold."""
-    pending = {m.material_id for m in materials if m.pending_rotation}
-    if not pending or not key.multi_region:
-        return set()
-    missing: set[str] = set()
-    for member in _members(svc, key):
-        held = {
-            m.material_id
-            for m in svc.storage.get_materials(member.account, member.region, member.key_id)
-            if m.wrapped is not None
-        }
-        missing |= pending - held
-    return missing
-
-
-def _entry(key: KeyRecord, material: MaterialRecord, missing_elsewhere: set[str]) -> dict[str, Any]:
-    entry: dict[str, Any] = {
-        "KeyId": key.key_id,
-        "KeyMaterialId": material.material_id,
-        "KeyMaterialState": _material_state(key, material, missing_elsewhere),
-    }
-    if key.origin is Origin.EXTERNAL:
-        if material.description is not None:
-            entry["KeyMaterialDescription"] = material.description
-        entry["ImportState"] = material.import_state or (
-            "IMPORTED" if material.wrapped is not None else "PENDING_IMPORT"
-        )
-        if material.expiration_model is not None:
-            entry["ExpirationModel"] = material.expiration_model
-        if material.expiration_model == "KEY_MATERIAL_EXPIRES" and material.valid_to is not None:
-            entry["ValidTo"] = material.valid_to
-    if material.rotation_type is not None and not material.pending_rotation:
-        entry["RotationDate"] = (
-            material.rotated_at if material.rotated_at is not None else material.created_at
-        )
-        entry["RotationType"] = material.rotation_type
-    return entry
-
-
-def _order(material: MaterialRecord) -> tuple[int, float, str]:
-    """Listing order: the materials in use by when they became current (the first material at
-    the key's creation), then imported materials still awaiting rotation."""
-    when = material.rotated_at if material.rotated_at is not None else material.created_at
-    return (1 if material.pending_rotation else 0, when, material.material_id)
-
-
-def _position(material: MaterialRecord) -> str:
-    pending, when, material_id = _order(material)
-    return f"{pending}/{when!r}/{material_id}"
-
-
-def _after(position: str) -> tuple[int, float, str]:
-    pending, _, rest = position.partition("/")
-    when, _, material_id = rest.partition("/")
-    try:
-        return int(pending), float(when), material_id
-    except ValueError:
-        raise InvalidMarkerException("Invalid marker") from None
-
-
-def list_key_rotations(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = authorized_key(
-        svc, caller, p["KeyId"], action="ListKeyRotations", allow_alias=False, params=p
-    )
-    _unsupported_kind(key)
-    everything = p.get("IncludeKeyMaterial", "ROTATIONS_ONLY") == "ALL_KEY_MATERIAL"
-    materials = svc.storage.get_materials(key.account, key.region, key.key_id)
-    shown = sorted(
-        (m for m in materials if everything or (m.rotation_type and not m.pending_rotation)),
-        key=_order,
-    )
-
-    def fetch(after: str | None, limit: int) -> list[MaterialRecord]:
-        rows = shown
-        if after is not None:
-            start = _after(after)
-            rows = [m for m in rows if _order(m) > start]
-        return rows[:limit]
-
-    rows, paging = page(
-        fetch, _position, p, listing=f"rotations/{key.key_id}", default=100, maximum=1000
-    )
-    missing = _not_in_every_member(svc, key, materials)
-    return {"Rotations": [_entry(key, m, missing) for m in rows], **paging}
