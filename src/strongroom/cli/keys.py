@@ -49,6 +49,24 @@ def _create(runtime: Runtime, caller: Caller, params: dict[str, Any]) -> dict[st
 @click.option("--region", default="us-east-1", show_default=True)
 @click.option("--description", default="", help="The key's description.")
 @click.option(
+    "--key-spec",
+    default="SYMMETRIC_DEFAULT",
+    show_default=True,
+    help="Any KeySpec (RSA_2048, ECC_NIST_P256, HMAC_256, ML_DSA_65, ...; docs/key-specs.md).",
+)
+@click.option(
+    "--key-usage",
+    help="The KeyUsage (needed for every spec but SYMMETRIC_DEFAULT).",
+)
+@click.option(
+    "--origin",
+    type=click.Choice(["AWS_KMS", "EXTERNAL"]),
+    default="AWS_KMS",
+    show_default=True,
+    help="EXTERNAL: the key awaits imported material (docs/imported-material.md).",
+)
+@click.option("--multi-region", is_flag=True, help="A multi-Region primary key (mrk- id).")
+@click.option(
     "--admin",
     "admins",
     multiple=True,
@@ -67,10 +85,15 @@ def create_command(  # noqa: PLR0917 - click passes every option positionally
     account_id: str | None,
     region: str,
     description: str,
+    key_spec: str,
+    key_usage: str | None,
+    origin: str,
+    multi_region: bool,
     admins: tuple[str, ...],
     users: tuple[str, ...],
 ) -> None:
-    """Create a symmetric key whose policy is the one AWS's console writes; print its metadata.
+    """Create a key whose policy is the one AWS's console writes for its spec, usage, origin and
+    regions; print its metadata.
 
     The account root creates the key. Every --admin and --user must exist (create them with
     ``aws iam create-user`` / ``create-role`` first).
@@ -81,8 +104,25 @@ def create_command(  # noqa: PLR0917 - click passes every option positionally
         runtime = build_runtime(settings)
     except (ConfigError, StorageError, OSError, ValueError) as exc:
         raise click.ClickException(str(exc)) from None
-    policy = console_key_policy(account, admins=admins, users=users, partition=settings.partition)
-    params: dict[str, Any] = {"Policy": policy}
+    try:
+        policy = console_key_policy(
+            account,
+            admins=admins,
+            users=users,
+            partition=settings.partition,
+            key_spec=key_spec,
+            origin=origin,
+            multi_region=multi_region,
+            key_usage=key_usage,
+        )
+    except ValueError as exc:
+        runtime.close()
+        raise click.ClickException(str(exc)) from None
+    params: dict[str, Any] = {"Policy": policy, "KeySpec": key_spec, "Origin": origin}
+    if key_usage:
+        params["KeyUsage"] = key_usage
+    if multi_region:
+        params["MultiRegion"] = True
     if description:
         params["Description"] = description
     try:

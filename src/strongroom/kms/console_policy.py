@@ -50,6 +50,12 @@ _USE_BY_USAGE: dict[str, tuple[str, ...]] = {
     "SIGN_VERIFY": ("kms:DescribeKey", "kms:GetPublicKey", "kms:Sign", "kms:Verify"),
     "GENERATE_VERIFY_MAC": ("kms:DescribeKey", "kms:GenerateMac", "kms:VerifyMac"),
     "KEY_AGREEMENT": ("kms:DescribeKey", "kms:GetPublicKey", "kms:DeriveSharedSecret"),
+    "ENCAPSULATE_DECAPSULATE": (
+        "kms:DescribeKey",
+        "kms:GetPublicKey",
+        "kms:Encapsulate",
+        "kms:Decapsulate",
+    ),
 }
 _GRANT_ACTIONS = ("kms:CreateGrant", "kms:ListGrants", "kms:RevokeGrant")
 
@@ -61,6 +67,8 @@ def _default_usage(key_spec: str) -> str:
         return "GENERATE_VERIFY_MAC"
     if key_spec.startswith(("ECC_", "ML_DSA_")):
         return "SIGN_VERIFY"
+    if key_spec.startswith("ML_KEM_"):
+        return "ENCAPSULATE_DECAPSULATE"
     return "ENCRYPT_DECRYPT"
 
 

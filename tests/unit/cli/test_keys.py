@@ -98,3 +98,43 @@ def test_description_over_the_model_limit_is_a_validation_error(data_dir: Path) 
     result = _run(data_dir, "--description", "x" * 8193)
     assert result.exit_code == 1
     assert "ValidationException" in result.output
+
+
+@pytest.mark.parametrize(
+    ("spec", "usage", "use_actions"),
+    [
+        ("RSA_2048", "SIGN_VERIFY", ["kms:Sign", "kms:Verify"]),
+        ("ECC_NIST_P384", "KEY_AGREEMENT", ["kms:DeriveSharedSecret"]),
+        ("ML_KEM_768", "ENCAPSULATE_DECAPSULATE", ["kms:Encapsulate", "kms:Decapsulate"]),
+        ("HMAC_256", "GENERATE_VERIFY_MAC", ["kms:GenerateMac", "kms:VerifyMac"]),
+    ],
+)
+def test_asymmetric_and_hmac_keys_get_their_usage_s_console_policy(
+    data_dir: Path, spec: str, usage: str, use_actions: list[str]
+) -> None:
+    result = _run(data_dir, "--key-spec", spec, "--key-usage", usage, "--user", USER)
+    assert result.exit_code == 0, result.output
+    metadata = json.loads(result.output)
+    assert (metadata["KeySpec"], metadata["KeyUsage"]) == (spec, usage)
+    policy = json.loads(_stored_policy(data_dir, metadata["KeyId"]))
+    (use,) = [s for s in policy["Statement"] if s["Sid"] == "Allow use of the key"]
+    assert set(use_actions) <= set(use["Action"])
+    assert "kms:Encrypt" not in use["Action"]
+
+
+def test_imported_and_multi_region_keys(data_dir: Path) -> None:
+    result = _run(data_dir, "--origin", "EXTERNAL", "--multi-region", "--admin", ADMIN)
+    assert result.exit_code == 0, result.output
+    metadata = json.loads(result.output)
+    assert (metadata["Origin"], metadata["KeyState"]) == ("EXTERNAL", "PendingImport")
+    assert metadata["KeyId"].startswith("mrk-")
+    assert metadata["MultiRegionConfiguration"]["MultiRegionKeyType"] == "PRIMARY"
+    policy = json.loads(_stored_policy(data_dir, metadata["KeyId"]))
+    (admin,) = [s for s in policy["Statement"] if s["Sid"] == "Allow access for Key Administrators"]
+    assert {"kms:ImportKeyMaterial", "kms:ReplicateKey"} <= set(admin["Action"])
+
+
+def test_a_spec_without_its_usage_is_aws_s_validation_error(data_dir: Path) -> None:
+    result = _run(data_dir, "--key-spec", "ECC_NIST_P256")
+    assert result.exit_code == 1
+    assert "ValidationException: You must specify a KeyUsage value" in result.output
