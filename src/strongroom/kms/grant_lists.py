@@ -73,8 +73,7 @@ def list_retirable_grants(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
         raise ValidationException("RetiringPrincipal or RetiringServicePrincipal is required.")
 
     def fetch(after: str | None, limit: int) -> list[GrantRecord]:
-        found = svc.storage.list_retirable_grants(retiring, after, limit)
-        return [g for g in found if g.region == caller.region]
+        return svc.storage.list_retirable_grants(retiring, after, limit, region=caller.region)
 
     rows, paging = page(
         fetch, lambda g: g.grant_id, p, listing="retirable", default=50, maximum=100

@@ -234,9 +234,15 @@ class Storage(Protocol):
         ...
 
     def list_retirable_grants(
-        self, retiring_principal: str, after_grant_id: str | None, limit: int
+        self,
+        retiring_principal: str,
+        after_grant_id: str | None,
+        limit: int,
+        *,
+        region: str | None = None,
     ) -> list[GrantRecord]:
-        """Grants (any key, any account) whose retiring principal is this one, by grant id."""
+        """Grants (any key, any account; in ``region`` when given) whose retiring principal is
+        this one, by grant id."""
         ...
 
     def grants_for_key(self, account: str, region: str, key_id: str) -> list[GrantRecord]:

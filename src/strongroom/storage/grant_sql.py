@@ -88,9 +88,17 @@ class GrantSql(SqlBase):
             return [grant_from_row(row) for row in result]
 
     def list_retirable_grants(
-        self, retiring_principal: str, after_grant_id: str | None, limit: int
+        self,
+        retiring_principal: str,
+        after_grant_id: str | None,
+        limit: int,
+        *,
+        region: str | None = None,
     ) -> list[GrantRecord]:
-        stmt = _after(_RETIRABLE, after_grant_id).order_by(*_RETIRABLE_ORDER).limit(limit)
+        stmt = _after(_RETIRABLE, after_grant_id)
+        if region is not None:  # in SQL, so that a page is full when more grants exist
+            stmt = stmt.where(_G.region == region)
+        stmt = stmt.order_by(*_RETIRABLE_ORDER).limit(limit)
         with self._read() as conn:
             result = conn.execute(stmt, {"b_principal": retiring_principal})
             return [grant_from_row(row) for row in result]

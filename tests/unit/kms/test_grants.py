@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -372,3 +373,30 @@ def test_any_of_the_grantees_create_grant_grants_may_cover_the_child(
     grant(svc, key, carol, "Encrypt", caller=bob, Constraints=narrow)
     with pytest.raises(AccessDeniedException):  # neither grant covers both operations
         grant(svc, key, carol, "Encrypt", "Decrypt", caller=bob, Constraints=narrow)
+
+
+def test_list_retirable_grants_pages_are_full_whatever_other_regions_hold(
+    svc: KmsService, caller: Caller
+) -> None:
+    """Grants retirable by carol in two regions, their ids interleaved: paging one region with
+    Limit 1 returns every grant of that region, one per page, and no other region's."""
+    carol, bob = user("carol"), user("bob")
+    west = dataclasses.replace(caller, region="us-west-2")
+    expected: dict[str, set[str]] = {REGION: set(), "us-west-2": set()}
+    for owner in (caller, west, caller, west, caller, west):
+        arn = str(run(svc, owner, "CreateKey")["KeyMetadata"]["Arn"])
+        root = Caller.root(A, owner.region)
+        made = grant(svc, arn, bob, caller=root, RetiringPrincipal=carol.principal_arn)
+        expected[owner.region].add(made["GrantId"])
+    for region, ids in expected.items():
+        asker = dataclasses.replace(caller, region=region)
+        seen: list[str] = []
+        params: dict[str, Any] = {"RetiringPrincipal": carol.principal_arn, "Limit": 1}
+        while True:
+            out = run(svc, asker, "ListRetirableGrants", **params)
+            assert len(out["Grants"]) == 1 or not out["Truncated"]
+            seen += [g["GrantId"] for g in out["Grants"]]
+            if not out["Truncated"]:
+                break
+            params["Marker"] = out["NextMarker"]
+        assert sorted(seen) == sorted(ids), region

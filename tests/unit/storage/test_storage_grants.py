@@ -256,6 +256,10 @@ def test_list_retirable_grants_spans_keys_and_accounts(store: SqlStorage) -> Non
     assert store.list_retirable_grants(RETIRER, gid(6), 2) == []
     assert _ids(store.list_retirable_grants(BOB, None, 10)) == [gid(1)]
     assert store.list_retirable_grants(ALICE, None, 10) == []
+    # One region's page is full even when another region's grants sort among its ids.
+    assert _ids(store.list_retirable_grants(RETIRER, None, 2, region=REGION)) == [gid(2), gid(4)]
+    assert _ids(store.list_retirable_grants(RETIRER, gid(4), 2, region=REGION)) == [gid(6)]
+    assert _ids(store.list_retirable_grants(RETIRER, None, 5, region=OTHER_REGION)) == [gid(3)]
 
 
 def test_delete_grant(store: SqlStorage) -> None:
