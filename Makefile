@@ -1,27 +1,45 @@
 # Strongroom: the two commands that do everything on a fresh machine.
-#   make serve   create .venv, install, start a dev server on SQLite (port 8400)
-#   make test    create .venv, install, lint + types + the whole suite
-PYTHON ?= python3.11
+#   make serve   create .venv, install the locked versions, start a dev server on SQLite (port 8400)
+#   make test    create .venv, install the locked versions, lint + types + the whole suite
+# Any Python from 3.11 up: the newest python3.1x on the PATH that runs, or PYTHON=/path/to/python.
+# The versions installed are the ones in requirements/*.txt (exported from uv.lock), hash-checked.
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for v in 3.15 3.14 3.13 3.12 3.11; do \
+	  python$$v -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
+	  && { echo python$$v; break; }; done)
+endif
+PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed
+STAMP  := $(VENV)/.installed-$(PYVER)
 PORT   ?= 8400
+# The lock's exports: what make serve and make test install (dev), a server alone (server),
+# and the load generator's peers (bench). Each is one `uv export` of uv.lock.
+EXPORT := $(BIN)/uv export --frozen --no-emit-project --format requirements-txt --quiet
 
-.PHONY: serve test lint types unit integration bench clean
+.PHONY: install serve test lint types unit integration bench lock exports upgrade clean
 
-$(STAMP): pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) on PATH"; exit 1; }
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+install: $(STAMP)
+
+# A fresh venv whenever the lock or the Python changes, so it holds exactly what the lock says.
+$(STAMP): requirements/dev.txt pyproject.toml
+	@test -n "$(PYVER)" || { echo "need Python 3.11 or newer: python3.11, python3.12, python3.13 ..." \
+	  "on the PATH, or PYTHON=/path/to/python3.x (got '$(PYTHON)')"; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+	  { echo "$(PYTHON) is Python $(PYVER); Strongroom needs 3.11 or newer"; exit 1; }
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	$(BIN)/python -m pip check
 	touch $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/strongroom serve --dev --data-dir .strongroom-dev --port $(PORT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests benchmarks
-	$(BIN)/ruff format --check src tests benchmarks
+	$(BIN)/ruff check src tests benchmarks tools
+	$(BIN)/ruff format --check src tests benchmarks tools
 
 types: $(STAMP)
 	$(BIN)/mypy
@@ -36,8 +54,32 @@ integration: $(STAMP)
 	$(BIN)/pytest -q tests/integration
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install --quiet -e '.[dev,bench]'
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/bench.txt
 	$(BIN)/python -m benchmarks.loadgen --help
+
+# After editing the dependencies in pyproject.toml: resolve what changed, keep the rest, export.
+lock: $(STAMP)
+	$(BIN)/uv lock
+	$(MAKE) --no-print-directory exports
+
+exports: $(STAMP)
+	$(EXPORT) --extra postgres --group build -o requirements/server.txt
+	$(EXPORT) --extra dev --extra postgres --group build -o requirements/dev.txt
+	$(EXPORT) --extra dev --extra postgres --extra bench --group build -o requirements/bench.txt
+
+# On purpose: the newest versions that pyproject.toml allows, installed, shown, then tested.
+# The service-model record (tests/botocore-models.json) is rewritten, so a change in AWS's schema
+# is a diff to review like any other.
+upgrade: $(STAMP)
+	mkdir -p build/before-upgrade
+	cp requirements/dev.txt tests/botocore-models.json build/before-upgrade/
+	$(BIN)/uv lock --upgrade
+	$(MAKE) --no-print-directory exports
+	$(MAKE) --no-print-directory install
+	$(BIN)/python -m tools.lockfile diff build/before-upgrade/dev.txt requirements/dev.txt
+	$(BIN)/python -m tools.lockfile models --write tests/botocore-models.json \
+	  --before build/before-upgrade/botocore-models.json
+	$(MAKE) --no-print-directory test
 
 clean:
 	rm -rf $(VENV) .strongroom-dev .mypy_cache .ruff_cache .pytest_cache
