@@ -1,6 +1,8 @@
 """Property tests of the Query protocol against botocore's own code: any output of any IAM or STS
-operation, written by us, reads back through botocore's ``QueryParser`` unchanged; any input,
-serialised by botocore's ``QuerySerializer``, decodes to the same nested values."""
+operation that Strongroom serves, written by us, reads back through botocore's ``QueryParser``
+unchanged; any input, serialised by botocore's ``QuerySerializer``, decodes to the same nested
+values. Values are drawn from the model's shapes (tests/botocore_shapes.py), tagged unions with
+exactly one member, as AWS's SDKs require."""
 
 from __future__ import annotations
 
@@ -9,55 +11,30 @@ import datetime
 import urllib.parse
 from typing import Any
 
+import pytest
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.parsers import QueryParser
 from botocore.serialize import QuerySerializer
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.botocore_shapes import request_values, unions_in, values
 
+from strongroom.iam import sts
+from strongroom.iam.api import OPERATIONS as IAM_OPERATIONS
 from strongroom.protocol.query import QueryService
 from strongroom.protocol.xml import POLICY_DOCUMENT_SHAPE
 
 SERVICES = {name: QueryService.load(name) for name in ("iam", "sts")}
-OPERATIONS = sorted(
-    (name, op) for name, service in SERVICES.items() for op in service.model.operation_names
+SERVED = {"iam": sorted(IAM_OPERATIONS), "sts": sorted(sts.OPERATIONS)}
+OPERATIONS = [(name, op) for name, ops in SERVED.items() for op in ops]
+# Operations of the installed models whose replies carry a tagged union: Strongroom serves none of
+# them yet, but the Query writer is generic, and this is the case that once drew an empty union.
+UNION_REPLIES = sorted(
+    (name, op)
+    for name, service in SERVICES.items()
+    for op in service.model.operation_names
+    if unions_in(service.operation(op).output_shape)
 )
-# XML 1.0 characters (no other control characters, no surrogates)
-TEXT = st.text(
-    st.characters(blacklist_categories=("Cs", "Cc"), max_codepoint=0xFFFD)
-    | st.sampled_from("\t\n\r"),
-    max_size=12,
-)
-EPOCHS = st.integers(0, 4_000_000_000)
-MAX_DEPTH = 4
-
-
-def values(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
-    """Values of ``shape`` as an operation returns them (timestamps as epoch seconds)."""
-    kind = shape.type_name
-    if isinstance(shape, StructureShape):
-        if depth >= MAX_DEPTH or not shape.members:
-            return st.just({})
-        members = {name: values(member, depth + 1) for name, member in shape.members.items()}
-        return st.fixed_dictionaries({}, optional=members)
-    if isinstance(shape, ListShape):
-        return st.lists(values(shape.member, depth + 1), max_size=3 if depth < MAX_DEPTH else 0)
-    if isinstance(shape, MapShape):
-        return st.dictionaries(TEXT.filter(bool), values(shape.value, depth + 1), max_size=2)
-    if kind == "string":
-        enum = shape.enum
-        return st.sampled_from(enum) if enum else TEXT
-    if kind in ("integer", "long"):
-        return st.integers(-(2**31), 2**31 - 1)
-    if kind == "boolean":
-        return st.booleans()
-    if kind == "timestamp":
-        return EPOCHS
-    if kind == "blob":
-        return st.binary(max_size=8)
-    if kind in ("float", "double"):
-        return st.floats(allow_nan=False, allow_infinity=False)
-    raise AssertionError(f"unexpected shape type {kind}")
 
 
 def as_sent(shape: Shape, value: Any) -> Any:
@@ -75,9 +52,7 @@ def as_sent(shape: Shape, value: Any) -> Any:
     return value
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.sampled_from(OPERATIONS), st.data())
-def test_replies_round_trip_through_botocore(op: tuple[str, str], data: st.DataObject) -> None:
+def round_trip(op: tuple[str, str], data: st.DataObject) -> None:
     service = SERVICES[op[0]]
     shape = service.operation(op[1]).output_shape
     result = data.draw(values(shape)) if shape is not None else {}
@@ -87,22 +62,29 @@ def test_replies_round_trip_through_botocore(op: tuple[str, str], data: st.DataO
     assert (as_sent(shape, parsed) if shape is not None else parsed) == result
 
 
-def request_values(shape: Shape, depth: int = 0) -> st.SearchStrategy[Any]:
-    """Inputs that a Query body can carry unambiguously: no empty structures or maps (they are
-    not sent at all), timestamps as aware datetimes, whole seconds."""
-    if isinstance(shape, StructureShape):
-        if depth >= MAX_DEPTH or not shape.members:
-            return st.nothing()
-        members = {n: request_values(m, depth + 1) for n, m in shape.members.items()}
-        return st.fixed_dictionaries({}, optional=members).filter(bool)
-    if isinstance(shape, ListShape):
-        return st.lists(request_values(shape.member, depth + 1), max_size=3)
-    if isinstance(shape, MapShape):
-        keys = TEXT.filter(bool)
-        return st.dictionaries(keys, request_values(shape.value, depth + 1), min_size=1, max_size=2)
-    if shape.type_name == "timestamp":
-        return EPOCHS.map(lambda n: datetime.datetime.fromtimestamp(n, datetime.UTC))
-    return values(shape, depth)
+def test_every_served_operation_is_in_the_model() -> None:
+    for name, op in OPERATIONS:
+        assert op in SERVICES[name].model.operation_names, (name, op)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(OPERATIONS), st.data())
+def test_replies_round_trip_through_botocore(op: tuple[str, str], data: st.DataObject) -> None:
+    round_trip(op, data)
+
+
+def test_the_model_has_replies_with_unions() -> None:
+    """The pinned IAM model has them (tests/botocore-models.json); the next test needs one."""
+    assert ("iam", "ListWorkloadIdentityProviderOutboundSigners") in UNION_REPLIES
+
+
+@pytest.mark.parametrize("op", UNION_REPLIES, ids="/".join)
+@settings(max_examples=60, deadline=None)
+@given(data=st.data())
+def test_replies_with_unions_round_trip_through_botocore(
+    op: tuple[str, str], data: st.DataObject
+) -> None:
+    round_trip(op, data)
 
 
 def decoded(shape: Shape, value: Any) -> Any:
