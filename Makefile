@@ -1,12 +1,13 @@
 # Strongroom: the two commands that do everything on a fresh machine.
 #   make serve   create .venv, install the locked versions, start a dev server on SQLite (port 8400)
 #   make test    create .venv, install the locked versions, lint + types + the whole suite
-# Any Python from 3.11 up: the newest python3.1x on the PATH that runs, or PYTHON=/path/to/python.
+# Any Python from 3.11 up: the newest python3.1x on the PATH that runs (a shim that names a
+# version it cannot start is passed over), else python3 if it is 3.11+, or PYTHON=/path/to/python.
 # The versions installed are the ones in requirements/*.txt (exported from uv.lock), hash-checked.
 ifeq ($(origin PYTHON),undefined)
-PYTHON := $(shell for v in 3.15 3.14 3.13 3.12 3.11; do \
-	  python$$v -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
-	  && { echo python$$v; break; }; done)
+PYTHON := $(shell for p in python3.15 python3.14 python3.13 python3.12 python3.11 python3; do \
+	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 \
+	  && { echo $$p; break; }; done)
 endif
 PYVER  := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 VENV   := .venv

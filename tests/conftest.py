@@ -1,10 +1,13 @@
 """Hypothesis profiles for the whole suite.
 
-- ``dev`` (the default): Hypothesis as it comes, exploring new examples on every run and keeping
-  the ones that failed in ``.hypothesis/`` to replay them first next time.
+- ``dev`` (the default): exploring new examples on every run and keeping the ones that failed in
+  ``.hypothesis/`` to replay them first next time.
 - ``ci`` (``.ci/run`` sets ``HYPOTHESIS_PROFILE=ci``): derandomised, so every CI run draws the same
   examples and a red run can be reproduced exactly; no example database (CI starts from a fresh
-  clone) and no deadline (a loaded 2-core machine must not turn slowness into failures).
+  clone).
+
+Neither has a deadline: a loaded 2-core machine must not turn slowness into a failure (speed is
+measured in benchmarks/, not here).
 
 Pick one for a local run with ``HYPOTHESIS_PROFILE=ci make test`` (or pytest's
 ``--hypothesis-profile``).
@@ -16,7 +19,7 @@ import os
 
 from hypothesis import HealthCheck, settings
 
-settings.register_profile("dev")
+settings.register_profile("dev", deadline=None)
 settings.register_profile(
     "ci",
     derandomize=True,
