@@ -18,7 +18,7 @@ import platform
 import time
 from collections.abc import Callable
 
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.policy import (
     ConditionValue,
     PolicyKind,

@@ -62,8 +62,8 @@ def _signed_scope(access: str, secret: str, key_id: str) -> tuple[dict[str, Any]
 
 def _grantee_keys(runtime: Any) -> tuple[str, str, str]:
     """A new IAM user (no policies) and an access key for it: (key id, secret, user ARN)."""
+    from strongroom.domain.identity import UserRecord  # noqa: PLC0415
     from strongroom.iam.credentials import create_access_key  # noqa: PLC0415
-    from strongroom.iam.model import UserRecord  # noqa: PLC0415
 
     account = runtime.settings.account_id
     arn = f"arn:aws:iam::{account}:user/bench-grantee"
@@ -88,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     os.environ["STRONGROOM_DATA_DIR"] = str(args.data_dir)
     os.environ["STRONGROOM_DEV"] = "0"
-    from strongroom.kms.context import Caller  # noqa: PLC0415 - after the environment is set
+    from strongroom.domain.caller import Caller  # noqa: PLC0415 - after the environment is set
     from strongroom.kms.operations import call  # noqa: PLC0415
     from strongroom.server.app import create_app  # noqa: PLC0415
 

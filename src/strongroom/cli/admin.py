@@ -15,13 +15,13 @@ import click
 
 from strongroom.clock import Clock
 from strongroom.config import ConfigError, check_account_id, load_settings
+from strongroom.domain.identity import ServiceRecord
 from strongroom.iam.credentials import (
     NewAccessKey,
     create_access_key,
     create_account,
     random_account_id,
 )
-from strongroom.iam.forwarding import ServiceRecord
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.storage import DuplicateError, SqlStorage, StorageError, open_storage

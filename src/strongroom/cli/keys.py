@@ -15,9 +15,9 @@ import click
 import orjson
 
 from strongroom.config import ConfigError, check_account_id, load_settings
+from strongroom.domain.caller import Caller
 from strongroom.errors import ServiceError
 from strongroom.kms.console_policy import console_key_policy
-from strongroom.kms.context import Caller
 from strongroom.kms.operations import call
 from strongroom.server.runtime import Runtime, build_runtime
 from strongroom.storage import StorageError

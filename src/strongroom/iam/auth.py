@@ -26,24 +26,25 @@ from types import MappingProxyType
 from typing import Protocol
 
 from strongroom.clock import Clock
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import (
+    AccessKeyRecord,
+    OwnerKind,
+    RoleRecord,
+    ServiceRecord,
+    SessionRecord,
+    UserRecord,
+)
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.errors import (
     AccessDeniedException,
     ExpiredTokenException,
     InvalidSignatureException,
     UnrecognizedClientException,
 )
-from strongroom.iam.forwarding import (
-    VIA_AUTHORIZATION,
-    ServiceRecord,
-    parse_forwarded,
-    verify_forwarded,
-)
-from strongroom.iam.model import OwnerKind, RoleRecord, SessionRecord, UserRecord
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.iam.forwarding import VIA_AUTHORIZATION, parse_forwarded, verify_forwarded
 from strongroom.iam.sessions import merge_tags, session_purpose, token_digest
 from strongroom.keystore.base import KeyStore
-from strongroom.kms.context import Caller
-from strongroom.kms.model import AccessKeyRecord
 from strongroom.protocol import sigv4
 
 __all__ = ["MSG_EXPIRED", "MSG_INVALID", "Authenticator", "CredentialStore"]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
+from strongroom.domain.identity import AccessKeyRecord, AccountRecord
 from strongroom.keystore.base import KeyStore
-from strongroom.kms.model import AccessKeyRecord, AccountRecord
 from strongroom.storage.base import DuplicateError, Storage
 
 __all__ = [

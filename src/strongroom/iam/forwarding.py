@@ -25,7 +25,6 @@ __all__ = [
     "VIA_CANONICAL_REQUEST",
     "VIA_DATE",
     "Forwarded",
-    "ServiceRecord",
     "parse_forwarded",
     "verify_forwarded",
 ]
@@ -35,19 +34,6 @@ VIA_DATE = "x-strongroom-via-date"
 VIA_CANONICAL_REQUEST = "x-strongroom-via-canonical-request"
 _MAX_CANONICAL = 64 * 1024
 _MSG_MISMATCH = "The forwarded request signature does not match the forwarded canonical request."
-
-
-@dataclass(frozen=True, slots=True)
-class ServiceRecord:
-    """A registered integrated service: its short ``name`` (``alias/aws/<name>``), the
-    ``via_name`` that ``kms:ViaService`` carries, the SigV4 ``signing_name`` its own clients sign
-    for, and the IAM principal it calls KMS as."""
-
-    name: str
-    via_name: str
-    signing_name: str
-    principal_arn: str
-    created_at: float
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from types import MappingProxyType
 
-from strongroom.iam.model import OwnerKind, UserRecord
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.domain.identity import OwnerKind, UserRecord
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.storage import Database
 
 __all__ = ["UnknownPrincipal", "principal_for_user", "principal_from_arn"]

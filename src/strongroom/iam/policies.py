@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from strongroom.iam.model import OwnerKind
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.domain.identity import OwnerKind
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.storage.identity import IdentityStorage
 
 __all__ = ["NamedPolicy", "identity_policies", "role_name_of"]

@@ -9,8 +9,8 @@ every worker.
 from __future__ import annotations
 
 from strongroom.clock import Clock
+from strongroom.domain.principal import Principal
 from strongroom.iam.policies import NamedPolicy, identity_policies
-from strongroom.iam.principal import Principal
 from strongroom.keystore.base import KeyStore
 from strongroom.storage import Database
 

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any
 
+from strongroom.domain.identity import SessionRecord
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.iam.credentials import new_access_key_id, new_secret_key
-from strongroom.iam.model import SessionRecord
-from strongroom.iam.principal import Principal, PrincipalType
 from strongroom.iam.service import IamService
 
 __all__ = [

@@ -16,12 +16,12 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.errors import AccessDeniedException, ValidationException
-from strongroom.iam.principal import Principal, PrincipalType
 from strongroom.iam.service import IamService
 from strongroom.iam.sessions import assumed_role_principal, issue_session
 from strongroom.iam.trust import authorize_assume_role, find_role
-from strongroom.kms.context import Caller
 
 __all__ = ["OPERATIONS", "StsOperation", "assume_role", "get_caller_identity", "get_session_token"]
 

@@ -20,10 +20,10 @@ from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import OwnerKind, RoleRecord
 from strongroom.errors import AccessDeniedException, ValidationException
-from strongroom.iam.model import OwnerKind, RoleRecord
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 from strongroom.policy import (
     Outcome,
     PolicyKind,

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import AliasRecord, KeyRecord
 from strongroom.errors import (
     AlreadyExistsException,
     NotAuthorizedException,
     NotFoundException,
     ValidationException,
 )
-from strongroom.kms.context import Caller
-from strongroom.kms.model import AliasRecord, KeyRecord
 from strongroom.kms.paging import page
 from strongroom.kms.resolve import authorized_key, resolve_key
 from strongroom.kms.service import KmsService

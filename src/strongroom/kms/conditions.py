@@ -12,8 +12,8 @@ from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyRecord
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord
 
 __all__ = ["ConditionKeys", "grant_keys", "request_keys"]
 

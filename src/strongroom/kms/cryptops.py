@@ -16,6 +16,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from strongroom.crypto import ciphertext, keyspecs, rsa_encryption
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord, KeySpec, KeyUsage
 from strongroom.errors import (
     DryRunOperationException,
     IncorrectKeyException,
@@ -25,8 +27,6 @@ from strongroom.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyRecord, KeySpec, KeyUsage
 from strongroom.kms.resolve import authorized_key, request_alias, resolve_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state

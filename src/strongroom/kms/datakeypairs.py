@@ -13,8 +13,8 @@ from typing import Any
 
 from strongroom.crypto.asymmetric import public_key_der
 from strongroom.crypto.keyspecs import DATA_KEY_PAIR_SPECS, UNSUPPORTED_SPECS
+from strongroom.domain.caller import Caller
 from strongroom.errors import DryRunOperationException, UnsupportedOperationException
-from strongroom.kms.context import Caller
 from strongroom.kms.cryptops import seal
 from strongroom.kms.datakeys import data_key_source
 from strongroom.kms.service import KmsService

@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord, KeySpec, KeyUsage
 from strongroom.errors import (
     InvalidKeyUsageException,
     UnsupportedOperationException,
     ValidationException,
 )
-from strongroom.kms.context import Caller
 from strongroom.kms.cryptops import SYMMETRIC_DEFAULT, dry_run, seal, with_algorithm
-from strongroom.kms.model import KeyRecord, KeySpec, KeyUsage
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from strongroom.domain.caller import Caller
 from strongroom.errors import AccessDeniedException, NotFoundException
 from strongroom.iam.lookup import UnknownPrincipal, principal_from_arn
-from strongroom.kms.context import Caller
 from strongroom.kms.resolve import request_alias, resolve_key
 from strongroom.kms.service import KmsService
 from strongroom.policy.authorizer import KmsDecision

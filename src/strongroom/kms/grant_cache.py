@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from strongroom.domain.keys import GrantRecord, KeyRecord
+from strongroom.domain.principal import Principal
 from strongroom.errors import InvalidGrantTokenException
-from strongroom.iam.principal import Principal
 from strongroom.keystore.base import KeyStore
 from strongroom.kms.grant_match import GrantIndex, allowing
 from strongroom.kms.grant_tokens import decode_token
-from strongroom.kms.model import GrantRecord, KeyRecord
 from strongroom.storage import Database
 
 __all__ = ["GrantCache"]

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import GrantRecord, key_arn
 from strongroom.errors import InvalidGrantIdException, ValidationException
-from strongroom.kms.context import Caller
 from strongroom.kms.grants import CONSTRAINT_KINDS, GRANT_ID, one_of, principal_of
-from strongroom.kms.model import GrantRecord, key_arn
 from strongroom.kms.paging import page
 from strongroom.kms.resolve import resolve_key
 from strongroom.kms.service import KmsService

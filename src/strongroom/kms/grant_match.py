@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
-from strongroom.iam.principal import Principal
-from strongroom.kms.model import GrantRecord, KeySpec, KeyUsage
+from strongroom.domain.keys import GrantRecord, KeySpec, KeyUsage
+from strongroom.domain.principal import Principal
 
 __all__ = [
     "CONTEXT_OPERATIONS",

@@ -13,6 +13,8 @@ import re
 import secrets
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import GrantRecord, KeyRecord, key_arn
 from strongroom.errors import (
     AccessDeniedException,
     DryRunOperationException,
@@ -22,10 +24,8 @@ from strongroom.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from strongroom.kms.context import Caller
 from strongroom.kms.grant_match import grant_operations_for, grantee_names, within
 from strongroom.kms.grant_tokens import issue_token
-from strongroom.kms.model import GrantRecord, KeyRecord, key_arn
 from strongroom.kms.resolve import resolve_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state

@@ -35,6 +35,8 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from strongroom.crypto import key_import
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
 from strongroom.errors import (
     ExpiredImportTokenException,
     IncorrectKeyMaterialException,
@@ -44,8 +46,6 @@ from strongroom.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.storage.base import DuplicateError

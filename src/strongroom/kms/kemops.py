@@ -13,13 +13,13 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.crypto import kem, keyspecs
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord, KeyUsage
 from strongroom.errors import (
     DryRunOperationException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
 )
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyRecord, KeyUsage
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state

@@ -9,15 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from strongroom.crypto import keyspecs
-from strongroom.errors import (
-    DryRunOperationException,
-    NotFoundException,
-    UnsupportedOperationException,
-    ValidationException,
-)
-from strongroom.keystore.base import new_material_id
-from strongroom.kms.context import Caller
-from strongroom.kms.model import (
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import (
     KeyManager,
     KeyRecord,
     KeySpec,
@@ -26,6 +19,13 @@ from strongroom.kms.model import (
     MaterialRecord,
     Origin,
 )
+from strongroom.errors import (
+    DryRunOperationException,
+    NotFoundException,
+    UnsupportedOperationException,
+    ValidationException,
+)
+from strongroom.keystore.base import new_material_id
 from strongroom.kms.paging import page
 from strongroom.kms.policies import validate_new_policy
 from strongroom.kms.policy_text import default_key_policy

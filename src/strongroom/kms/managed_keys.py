@@ -18,13 +18,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from strongroom.iam.forwarding import ServiceRecord
-from strongroom.kms.context import Caller
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import ServiceRecord
+from strongroom.domain.keys import AliasRecord, KeyManager
 from strongroom.kms.keys import new_symmetric_key, store_new_key
-from strongroom.kms.model import (
-    AliasRecord,
-    KeyManager,
-)
 from strongroom.kms.rotation import MANAGED_ROTATION_SECONDS
 from strongroom.kms.service import KmsService
 from strongroom.storage import DuplicateError

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from strongroom.domain.caller import Caller
 from strongroom.errors import UnsupportedOperationException
 from strongroom.kms import (
     agreement,
@@ -27,7 +28,6 @@ from strongroom.kms import (
     signops,
     tags,
 )
-from strongroom.kms.context import Caller
 from strongroom.kms.service import KmsService
 
 __all__ = ["OPERATIONS", "Operation", "call"]

@@ -10,9 +10,9 @@ from typing import Any
 
 import orjson
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord
 from strongroom.errors import MalformedPolicyDocumentException, NotFoundException
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyRecord
 from strongroom.kms.paging import page
 from strongroom.kms.policy_text import check_policy
 from strongroom.kms.resolve import authorized_key

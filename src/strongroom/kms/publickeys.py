@@ -11,8 +11,8 @@ from typing import Any
 
 from strongroom.crypto.asymmetric import public_der_of
 from strongroom.crypto.keyspecs import is_asymmetric
+from strongroom.domain.caller import Caller
 from strongroom.errors import UnsupportedOperationException
-from strongroom.kms.context import Caller
 from strongroom.kms.keys import algorithm_fields
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService

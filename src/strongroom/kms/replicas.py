@@ -21,15 +21,15 @@ from typing import Any
 
 import botocore.loaders
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord, KeyState, MaterialRecord, Origin, key_arn
 from strongroom.errors import (
     AlreadyExistsException,
     KMSInternalException,
     NotFoundException,
     UnsupportedOperationException,
 )
-from strongroom.kms.context import Caller
 from strongroom.kms.keys import key_metadata, members_of
-from strongroom.kms.model import KeyRecord, KeyState, MaterialRecord, Origin, key_arn
 from strongroom.kms.policies import validate_new_policy
 from strongroom.kms.policy_text import default_key_policy
 from strongroom.kms.resolve import authorized_key

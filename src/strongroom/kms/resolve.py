@@ -6,9 +6,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord
 from strongroom.errors import NotFoundException
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyRecord
 from strongroom.kms.service import KmsService
 
 __all__ = ["authorized_key", "is_key_id", "parse_arn", "request_alias", "resolve_key"]

@@ -25,6 +25,8 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyManager, KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
 from strongroom.errors import (
     ConflictException,
     KMSInvalidStateException,
@@ -33,8 +35,6 @@ from strongroom.errors import (
     UnsupportedOperationException,
 )
 from strongroom.keystore.base import new_material_id
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyManager, KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import OpClass, require_state

@@ -12,9 +12,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord, MaterialRecord, Origin
 from strongroom.errors import InvalidMarkerException
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyRecord, MaterialRecord, Origin
 from strongroom.kms.paging import page
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.rotation import key_members, unsupported_kind

@@ -16,15 +16,15 @@ from typing import Any
 from strongroom.clock import Clock
 from strongroom.crypto.asymmetric import PrivateKey, load_private_key
 from strongroom.crypto.keypool import KeyPairPool
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import AliasRecord, GrantRecord, KeyRecord, KeyState
+from strongroom.domain.principal import Principal
 from strongroom.errors import AccessDeniedException, KMSInternalException
 from strongroom.iam.policies import NamedPolicy
-from strongroom.iam.principal import Principal
 from strongroom.keystore.base import KeyStore
 from strongroom.kms.conditions import request_keys
-from strongroom.kms.context import Caller
 from strongroom.kms.grant_cache import GrantCache
 from strongroom.kms.grant_match import GrantIndex, depends_on_context
-from strongroom.kms.model import AliasRecord, GrantRecord, KeyRecord, KeyState
 from strongroom.policy.authorizer import (
     Denial,
     KmsDecision,

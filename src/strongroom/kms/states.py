@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from enum import Enum
 
+from strongroom.domain.keys import KeyRecord, KeyState
 from strongroom.errors import ClientError, DisabledException, KMSInvalidStateException
-from strongroom.kms.model import KeyRecord, KeyState
 
 __all__ = ["OpClass", "require_state"]
 

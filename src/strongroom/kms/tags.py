@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.caller import Caller
 from strongroom.errors import LimitExceededException, TagException
-from strongroom.kms.context import Caller
 from strongroom.kms.paging import page
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.policy.grammar import ConditionValue
 
 __all__ = ["RequestContext", "principal_keys"]

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from strongroom.iam.principal import Principal
+from strongroom.domain.principal import Principal
 from strongroom.policy.context import RequestContext
 from strongroom.policy.document import PolicyDocument, Statement
 from strongroom.policy.grammar import ConditionValue, Effect

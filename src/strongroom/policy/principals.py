@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from enum import Enum
 
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.policy.grammar import (
     MalformedPolicy,
     PolicyKind,

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from strongroom.domain.caller import Caller
 from strongroom.errors import (
     KMSInternalException,
     RequestEntityTooLargeException,
@@ -26,7 +27,6 @@ from strongroom.errors import (
 )
 from strongroom.iam import api as iam_api
 from strongroom.iam import sts
-from strongroom.kms.context import Caller
 from strongroom.kms.explain import explain_operation
 from strongroom.kms.lifecycle import run_due_work
 from strongroom.kms.managed_keys import ensure_managed_key

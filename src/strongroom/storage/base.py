@@ -10,16 +10,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from strongroom.iam.forwarding import ServiceRecord
-from strongroom.kms.model import (
-    AccessKeyRecord,
-    AccountRecord,
-    AliasRecord,
-    GrantRecord,
-    KeyRecord,
-    KeyState,
-    MaterialRecord,
-)
+from strongroom.domain.identity import AccessKeyRecord, AccountRecord, ServiceRecord
+from strongroom.domain.keys import AliasRecord, GrantRecord, KeyRecord, KeyState, MaterialRecord
 
 __all__ = ["DuplicateError", "Storage", "StorageError"]
 

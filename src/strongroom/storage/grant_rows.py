@@ -13,7 +13,7 @@ from typing import Any
 import orjson
 from sqlalchemy import Row
 
-from strongroom.kms.model import GrantRecord
+from strongroom.domain.keys import GrantRecord
 
 __all__ = ["grant_from_row", "grant_values"]
 

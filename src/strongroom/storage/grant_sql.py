@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, bindparam, delete, func, insert, select
 
-from strongroom.kms.model import GrantRecord
+from strongroom.domain.keys import GrantRecord
 from strongroom.storage.grant_rows import grant_from_row, grant_values
 from strongroom.storage.schema import grants
 from strongroom.storage.sqlbase import SqlBase, key_params, of_key

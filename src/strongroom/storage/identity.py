@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from strongroom.iam.model import (
+from strongroom.domain.identity import (
+    AccessKeyRecord,
+    AccountRecord,
     GroupRecord,
     InlinePolicyRecord,
     ManagedPolicyRecord,
@@ -19,7 +21,6 @@ from strongroom.iam.model import (
     SessionRecord,
     UserRecord,
 )
-from strongroom.kms.model import AccessKeyRecord, AccountRecord
 
 __all__ = ["IdentityStorage"]
 

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import orjson
 from sqlalchemy import Row
 
-from strongroom.iam.model import InlinePolicyRecord, OwnerKind, SessionRecord
+from strongroom.domain.identity import InlinePolicyRecord, OwnerKind, SessionRecord
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance

@@ -14,7 +14,9 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, delete, func, select, update
 
-from strongroom.iam.model import (
+from strongroom.domain.identity import (
+    AccessKeyRecord,
+    AccountRecord,
     GroupRecord,
     ManagedPolicyRecord,
     OwnerKind,
@@ -22,7 +24,6 @@ from strongroom.iam.model import (
     SessionRecord,
     UserRecord,
 )
-from strongroom.kms.model import AccessKeyRecord, AccountRecord
 from strongroom.storage import rows
 from strongroom.storage.base import StorageError
 from strongroom.storage.identity_rows import (

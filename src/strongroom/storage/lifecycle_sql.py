@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from strongroom.kms.model import KeyRecord, MaterialRecord
+from strongroom.domain.keys import KeyRecord, MaterialRecord
 from strongroom.storage import rows
 from strongroom.storage.base import StorageError
 from strongroom.storage.schema import key_materials, key_tags, keys

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, delete, func, select
 
-from strongroom.iam.model import InlinePolicyRecord, ManagedPolicyRecord, OwnerKind
+from strongroom.domain.identity import InlinePolicyRecord, ManagedPolicyRecord, OwnerKind
 from strongroom.storage.base import StorageError
 from strongroom.storage.identity_rows import (
     fold,

@@ -10,9 +10,8 @@ from typing import Any
 
 from sqlalchemy import Row
 
-from strongroom.kms.model import (
-    AccessKeyRecord,
-    AccountRecord,
+from strongroom.domain.identity import AccessKeyRecord, AccountRecord
+from strongroom.domain.keys import (
     AliasRecord,
     KeyManager,
     KeyRecord,

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, insert, select
 
-from strongroom.iam.forwarding import ServiceRecord
+from strongroom.domain.identity import ServiceRecord
 from strongroom.storage.schema import services
 from strongroom.storage.sqlbase import SqlBase
 

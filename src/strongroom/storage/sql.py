@@ -12,14 +12,8 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, delete, insert, select, update
 
-from strongroom.kms.model import (
-    AccessKeyRecord,
-    AccountRecord,
-    AliasRecord,
-    KeyRecord,
-    KeyState,
-    MaterialRecord,
-)
+from strongroom.domain.identity import AccessKeyRecord, AccountRecord
+from strongroom.domain.keys import AliasRecord, KeyRecord, KeyState, MaterialRecord
 from strongroom.storage import rows
 from strongroom.storage.base import StorageError
 from strongroom.storage.grant_sql import GrantSql, delete_key_grants

@@ -15,8 +15,8 @@ from click.testing import CliRunner, Result
 from strongroom.cli.admin import admin
 from strongroom.cli.init import initialise
 from strongroom.config import load_settings
+from strongroom.domain.principal import Principal
 from strongroom.iam.auth import Authenticator
-from strongroom.iam.principal import Principal
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.storage import open_storage

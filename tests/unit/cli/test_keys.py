@@ -12,9 +12,9 @@ from click.testing import CliRunner, Result
 from strongroom.cli.init import initialise
 from strongroom.cli.main import cli
 from strongroom.config import load_settings
+from strongroom.domain.caller import Caller
 from strongroom.iam.api import call as iam_call
 from strongroom.kms.console_policy import console_key_policy
-from strongroom.kms.context import Caller
 from strongroom.kms.operations import call as kms_call
 from strongroom.server.runtime import build_runtime
 

@@ -20,8 +20,8 @@ from cryptography.hazmat.primitives.asymmetric import (  # noqa: TID251 -- indep
 )
 
 from strongroom.crypto import asymmetric, keyspecs, signing
+from strongroom.domain.keys import KeySpec
 from strongroom.errors import KMSInvalidSignatureException
-from strongroom.kms.model import KeySpec
 
 HASHES = {"256": hashes.SHA256(), "384": hashes.SHA384(), "512": hashes.SHA512()}
 ED25519_ORDER = 2**252 + 27742317777372353535851937790883648493  # L of RFC 8032

@@ -12,13 +12,13 @@ import pytest
 
 from strongroom import errors
 from strongroom.clock import Clock
+from strongroom.domain.caller import Caller
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.iam.api import call
 from strongroom.iam.credentials import ensure_account
-from strongroom.iam.principal import Principal, PrincipalType
 from strongroom.iam.service import IamService
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.kms.context import Caller
 from strongroom.protocol.shapes import ServiceModel
 from strongroom.storage import SqlStorage, migrate, open_storage
 

@@ -11,13 +11,13 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
 from strongroom.clock import Clock
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import RoleRecord, UserRecord
 from strongroom.iam.auth import Authenticator
 from strongroom.iam.credentials import NewAccessKey, create_access_key, create_account
-from strongroom.iam.model import RoleRecord, UserRecord
 from strongroom.iam.service import IamService
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.kms.context import Caller
 from strongroom.storage import SqlStorage, migrate, open_storage
 
 ACCOUNT = "111122223333"

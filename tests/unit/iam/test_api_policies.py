@@ -17,9 +17,9 @@ from api_world import (  # type: ignore[import-not-found]
 )
 
 from strongroom import errors
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.domain.caller import Caller
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 
 __all__ = ["iam", "storage"]  # fixtures
 

@@ -6,15 +6,15 @@ from __future__ import annotations
 import pytest
 from iam_world import ACCOUNT, TRUST_USER, World, sign  # type: ignore[import-not-found]
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import OwnerKind
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.errors import (
     ExpiredTokenException,
     InvalidSignatureException,
     UnrecognizedClientException,
 )
-from strongroom.iam.model import OwnerKind
-from strongroom.iam.principal import Principal, PrincipalType
 from strongroom.iam.sessions import IssuedCredentials, assumed_role_principal, issue_session
-from strongroom.kms.context import Caller
 
 INVALID = "The security token included in the request is invalid."
 EXPIRED = "The security token included in the request is expired"

@@ -13,6 +13,8 @@ from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 from iam_world import ACCOUNT, World  # type: ignore[import-not-found]
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import ServiceRecord
 from strongroom.errors import (
     AccessDeniedException,
     IncompleteSignatureException,
@@ -20,9 +22,7 @@ from strongroom.errors import (
     UnrecognizedClientException,
 )
 from strongroom.iam.credentials import NewAccessKey
-from strongroom.iam.forwarding import ServiceRecord
 from strongroom.kms.conditions import caller_keys
-from strongroom.kms.context import Caller
 
 VIA = "objects.us-east-1.strongroom"
 

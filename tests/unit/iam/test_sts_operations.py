@@ -16,11 +16,11 @@ from iam_world import (  # type: ignore[import-not-found]
     sign,
 )
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import InlinePolicyRecord, OwnerKind
+from strongroom.domain.principal import PrincipalType
 from strongroom.errors import AccessDeniedException, ValidationException
-from strongroom.iam.model import InlinePolicyRecord, OwnerKind
-from strongroom.iam.principal import PrincipalType
 from strongroom.iam.sts import OPERATIONS
-from strongroom.kms.context import Caller
 
 ALICE = f"arn:aws:iam::{ACCOUNT}:user/alice"
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from strongroom.clock import Clock
+from strongroom.domain.caller import Caller
 from strongroom.iam.credentials import ensure_account
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.kms.context import Caller
 from strongroom.kms.service import KmsService
 from strongroom.storage import migrate, open_storage
 

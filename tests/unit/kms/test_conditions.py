@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.kms.conditions import ConditionKeys, request_keys
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin
 
 A = "111122223333"
 KEY = KeyRecord(

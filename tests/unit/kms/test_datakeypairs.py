@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 
 from strongroom.crypto.asymmetric import load_private_key, public_der_of, spec_of
+from strongroom.domain.caller import Caller
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.errors import (
     AccessDeniedException,
     DryRunOperationException,
@@ -17,8 +19,6 @@ from strongroom.errors import (
     InvalidKeyUsageException,
     UnsupportedOperationException,
 )
-from strongroom.iam.principal import Principal, PrincipalType
-from strongroom.kms.context import Caller
 from strongroom.kms.operations import call
 from strongroom.kms.service import KmsService
 

@@ -8,13 +8,13 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from strongroom.domain.keys import GrantRecord
+from strongroom.domain.principal import Principal
 from strongroom.errors import InvalidGrantTokenException
-from strongroom.iam.principal import Principal
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.kms.grant_match import GrantIndex, allowing, constraints_hold, within
 from strongroom.kms.grant_tokens import decode_token, issue_token
-from strongroom.kms.model import GrantRecord
 
 ROOT = Principal.root("111122223333")
 GID = "ab" * 32

@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.errors import (
     AccessDeniedException,
     DisabledException,
@@ -18,9 +20,7 @@ from strongroom.errors import (
     NotFoundException,
     ValidationException,
 )
-from strongroom.iam.principal import Principal, PrincipalType
 from strongroom.kms import grants
-from strongroom.kms.context import Caller
 from strongroom.kms.operations import call
 from strongroom.kms.service import KmsService
 

@@ -13,13 +13,13 @@ import pytest
 
 from strongroom.clock import Clock
 from strongroom.crypto.key_import import wrap_key_material
+from strongroom.domain.caller import Caller
 from strongroom.errors import (
     IncorrectKeyMaterialException,
     KMSInvalidStateException,
     UnsupportedOperationException,
 )
 from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.kms.context import Caller
 from strongroom.kms.imports import expire_due_material
 from strongroom.kms.operations import call
 from strongroom.kms.service import KmsService

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from strongroom.domain.caller import Caller
 from strongroom.errors import (
     DisabledException,
     DryRunOperationException,
@@ -18,7 +19,6 @@ from strongroom.errors import (
     ValidationException,
 )
 from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.kms.context import Caller
 from strongroom.kms.operations import call
 from strongroom.kms.service import KmsService
 

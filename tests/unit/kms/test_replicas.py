@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeyRecord, KeyState, MaterialRecord
 from strongroom.errors import (
     AlreadyExistsException,
     ClientError,
@@ -18,8 +20,6 @@ from strongroom.errors import (
     TagException,
     UnsupportedOperationException,
 )
-from strongroom.kms.context import Caller
-from strongroom.kms.model import KeyRecord, KeyState, MaterialRecord
 from strongroom.kms.operations import call
 from strongroom.kms.replicas import partition_of
 from strongroom.kms.service import CLOCK_OFFSET_META, KmsService

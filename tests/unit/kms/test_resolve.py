@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from strongroom.domain.caller import Caller
 from strongroom.errors import AccessDeniedException, NotFoundException
-from strongroom.kms.context import Caller
 from strongroom.kms.operations import call
 from strongroom.kms.resolve import authorized_key, is_key_id, resolve_key
 from strongroom.kms.service import KmsService

@@ -10,6 +10,9 @@ from typing import Any
 import pytest
 
 from strongroom.clock import Clock
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import ServiceRecord
+from strongroom.domain.keys import KeyManager, KeyRecord, KeyState, MaterialRecord, Origin
 from strongroom.errors import (
     AccessDeniedException,
     ConflictException,
@@ -19,13 +22,10 @@ from strongroom.errors import (
     LimitExceededException,
     UnsupportedOperationException,
 )
-from strongroom.iam.forwarding import ServiceRecord
 from strongroom.keystore.base import new_material_id
 from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.kms.context import Caller
 from strongroom.kms.keys import new_symmetric_key, store_new_key
 from strongroom.kms.managed_keys import managed_key_policy
-from strongroom.kms.model import KeyManager, KeyRecord, KeyState, MaterialRecord, Origin
 from strongroom.kms.operations import call
 from strongroom.kms.policy_text import default_key_policy
 from strongroom.kms.rotation import (

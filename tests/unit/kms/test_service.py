@@ -7,9 +7,9 @@ from collections.abc import Iterator
 import pytest
 
 from strongroom.clock import Clock
+from strongroom.domain.caller import Caller
 from strongroom.errors import DisabledException, NotFoundException
 from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.kms.context import Caller
 from strongroom.kms.operations import call
 from strongroom.kms.service import CLOCK_OFFSET_META, KmsService, is_static
 from strongroom.policy.document import PolicyKind, parse_policy

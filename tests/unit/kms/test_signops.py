@@ -13,6 +13,8 @@ from cryptography.hazmat.primitives.asymmetric import (  # noqa: TID251 -- indep
 
 from strongroom.crypto import keyspecs, signing
 from strongroom.crypto.asymmetric import PrivateKey, load_private_key, public_der_of
+from strongroom.domain.caller import Caller
+from strongroom.domain.keys import KeySpec, KeyUsage
 from strongroom.errors import (
     DisabledException,
     DryRunOperationException,
@@ -23,9 +25,7 @@ from strongroom.errors import (
     ValidationException,
 )
 from strongroom.keystore.software import SoftwareKeyStore
-from strongroom.kms.context import Caller
 from strongroom.kms.grant_match import grant_operations_for
-from strongroom.kms.model import KeySpec, KeyUsage
 from strongroom.kms.operations import call
 from strongroom.kms.service import KmsService
 

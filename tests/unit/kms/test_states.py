@@ -6,8 +6,8 @@ import dataclasses
 
 import pytest
 
+from strongroom.domain.keys import KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin
 from strongroom.errors import ClientError, DisabledException, KMSInvalidStateException
-from strongroom.kms.model import KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin
 from strongroom.kms.states import OpClass, require_state
 
 ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"

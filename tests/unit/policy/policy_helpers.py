@@ -6,7 +6,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.policy import (
     ConditionValue,
     PolicyDocument,

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from strongroom.iam.principal import Principal, PrincipalType
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.policy.authorizer import (
     Denial,
     KmsDecision,

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from strongroom.iam.principal import Principal
+from strongroom.domain.principal import Principal
 from strongroom.policy import PolicyKind, PrincipalMatch, match_principal, parse_policy
 from strongroom.policy.document import Statement
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strongroom.iam.model import (
+from strongroom.domain.identity import (
     GroupRecord,
     InlinePolicyRecord,
     ManagedPolicyRecord,

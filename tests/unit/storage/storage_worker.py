@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 import time
 
-from strongroom.kms.model import (
+from strongroom.domain.keys import (
     KeyManager,
     KeyRecord,
     KeySpec,

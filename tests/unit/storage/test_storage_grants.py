@@ -16,7 +16,8 @@ from sqlalchemy import delete, event
 # A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
 from storage_worker import ACCOUNT, REGION, make_key  # type: ignore[import-not-found]
 
-from strongroom.kms.model import AccountRecord, GrantRecord
+from strongroom.domain.identity import AccountRecord
+from strongroom.domain.keys import GrantRecord
 from strongroom.storage import (
     DuplicateError,
     SqlStorage,

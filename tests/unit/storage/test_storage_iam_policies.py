@@ -19,8 +19,7 @@ from identity_records import (  # type: ignore[import-not-found]
 )
 from sqlalchemy import func, select
 
-from strongroom.iam.model import OwnerKind
-from strongroom.kms.model import AccessKeyRecord, AccountRecord
+from strongroom.domain.identity import AccessKeyRecord, AccountRecord, OwnerKind
 from strongroom.storage import DuplicateError, SqlStorage, StorageError
 from strongroom.storage.schema import (
     access_keys,

@@ -20,8 +20,7 @@ from identity_records import (  # type: ignore[import-not-found]
 )
 from storage_worker import REGION, make_key, make_material  # type: ignore[import-not-found]
 
-from strongroom.iam.model import OwnerKind
-from strongroom.kms.model import AccessKeyRecord, AccountRecord
+from strongroom.domain.identity import AccessKeyRecord, AccountRecord, OwnerKind
 from strongroom.storage import Database, DuplicateError, SqlStorage, StorageError
 
 

@@ -11,7 +11,8 @@ import pytest
 # A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
 from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
-from strongroom.kms.model import AccountRecord, KeyRecord, KeyState, MaterialRecord
+from strongroom.domain.identity import AccountRecord
+from strongroom.domain.keys import KeyRecord, KeyState, MaterialRecord
 from strongroom.storage import DuplicateError, SqlStorage, StorageError
 
 

@@ -14,14 +14,8 @@ from sqlalchemy import text
 # A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
 from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
-from strongroom.iam.model import UserRecord
-from strongroom.kms.model import (
-    AccountRecord,
-    GrantRecord,
-    KeyManager,
-    KeyRecord,
-    MaterialRecord,
-)
+from strongroom.domain.identity import AccountRecord, UserRecord
+from strongroom.domain.keys import GrantRecord, KeyManager, KeyRecord, MaterialRecord
 from strongroom.storage import (
     SqlStorage,
     StorageError,

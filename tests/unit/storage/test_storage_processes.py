@@ -11,7 +11,7 @@ from pathlib import Path
 # A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
 from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
-from strongroom.kms.model import AccountRecord
+from strongroom.domain.identity import AccountRecord
 from strongroom.storage import SqlStorage, open_storage
 
 WORKER = Path(__file__).with_name("storage_worker.py")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from strongroom.iam.forwarding import ServiceRecord
+from strongroom.domain.identity import ServiceRecord
 from strongroom.storage import DuplicateError, SqlStorage
 
 ARN = "arn:aws:iam::111122223333:user/objects-service"

@@ -9,13 +9,8 @@ import pytest
 # A sibling module: pytest puts this folder on sys.path, mypy names it tests.unit.storage.
 from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
-from strongroom.kms.model import (
-    AccessKeyRecord,
-    AccountRecord,
-    AliasRecord,
-    KeyState,
-    MaterialRecord,
-)
+from strongroom.domain.identity import AccessKeyRecord, AccountRecord
+from strongroom.domain.keys import AliasRecord, KeyState, MaterialRecord
 from strongroom.storage import DuplicateError, SqlStorage, Storage, StorageError
 
 OTHER_ACCOUNT = "444455556666"

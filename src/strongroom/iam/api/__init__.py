@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.caller import Caller
 from strongroom.errors import UnsupportedOperationException
 from strongroom.iam.api import access_keys, groups, roles, users
 from strongroom.iam.api.authorize import authorize
@@ -17,7 +18,6 @@ from strongroom.iam.api.common import Operation, Params
 from strongroom.iam.api.inline import INLINE_OPERATIONS
 from strongroom.iam.api.managed import MANAGED_OPERATIONS
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 
 __all__ = ["OPERATIONS", "call"]
 

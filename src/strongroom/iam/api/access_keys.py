@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import AccessKeyRecord
 from strongroom.errors import LimitExceededException, NoSuchEntityException, ValidationException
 from strongroom.iam.api.common import NOT_A_USER, Params, user_name_or_self, want_user
 from strongroom.iam.credentials import create_access_key
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
-from strongroom.kms.model import AccessKeyRecord
 
 __all__ = ["create_key", "delete_key", "list_keys", "update_key"]
 

@@ -12,12 +12,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import GroupRecord, RoleRecord, UserRecord
+from strongroom.domain.principal import Principal
 from strongroom.errors import AccessDeniedException
 from strongroom.iam.api.common import Params, entity_arn, user_name_or_self
-from strongroom.iam.model import GroupRecord, RoleRecord, UserRecord
-from strongroom.iam.principal import Principal
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 from strongroom.policy import Outcome, PolicyKind, RequestContext, decide_identity, parse_policy
 
 __all__ = ["authorize", "denied", "resource_for"]

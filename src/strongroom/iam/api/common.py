@@ -11,6 +11,15 @@ import secrets
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import (
+    GroupRecord,
+    ManagedPolicyRecord,
+    OwnerKind,
+    RoleRecord,
+    UserRecord,
+)
+from strongroom.domain.principal import PrincipalType
 from strongroom.errors import (
     EntityAlreadyExistsException,
     InvalidInputException,
@@ -18,10 +27,7 @@ from strongroom.errors import (
     MalformedPolicyDocumentException,
     NoSuchEntityException,
 )
-from strongroom.iam.model import GroupRecord, ManagedPolicyRecord, OwnerKind, RoleRecord, UserRecord
-from strongroom.iam.principal import PrincipalType
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 from strongroom.policy import MalformedPolicy, PolicyKind, parse_policy
 from strongroom.storage import DuplicateError
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import GroupRecord, OwnerKind
 from strongroom.errors import DeleteConflictException, LimitExceededException, NoSuchEntityException
 from strongroom.iam.api.common import (
     Params,
@@ -19,9 +21,7 @@ from strongroom.iam.api.common import (
     want_user,
 )
 from strongroom.iam.api.users import user_output
-from strongroom.iam.model import GroupRecord, OwnerKind
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 
 __all__ = [
     "add_user_to_group",

@@ -10,11 +10,11 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import InlinePolicyRecord, OwnerKind
 from strongroom.errors import LimitExceededException, NoSuchEntityException
 from strongroom.iam.api.common import Operation, Params, page, valid_document, want_owner
-from strongroom.iam.model import InlinePolicyRecord, OwnerKind
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 
 __all__ = ["INLINE_OPERATIONS"]
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import ManagedPolicyRecord, OwnerKind
 from strongroom.errors import (
     DeleteConflictException,
     InvalidInputException,
@@ -26,9 +28,7 @@ from strongroom.iam.api.common import (
     want_owner,
     want_policy,
 )
-from strongroom.iam.model import ManagedPolicyRecord, OwnerKind
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 
 __all__ = ["MANAGED_OPERATIONS"]
 

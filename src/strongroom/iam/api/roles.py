@@ -8,6 +8,8 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import OwnerKind, RoleRecord
 from strongroom.errors import DeleteConflictException
 from strongroom.iam.api.common import (
     Params,
@@ -21,9 +23,7 @@ from strongroom.iam.api.common import (
     valid_document,
     want_role,
 )
-from strongroom.iam.model import OwnerKind, RoleRecord
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 from strongroom.policy import PolicyKind
 
 __all__ = [

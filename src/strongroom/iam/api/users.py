@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import OwnerKind, UserRecord
 from strongroom.errors import DeleteConflictException, ValidationException
 from strongroom.iam.api.common import (
     NOT_A_USER,
@@ -18,9 +20,7 @@ from strongroom.iam.api.common import (
     user_name_or_self,
     want_user,
 )
-from strongroom.iam.model import OwnerKind, UserRecord
 from strongroom.iam.service import IamService
-from strongroom.kms.context import Caller
 
 __all__ = [
     "create_user",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from strongroom.iam.principal import Principal
+from strongroom.domain.principal import Principal
 
 __all__ = ["Caller"]
 

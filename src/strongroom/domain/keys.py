@@ -1,4 +1,4 @@
-"""The KMS domain: enumerations, records and the key-state table.
+"""KMS keys: their enumerations and records (keys, material versions, aliases, grants).
 
 Records are frozen; a change is a new record written through storage, so a failed write leaves
 memory as it was. Enumerations persist as their string values.
@@ -10,8 +10,6 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
-    "AccessKeyRecord",
-    "AccountRecord",
     "AliasRecord",
     "GrantRecord",
     "KeyManager",
@@ -145,24 +143,6 @@ class AliasRecord:
     target_key_id: str
     created_at: float
     updated_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class AccountRecord:
-    account: str
-    created_at: float
-
-
-@dataclass(frozen=True, slots=True)
-class AccessKeyRecord:
-    """An access key. The secret is wrapped by the key store (purpose ``access-key:<id>``)."""
-
-    access_key_id: str
-    account: str
-    principal_arn: str
-    wrapped_secret: bytes
-    created_at: float
-    status: str = "Active"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""IAM records: users, groups, roles, policies, STS sessions. Frozen; storage persists them."""
+"""Identity records: accounts, access keys, users, groups, roles, policies, STS sessions and the
+registered integrated services. Frozen; storage persists them."""
 
 from __future__ import annotations
 
@@ -6,11 +7,14 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 __all__ = [
+    "AccessKeyRecord",
+    "AccountRecord",
     "GroupRecord",
     "InlinePolicyRecord",
     "ManagedPolicyRecord",
     "OwnerKind",
     "RoleRecord",
+    "ServiceRecord",
     "SessionRecord",
     "UserRecord",
 ]
@@ -101,3 +105,34 @@ class SessionRecord:
     source_access_key_id: str  # the long-term key (or session) that asked for it
     created_at: float
     expires_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRecord:
+    account: str
+    created_at: float
+
+
+@dataclass(frozen=True, slots=True)
+class AccessKeyRecord:
+    """An access key. The secret is wrapped by the key store (purpose ``access-key:<id>``)."""
+
+    access_key_id: str
+    account: str
+    principal_arn: str
+    wrapped_secret: bytes
+    created_at: float
+    status: str = "Active"
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceRecord:
+    """A registered integrated service: its short ``name`` (``alias/aws/<name>``), the
+    ``via_name`` that ``kms:ViaService`` carries, the SigV4 ``signing_name`` its own clients sign
+    for, and the IAM principal it calls KMS as."""
+
+    name: str
+    via_name: str
+    signing_name: str
+    principal_arn: str
+    created_at: float
