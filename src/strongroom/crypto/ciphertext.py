@@ -32,7 +32,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from strongroom.crypto.context import canonical_context
+from strongroom.crypto.encryption_context import canonical_context
 from strongroom.errors import InvalidCiphertextException
 
 __all__ = ["FORMAT_VERSION", "Header", "open_blob", "peek", "seal"]

@@ -117,6 +117,16 @@ class KeyRecord:
     expiration_model: str | None = None
     valid_to: float | None = None
 
+    @property
+    def is_replica(self) -> bool:
+        """A replica of a multi-Region key (its primary is in another Region)."""
+        return self.multi_region and self.primary_region not in (None, self.region)
+
+    @property
+    def is_primary(self) -> bool:
+        """The primary key of a multi-Region key (a single-Region key is neither)."""
+        return self.multi_region and not self.is_replica
+
 
 @dataclass(frozen=True, slots=True)
 class MaterialRecord:

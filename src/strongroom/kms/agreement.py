@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.crypto import agreement, keyspecs
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyUsage
 from strongroom.errors import (
@@ -22,7 +23,7 @@ from strongroom.errors import (
 )
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state, require_usage
 
 __all__ = ["derive_shared_secret"]
 
@@ -31,11 +32,8 @@ _ACTION = "DeriveSharedSecret"
 
 def _check_usable(key: KeyRecord, algorithm: str) -> None:
     """State first, then usage, then the algorithm against the spec."""
-    require_state(key, OpClass.CRYPTO)
-    if key.key_usage is not KeyUsage.KEY_AGREEMENT:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {_ACTION}."
-        )
+    require_state(key, Action.DERIVE_SHARED_SECRET)
+    require_usage(key, KeyUsage.KEY_AGREEMENT, _ACTION)
     if algorithm not in keyspecs.algorithms(key.key_spec.value, key.key_usage.value):
         raise InvalidKeyUsageException(
             f"Algorithm {algorithm} is incompatible with key spec {key.key_spec.value}."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import AliasRecord, KeyRecord
 from strongroom.errors import (
@@ -15,7 +16,7 @@ from strongroom.errors import (
 from strongroom.kms.paging import page
 from strongroom.kms.resolve import authorized_key, resolve_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state
 from strongroom.storage.base import DuplicateError
 
 __all__ = ["create_alias", "delete_alias", "list_aliases", "update_alias"]
@@ -45,7 +46,7 @@ def _target(
     if key_id.startswith("alias/") or (key_id.startswith("arn:") and ":alias/" in key_id):
         raise ValidationException("Aliases must refer to keys. Not aliases")
     key = authorized_key(svc, caller, key_id, action=action, allow_alias=False, params=p)
-    require_state(key, OpClass.MUTATE)
+    require_state(key, Action(action))
     return key
 
 

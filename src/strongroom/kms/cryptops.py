@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from strongroom.crypto import ciphertext, keyspecs, rsa_encryption
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeySpec, KeyUsage
 from strongroom.errors import (
@@ -23,13 +24,12 @@ from strongroom.errors import (
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
-    KMSInternalException,
     UnsupportedOperationException,
     ValidationException,
 )
 from strongroom.kms.resolve import authorized_key, request_alias, resolve_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state, require_usage
 
 __all__ = [
     "SYMMETRIC_DEFAULT",
@@ -85,11 +85,8 @@ def _encryption_key(  # noqa: PLR0917 - the two sides of ReEncrypt differ in eac
 def _check_usable(key: KeyRecord, action: str, algorithm: str | None) -> None:
     """The key's state, usage and spec must allow ``action`` with ``algorithm`` (absent means
     ``SYMMETRIC_DEFAULT``; spec 5.2, 4.2)."""
-    require_state(key, OpClass.CRYPTO)
-    if key.key_usage is not KeyUsage.ENCRYPT_DECRYPT:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {action}."
-        )
+    require_state(key, Action(action))
+    require_usage(key, KeyUsage.ENCRYPT_DECRYPT, action)
     chosen = algorithm or SYMMETRIC_DEFAULT
     if chosen not in keyspecs.algorithms(key.key_spec.value, KeyUsage.ENCRYPT_DECRYPT.value):
         raise InvalidKeyUsageException(
@@ -118,10 +115,7 @@ def seal(
 ) -> bytes:
     """``plaintext`` sealed under the current material of the symmetric ``key`` with
     ``context`` (what Encrypt, GenerateDataKey and GenerateDataKeyPair return)."""
-    material_id = key.current_material_id
-    material = svc.material(key, material_id) if material_id else None
-    if material_id is None or material is None:
-        raise KMSInternalException("The key's current material is missing.")
+    material_id, material = svc.current_material(key)
     return ciphertext.seal(material, key.key_id, bytes.fromhex(material_id), plaintext, context)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeySpec, KeyUsage
 from strongroom.errors import (
@@ -20,7 +21,7 @@ from strongroom.errors import (
 from strongroom.kms.cryptops import SYMMETRIC_DEFAULT, dry_run, seal, with_algorithm
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state, require_usage
 
 __all__ = [
     "data_key_source",
@@ -53,11 +54,8 @@ def data_key_source(svc: KmsService, caller: Caller, p: dict[str, Any], action: 
         allow_alias=True,
         params=with_algorithm(p, SYMMETRIC_DEFAULT),
     )
-    require_state(key, OpClass.CRYPTO)
-    if key.key_usage is not KeyUsage.ENCRYPT_DECRYPT:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {action}."
-        )
+    require_state(key, Action(action))
+    require_usage(key, KeyUsage.ENCRYPT_DECRYPT, action)
     if key.key_spec is not KeySpec.SYMMETRIC_DEFAULT:
         raise InvalidKeyUsageException(
             f"{key.arn} key KeySpec is {key.key_spec.value} which is not valid for {action}."

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from strongroom.domain.actions import Action
 from strongroom.domain.keys import GrantRecord, KeySpec, KeyUsage
 from strongroom.domain.principal import Principal
 
@@ -23,18 +24,8 @@ __all__ = [
     "within",
 ]
 
-CONTEXT_OPERATIONS = frozenset(
-    {
-        "Encrypt",
-        "Decrypt",
-        "ReEncryptFrom",
-        "ReEncryptTo",
-        "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-    }
-)
+# The operations whose grant constraints apply: those that carry an encryption context.
+CONTEXT_OPERATIONS = frozenset(a.value for a in Action if a.traits.context and a.traits.grantable)
 
 _EVERY_KEY = frozenset({"CreateGrant", "RetireGrant", "DescribeKey"})
 _SYMMETRIC = CONTEXT_OPERATIONS | _EVERY_KEY

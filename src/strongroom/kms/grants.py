@@ -13,6 +13,7 @@ import re
 import secrets
 from typing import Any
 
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import GrantRecord, KeyRecord, key_arn
 from strongroom.errors import (
@@ -28,7 +29,7 @@ from strongroom.kms.grant_match import grant_operations_for, grantee_names, with
 from strongroom.kms.grant_tokens import issue_token
 from strongroom.kms.resolve import resolve_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state
 from strongroom.policy.authorizer import Denial, KmsDecision
 
 __all__ = [
@@ -168,7 +169,7 @@ def create_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     key = resolve_key(svc, caller, p["KeyId"], allow_alias=False)
     grant = _new_grant(caller, key, p, svc.clock.now())
     _authorize_create(svc, caller, key, p, grant)
-    require_state(key, OpClass.CRYPTO)
+    require_state(key, Action.CREATE_GRANT)
     _check_operations(key, grant.operations)
     existing = None
     if grant.name is not None:

@@ -35,6 +35,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from strongroom.crypto import key_import
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
 from strongroom.errors import (
@@ -48,6 +49,7 @@ from strongroom.errors import (
 )
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
+from strongroom.kms.states import require_origin, require_state
 from strongroom.storage.base import DuplicateError
 
 __all__ = [
@@ -71,15 +73,6 @@ MAX_VALIDITY_SECONDS = 365 * DAY
 # The deployment's secret for material ids, sealed by the key store, in the meta table.
 _ID_KEY_PURPOSE = "imported-material-id"
 
-_PENDING_DELETION = (KeyState.PENDING_DELETION, KeyState.PENDING_REPLICA_DELETION)
-_STATE_TEXT = {
-    KeyState.PENDING_DELETION: "is pending deletion.",
-    KeyState.PENDING_REPLICA_DELETION: "is pending replica deletion.",
-    KeyState.UNAVAILABLE: "is unavailable.",
-    KeyState.CREATING: "is creating.",
-    KeyState.UPDATING: "is updating.",
-}
-
 
 _EXPIRED_WORDING = (
     "The import token has expired. Call GetParametersForImport for a new public key and import "
@@ -89,22 +82,6 @@ _INVALID_WORDING = "The import token is invalid or was issued for a different KM
 
 
 # -- shared checks --------------------------------------------------------------------------------
-
-
-def _require_external(key: KeyRecord) -> None:
-    if key.origin is not Origin.EXTERNAL:
-        raise UnsupportedOperationException(
-            f"{key.arn} origin is {key.origin.value} which is not valid for this operation."
-        )
-
-
-def _require_state(key: KeyRecord, *refused: KeyState) -> None:
-    if key.state in refused:
-        raise KMSInvalidStateException(f"{key.arn} {_STATE_TEXT[key.state]}")
-
-
-def _is_replica(key: KeyRecord) -> bool:
-    return key.multi_region and key.primary_region not in (None, key.region)
 
 
 def _material_id_key(svc: KmsService) -> bytes:
@@ -171,9 +148,8 @@ def get_parameters_for_import(svc: KmsService, caller: Caller, p: dict[str, Any]
     key = authorized_key(
         svc, caller, p["KeyId"], action="GetParametersForImport", allow_alias=False, params=p
     )
-    _require_external(key)
-    _require_state(key, *_PENDING_DELETION, KeyState.UNAVAILABLE, KeyState.CREATING,
-                   KeyState.UPDATING)  # fmt: skip
+    require_origin(key, Origin.EXTERNAL)
+    require_state(key, Action.GET_PARAMETERS_FOR_IMPORT)
     if key.key_spec.value not in key_import.IMPORTABLE_SPECS:
         raise UnsupportedOperationException(
             f"{key.arn} key spec is {key.key_spec.value}, which does not support imported key "
@@ -274,7 +250,7 @@ def _check_new(key: KeyRecord, rows: Sequence[MaterialRecord], material_id: str)
         return
     if key.key_spec is not KeySpec.SYMMETRIC_DEFAULT:
         raise _incorrect(key)  # unreachable through _check_options; kept as the rule
-    if _is_replica(key):
+    if key.is_replica:
         raise UnsupportedOperationException(
             f"{key.arn} is a multi-Region replica key. Import new key material into its "
             f"primary key (in {key.primary_region}) with ImportType NEW_KEY_MATERIAL, then the "
@@ -317,8 +293,8 @@ def import_key_material(svc: KmsService, caller: Caller, p: dict[str, Any]) -> d
     key = authorized_key(
         svc, caller, p["KeyId"], action="ImportKeyMaterial", allow_alias=False, params=view
     )
-    _require_external(key)
-    _require_state(key, *_PENDING_DELETION, KeyState.UNAVAILABLE, KeyState.CREATING)
+    require_origin(key, Origin.EXTERNAL)
+    require_state(key, Action.IMPORT_KEY_MATERIAL)
     _check_options(key, p)
     params = _open_token(svc, key, p["ImportToken"])
     unwrapped = _unwrap(params, p["EncryptedKeyMaterial"])
@@ -392,8 +368,8 @@ def delete_imported_key_material(
     key = authorized_key(
         svc, caller, p["KeyId"], action="DeleteImportedKeyMaterial", allow_alias=False, params=p
     )
-    _require_external(key)
-    _require_state(key, KeyState.UNAVAILABLE, KeyState.CREATING, KeyState.UPDATING)
+    require_origin(key, Origin.EXTERNAL)
+    require_state(key, Action.DELETE_IMPORTED_KEY_MATERIAL)
     material_id = p.get("KeyMaterialId", key.current_material_id)
     rows = svc.storage.get_materials(key.account, key.region, key.key_id)
     row = next((r for r in rows if r.material_id == material_id), None)
@@ -407,7 +383,7 @@ def delete_imported_key_material(
         gone = _removed(row)
         svc.storage.update_material(key.account, key.region, gone)
         rows = [gone if r.material_id == row.material_id else r for r in rows]
-        if row.pending_rotation and key.multi_region and not _is_replica(key):
+        if row.pending_rotation and key.multi_region and not key.is_replica:
             _clear_pending_in_replicas(svc, key, row.material_id)
         svc.storage.update_key(_settled(key, rows))
         svc.changed()

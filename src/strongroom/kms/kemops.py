@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.crypto import kem, keyspecs
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyUsage
 from strongroom.errors import (
@@ -22,7 +23,7 @@ from strongroom.errors import (
 )
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state, require_usage
 
 __all__ = ["decapsulate", "encapsulate"]
 
@@ -30,11 +31,8 @@ __all__ = ["decapsulate", "encapsulate"]
 def _kem_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) -> KeyRecord:
     """Resolve and authorize, then state, usage and the algorithm against the spec."""
     key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=True, params=p)
-    require_state(key, OpClass.CRYPTO)
-    if key.key_usage is not KeyUsage.ENCAPSULATE_DECAPSULATE:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {action}."
-        )
+    require_state(key, Action(action))
+    require_usage(key, KeyUsage.ENCAPSULATE_DECAPSULATE, action)
     algorithm = p["EncapsulationAlgorithm"]
     if algorithm not in keyspecs.algorithms(key.key_spec.value, key.key_usage.value):
         raise InvalidKeyUsageException(

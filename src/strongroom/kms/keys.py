@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from strongroom.crypto import keyspecs
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import (
     KeyManager,
@@ -31,7 +32,7 @@ from strongroom.kms.policies import validate_new_policy
 from strongroom.kms.policy_text import default_key_policy
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state
 from strongroom.kms.tags import check_tag_count, check_tags
 from strongroom.storage import StorageError
 
@@ -265,7 +266,7 @@ def _save(svc: KmsService, key: KeyRecord) -> None:
 
 def enable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = authorized_key(svc, caller, p["KeyId"], action="EnableKey", allow_alias=False, params=p)
-    require_state(key, OpClass.ENABLE_DISABLE)
+    require_state(key, Action.ENABLE_KEY)
     if key.state is not KeyState.ENABLED:
         _save(svc, dataclasses.replace(key, state=KeyState.ENABLED))
     return {}
@@ -273,7 +274,7 @@ def enable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
 
 def disable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = authorized_key(svc, caller, p["KeyId"], action="DisableKey", allow_alias=False, params=p)
-    require_state(key, OpClass.ENABLE_DISABLE)
+    require_state(key, Action.DISABLE_KEY)
     if key.state is not KeyState.DISABLED:
         _save(svc, dataclasses.replace(key, state=KeyState.DISABLED))
     return {}
@@ -289,7 +290,7 @@ def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
     days = int(p.get("PendingWindowInDays", 30))
     if not 7 <= days <= 30:
         raise ValidationException("PendingWindowInDays must be between 7 and 30")
-    require_state(key, OpClass.SCHEDULE_DELETION)
+    require_state(key, Action.SCHEDULE_KEY_DELETION)
     if p.get("DryRun"):
         raise DryRunOperationException()
 
@@ -330,7 +331,7 @@ def cancel_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> d
     key = authorized_key(
         svc, caller, p["KeyId"], action="CancelKeyDeletion", allow_alias=False, params=p
     )
-    require_state(key, OpClass.CANCEL_DELETION)
+    require_state(key, Action.CANCEL_KEY_DELETION)
     key = dataclasses.replace(
         key, state=KeyState.DISABLED, deletion_date=None, pending_window_days=None
     )
@@ -342,6 +343,6 @@ def update_key_description(svc: KmsService, caller: Caller, p: dict[str, Any]) -
     key = authorized_key(
         svc, caller, p["KeyId"], action="UpdateKeyDescription", allow_alias=False, params=p
     )
-    require_state(key, OpClass.MUTATE)
+    require_state(key, Action.UPDATE_KEY_DESCRIPTION)
     _save(svc, dataclasses.replace(key, description=p["Description"]))
     return {}

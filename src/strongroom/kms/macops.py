@@ -10,27 +10,24 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.crypto import mac
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyUsage
 from strongroom.errors import (
     DryRunOperationException,
     InvalidKeyUsageException,
-    KMSInternalException,
 )
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state, require_usage
 
 __all__ = ["generate_mac", "verify_mac"]
 
 
 def _check_usable(key: KeyRecord, action: str, algorithm: str) -> None:
     """State first, then usage, then the algorithm against the spec."""
-    require_state(key, OpClass.CRYPTO)
-    if key.key_usage is not KeyUsage.GENERATE_VERIFY_MAC:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {action}."
-        )
+    require_state(key, Action(action))
+    require_usage(key, KeyUsage.GENERATE_VERIFY_MAC, action)
     if algorithm != key.key_spec.mac_algorithm:
         raise InvalidKeyUsageException(
             f"Algorithm {algorithm} is incompatible with key spec {key.key_spec.value}."
@@ -46,11 +43,7 @@ def _mac_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) ->
 
 
 def _material(svc: KmsService, key: KeyRecord) -> bytes:
-    material_id = key.current_material_id
-    material = svc.material(key, material_id) if material_id else None
-    if material is None:
-        raise KMSInternalException("The key's current material is missing.")
-    return material
+    return svc.current_material(key)[1]
 
 
 def generate_mac(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from typing import Any
 
 import botocore.loaders
 
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyState, MaterialRecord, Origin, key_arn
 from strongroom.errors import (
@@ -34,11 +35,11 @@ from strongroom.kms.policies import validate_new_policy
 from strongroom.kms.policy_text import default_key_policy
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state
 from strongroom.kms.tags import check_tag_count, check_tags
 from strongroom.storage.base import DuplicateError
 
-__all__ = ["is_primary", "partition_of", "replicate_key", "update_primary_region"]
+__all__ = ["partition_of", "replicate_key", "update_primary_region"]
 
 PENDING_IMPORT = "PENDING_IMPORT"  # MaterialRecord.import_state of material not yet imported
 
@@ -67,16 +68,12 @@ def partition_of(region: str) -> str:
     return "aws"
 
 
-def is_primary(key: KeyRecord) -> bool:
-    return key.multi_region and (key.primary_region or key.region) == key.region
-
-
 def _require_primary(key: KeyRecord, operation: str) -> None:
     if not key.multi_region:
         raise UnsupportedOperationException(
             f"{key.arn} is not a multi-Region key. {operation} works only on multi-Region keys."
         )
-    if not is_primary(key):
+    if not key.is_primary:
         raise UnsupportedOperationException(
             f"{key.arn} is a multi-Region replica key. {operation} works only on the primary "
             f"key, which is in {key.primary_region}."
@@ -167,7 +164,7 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
         svc, caller, p["KeyId"], action="ReplicateKey", allow_alias=False, params=p
     )
     _require_primary(primary, "ReplicateKey")
-    require_state(primary, OpClass.MULTI_REGION)
+    require_state(primary, Action.REPLICATE_KEY)
     region = str(p["ReplicaRegion"])
     if partition_of(region) != partition_of(primary.region):
         raise UnsupportedOperationException(
@@ -252,8 +249,8 @@ def update_primary_region(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
         arn = key_arn(caller.partition, region, primary.account, primary.key_id)
         raise NotFoundException(f"Key '{arn}' does not exist")
     svc.authorize_key(_in_region(caller, region), "kms:UpdatePrimaryRegion", target, p)
-    require_state(primary, OpClass.MULTI_REGION)
-    require_state(target, OpClass.MULTI_REGION)
+    require_state(primary, Action.UPDATE_PRIMARY_REGION)
+    require_state(target, Action.UPDATE_PRIMARY_REGION)
     members = members_of(svc, primary)
     svc.storage.update_keys([dataclasses.replace(m, primary_region=region) for m in members])
     svc.changed()

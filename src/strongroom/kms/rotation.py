@@ -25,6 +25,7 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyManager, KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
 from strongroom.errors import (
@@ -37,7 +38,7 @@ from strongroom.errors import (
 from strongroom.keystore.base import new_material_id
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_origin, require_state
 
 __all__ = [
     "AUTOMATIC",
@@ -71,11 +72,6 @@ _ATTEMPTS = 5  # on-demand rotation: tries when another writer rotated the key m
 # -- which keys can rotate --------------------------------------------------------------------
 
 
-def is_primary(key: KeyRecord) -> bool:
-    """A single-Region key, or the primary of a multi-Region key."""
-    return not key.multi_region or key.primary_region in (None, key.region)
-
-
 def _primary_arn(key: KeyRecord) -> str:
     region = key.primary_region or key.region
     return key.arn.replace(f":{key.region}:", f":{region}:", 1)
@@ -83,10 +79,7 @@ def _primary_arn(key: KeyRecord) -> str:
 
 def unsupported_kind(key: KeyRecord) -> None:
     """The key's origin or spec cannot rotate at all (any rotation operation)."""
-    if key.origin not in (Origin.AWS_KMS, Origin.EXTERNAL):
-        raise UnsupportedOperationException(
-            f"{key.arn} origin is {key.origin.value} which is not valid for this operation."
-        )
+    require_origin(key, Origin.AWS_KMS, Origin.EXTERNAL)
     if key.key_spec is not KeySpec.SYMMETRIC_DEFAULT:
         raise UnsupportedOperationException(
             f"{key.arn} key spec is {key.key_spec.value} which is not valid for this operation."
@@ -95,10 +88,7 @@ def unsupported_kind(key: KeyRecord) -> None:
 
 def _not_external(key: KeyRecord) -> None:
     """Automatic rotation is only for material KMS made."""
-    if key.origin is not Origin.AWS_KMS:
-        raise UnsupportedOperationException(
-            f"{key.arn} origin is {key.origin.value} which is not valid for this operation."
-        )
+    require_origin(key, Origin.AWS_KMS)
 
 
 def _customer_primary(key: KeyRecord, what: str) -> None:
@@ -109,7 +99,7 @@ def _customer_primary(key: KeyRecord, what: str) -> None:
             f"{key.arn} is an AWS managed key. You cannot {what} of an AWS managed key; "
             "KMS rotates it every year."
         )
-    if not is_primary(key):
+    if key.is_replica:
         raise UnsupportedOperationException(
             f"{key.arn} is a multi-Region replica key. You cannot {what} of a replica key; "
             f"use its primary key {_primary_arn(key)}."
@@ -137,7 +127,7 @@ def _schedule_key(
     _not_external(key)
     unsupported_kind(key)
     _customer_primary(key, what)
-    require_state(key, OpClass.CRYPTO)  # Disabled: DisabledException; pending deletion: invalid
+    require_state(key, Action(action))
     return key
 
 
@@ -261,7 +251,7 @@ def rotate_due_keys(svc: KmsService) -> int:
     rotated = 0
     for key in svc.storage.keys_due_for_rotation(now):
         if (
-            not is_primary(key)
+            key.is_replica
             or key.state is not KeyState.ENABLED
             or key.origin is not Origin.AWS_KMS
             or key.key_spec is not KeySpec.SYMMETRIC_DEFAULT
@@ -282,7 +272,7 @@ def rotate_due_keys(svc: KmsService) -> int:
 def _check_on_demand(key: KeyRecord) -> None:
     if key.state is KeyState.UPDATING:
         raise KMSInvalidStateException(f"{key.arn} is updating.")
-    require_state(key, OpClass.CRYPTO)
+    require_state(key, Action.ROTATE_KEY_ON_DEMAND)
     unsupported_kind(key)
     _customer_primary(key, "perform on-demand rotation")
 

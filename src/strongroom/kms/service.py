@@ -22,9 +22,10 @@ from strongroom.domain.principal import Principal
 from strongroom.errors import AccessDeniedException, KMSInternalException
 from strongroom.iam.policies import NamedPolicy
 from strongroom.keystore.base import KeyStore
-from strongroom.kms.conditions import request_keys
+from strongroom.kms.condition_keys import request_keys
 from strongroom.kms.grant_cache import GrantCache
 from strongroom.kms.grant_match import GrantIndex, depends_on_context
+from strongroom.kms.states import current_material_id
 from strongroom.policy.authorizer import (
     Denial,
     KmsDecision,
@@ -208,9 +209,9 @@ class KmsService:
 
     def current_material(self, key: KeyRecord) -> tuple[str, bytes]:
         """The id and unwrapped bytes of the key's current material version."""
-        material_id = key.current_material_id
-        material = self.material(key, material_id) if material_id else None
-        if material_id is None or material is None:
+        material_id = current_material_id(key)
+        material = self.material(key, material_id)
+        if material is None:
             raise KMSInternalException("The key's current material is missing.")
         return material_id, material
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from strongroom.crypto import keyspecs, signing
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyUsage
 from strongroom.errors import (
@@ -24,17 +25,14 @@ from strongroom.errors import (
 )
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state, require_usage
 
 __all__ = ["sign", "verify"]
 
 
 def _check_usage(key: KeyRecord, action: str) -> None:
-    require_state(key, OpClass.CRYPTO)
-    if key.key_usage is not KeyUsage.SIGN_VERIFY:
-        raise InvalidKeyUsageException(
-            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {action}."
-        )
+    require_state(key, Action(action))
+    require_usage(key, KeyUsage.SIGN_VERIFY, action)
 
 
 def _check_message(key: KeyRecord, algorithm: str, message: bytes, message_type: str) -> None:

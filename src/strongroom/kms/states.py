@@ -1,33 +1,20 @@
-"""The key-state table: which states each kind of operation accepts, and AWS's error otherwise.
-
-One table, one function that applies it (kms-spec.md section 5.2).
+"""Applying the key-state table (``domain/actions.py``'s :data:`KEY_STATES`, kms-spec.md 5.2) and
+the key-usage rule: AWS's error when a key cannot take an action in its state or with its usage.
 """
 
 from __future__ import annotations
 
-from enum import Enum
+from strongroom.domain.actions import KEY_STATES, Action, Refusal
+from strongroom.domain.keys import KeyRecord, KeyState, KeyUsage, Origin
+from strongroom.errors import (
+    DisabledException,
+    InvalidKeyUsageException,
+    KMSInternalException,
+    KMSInvalidStateException,
+    UnsupportedOperationException,
+)
 
-from strongroom.domain.keys import KeyRecord, KeyState
-from strongroom.errors import ClientError, DisabledException, KMSInvalidStateException
-
-__all__ = ["OpClass", "require_state"]
-
-
-class OpClass(Enum):
-    """Operations grouped by how they react to key states."""
-
-    CRYPTO = "crypto"  # Encrypt, Decrypt, ReEncrypt, GenerateDataKey*, ...
-    ANY = "any"  # DescribeKey, GetKeyPolicy, ListResourceTags, ... (every state)
-    MUTATE = "mutate"  # CreateAlias, TagResource, UntagResource, UpdateKeyDescription
-    ENABLE_DISABLE = "enable_disable"
-    SCHEDULE_DELETION = "schedule_deletion"
-    CANCEL_DELETION = "cancel_deletion"
-    # ReplicateKey, UpdatePrimaryRegion: an Enabled key only (a replica is made, and the primary
-    # Region moves, at once, so the transient Creating and Updating states never occur here).
-    MULTI_REGION = "multi_region"
-
-
-_PENDING_DELETION = frozenset({KeyState.PENDING_DELETION, KeyState.PENDING_REPLICA_DELETION})
+__all__ = ["current_material_id", "require_origin", "require_state", "require_usage"]
 
 _STATE_TEXT = {
     KeyState.PENDING_DELETION: "is pending deletion.",
@@ -39,36 +26,40 @@ _STATE_TEXT = {
 }
 
 
-def _invalid(key: KeyRecord) -> ClientError:
-    return KMSInvalidStateException(f"{key.arn} {_STATE_TEXT[key.state]}")
+def require_state(key: KeyRecord, action: Action) -> None:
+    """Raise AWS's error when ``key`` is in a state that ``action`` cannot act on."""
+    refusal = KEY_STATES[action.traits.states].get(key.state)
+    if refusal is None:
+        return
+    if refusal is Refusal.DISABLED:
+        raise DisabledException(f"{key.arn} is disabled.")
+    if refusal is Refusal.NOT_PENDING_DELETION:
+        raise KMSInvalidStateException(
+            f"{key.arn} is not pending deletion (or pending replica deletion)."
+        )
+    raise KMSInvalidStateException(f"{key.arn} {_STATE_TEXT[key.state]}")
 
 
-def require_state(key: KeyRecord, op: OpClass) -> None:
-    """Raise AWS's error when ``key`` is in a state that ``op`` cannot act on."""
-    state = key.state
-    if op is OpClass.ANY:
-        return
-    if op is OpClass.CANCEL_DELETION:
-        if state not in _PENDING_DELETION:
-            raise KMSInvalidStateException(
-                f"{key.arn} is not pending deletion (or pending replica deletion)."
-            )
-        return
-    if state is KeyState.ENABLED:
-        return
-    if op in {OpClass.CRYPTO, OpClass.MULTI_REGION}:
-        if state is KeyState.DISABLED:
-            raise DisabledException(f"{key.arn} is disabled.")
-        if op is OpClass.MULTI_REGION or state is not KeyState.UPDATING:
-            raise _invalid(key)
-        return
-    if state in _PENDING_DELETION:
-        raise _invalid(key)
-    if op is OpClass.ENABLE_DISABLE and state in {
-        KeyState.PENDING_IMPORT,
-        KeyState.CREATING,
-        KeyState.UPDATING,
-    }:
-        raise _invalid(key)
-    if op is OpClass.SCHEDULE_DELETION and state is KeyState.UPDATING:
-        raise _invalid(key)
+def require_usage(key: KeyRecord, usage: KeyUsage, action: Action | str) -> None:
+    """Raise InvalidKeyUsageException unless ``key`` has ``usage`` (``action`` names the
+    operation in AWS's message)."""
+    if key.key_usage is not usage:
+        raise InvalidKeyUsageException(
+            f"{key.arn} key usage is {key.key_usage.value} which is not valid for {action}."
+        )
+
+
+def require_origin(key: KeyRecord, *origins: Origin) -> None:
+    """Raise UnsupportedOperationException unless the key's origin is one of ``origins``."""
+    if key.origin not in origins:
+        raise UnsupportedOperationException(
+            f"{key.arn} origin is {key.origin.value} which is not valid for this operation."
+        )
+
+
+def current_material_id(key: KeyRecord) -> str:
+    """The id of the key's current material version (every key but an imported-material key
+    waiting for its first import has one; anything else is a broken store)."""
+    if key.current_material_id is None:
+        raise KMSInternalException("The key's current material is missing.")
+    return key.current_material_id

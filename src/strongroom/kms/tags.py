@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.errors import LimitExceededException, TagException
 from strongroom.kms.paging import page
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state
 
 __all__ = [
     "MAX_TAGS",
@@ -43,7 +44,7 @@ def check_tag_count(count: int) -> None:
 
 def tag_resource(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = authorized_key(svc, caller, p["KeyId"], action="TagResource", allow_alias=False, params=p)
-    require_state(key, OpClass.MUTATE)
+    require_state(key, Action.TAG_RESOURCE)
     tags = check_tags(p["Tags"])
     existing = svc.storage.get_tags(key.account, key.region, key.key_id)
     check_tag_count(len(existing.keys() | tags.keys()))
@@ -56,7 +57,7 @@ def untag_resource(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[s
     key = authorized_key(
         svc, caller, p["KeyId"], action="UntagResource", allow_alias=False, params=p
     )
-    require_state(key, OpClass.MUTATE)
+    require_state(key, Action.UNTAG_RESOURCE)
     for name in p["TagKeys"]:
         if name.lower().startswith("aws:"):
             raise TagException(f"Tag key '{name}' is not valid: 'aws:' tag keys are reserved.")

@@ -15,8 +15,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
+from strongroom.domain.actions import Action
 from strongroom.policy.document import PolicyDocument
 from strongroom.policy.evaluate import (
+    Outcome,
     PrincipalMatch,
     RequestContext,
     StatementRef,
@@ -36,33 +38,8 @@ __all__ = [
 
 KEY_POLICY = "key policy"
 
-CROSS_ACCOUNT_ACTIONS = frozenset(
-    f"kms:{action}"
-    for action in (
-        "Encrypt",
-        "Decrypt",
-        "ReEncryptFrom",
-        "ReEncryptTo",
-        "GenerateDataKey",
-        "GenerateDataKeyWithoutPlaintext",
-        "GenerateDataKeyPair",
-        "GenerateDataKeyPairWithoutPlaintext",
-        "GenerateMac",
-        "VerifyMac",
-        "Sign",
-        "Verify",
-        "GetPublicKey",
-        "DeriveSharedSecret",
-        "Encapsulate",
-        "Decapsulate",
-        "CreateGrant",
-        "DescribeKey",
-        "GetKeyRotationStatus",
-        "ListGrants",
-        "RetireGrant",
-        "RevokeGrant",
-    )
-)
+# The only actions that can ever be allowed on another account's key (the action table's trait).
+CROSS_ACCOUNT_ACTIONS = frozenset(a.permission for a in Action if a.traits.cross_account)
 
 
 class Denial(StrEnum):
@@ -204,8 +181,8 @@ def decide_account_action(
     if ctx.principal.is_root:
         return _allow()
     decision = decide_identity(identity, ctx)
-    if decision.outcome.value == "allow":
+    if decision.outcome is Outcome.ALLOW:
         return _allow(decision.statements)
-    if decision.outcome.value == "explicit-deny":
+    if decision.outcome is Outcome.EXPLICIT_DENY:
         return _deny(Denial.IDENTITY_DENY, decision.statements)
     return _deny(Denial.NO_IDENTITY_ALLOW)

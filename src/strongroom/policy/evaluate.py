@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from strongroom.domain.principal import Principal
-from strongroom.policy.context import RequestContext
 from strongroom.policy.document import PolicyDocument, Statement
 from strongroom.policy.grammar import ConditionValue, Effect
 from strongroom.policy.principals import PrincipalMatch
+from strongroom.policy.request import RequestContext
 
 __all__ = [
     "ConditionValue",

@@ -13,7 +13,7 @@ import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # noqa: TID251 -- independent check
 
 from strongroom.crypto.ciphertext import _seal_with, open_blob, peek
-from strongroom.crypto.context import canonical_context
+from strongroom.crypto.encryption_context import canonical_context
 
 TESTS = Path(__file__).resolve().parents[2]
 VECTORS_FILE = TESTS / "vectors" / "ciphertext-v1.json"

@@ -22,7 +22,7 @@ from strongroom.errors import (
     UnrecognizedClientException,
 )
 from strongroom.iam.credentials import NewAccessKey
-from strongroom.kms.conditions import caller_keys
+from strongroom.kms.condition_keys import caller_keys
 
 VIA = "objects.us-east-1.strongroom"
 

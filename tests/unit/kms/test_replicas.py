@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyState, MaterialRecord
 from strongroom.errors import (
@@ -23,7 +24,7 @@ from strongroom.errors import (
 from strongroom.kms.operations import call
 from strongroom.kms.replicas import partition_of
 from strongroom.kms.service import CLOCK_OFFSET_META, KmsService
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state
 
 DAY = 86_400
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
@@ -616,10 +617,10 @@ def test_multi_region_operations_need_an_enabled_key(
     key_id = _mrk(svc, caller)["KeyId"]
     key = dataclasses.replace(_stored(svc, caller, EAST, key_id), state=state)
     if error is None:
-        require_state(key, OpClass.MULTI_REGION)
+        require_state(key, Action.REPLICATE_KEY)
         return
     with pytest.raises(error) as info:
-        require_state(key, OpClass.MULTI_REGION)
+        require_state(key, Action.REPLICATE_KEY)
     assert info.value.message == f"{key.arn} {text}"
 
 

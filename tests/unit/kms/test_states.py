@@ -6,9 +6,10 @@ import dataclasses
 
 import pytest
 
+from strongroom.domain.actions import Action
 from strongroom.domain.keys import KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin
 from strongroom.errors import ClientError, DisabledException, KMSInvalidStateException
-from strongroom.kms.states import OpClass, require_state
+from strongroom.kms.states import require_state
 
 ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 KEY = KeyRecord(
@@ -28,45 +29,45 @@ KEY = KeyRecord(
 )
 
 OK = None
-CASES: list[tuple[KeyState, OpClass, tuple[type[ClientError], str] | None]] = [
-    (KeyState.ENABLED, OpClass.CRYPTO, OK),
-    (KeyState.DISABLED, OpClass.CRYPTO, (DisabledException, f"{ARN} is disabled.")),
+CASES: list[tuple[KeyState, Action, tuple[type[ClientError], str] | None]] = [
+    (KeyState.ENABLED, Action.ENCRYPT, OK),
+    (KeyState.DISABLED, Action.ENCRYPT, (DisabledException, f"{ARN} is disabled.")),
     (
         KeyState.PENDING_DELETION,
-        OpClass.CRYPTO,
+        Action.ENCRYPT,
         (KMSInvalidStateException, f"{ARN} is pending deletion."),
     ),
     (
         KeyState.PENDING_IMPORT,
-        OpClass.CRYPTO,
+        Action.ENCRYPT,
         (KMSInvalidStateException, f"{ARN} is pending import."),
     ),
-    (KeyState.UPDATING, OpClass.CRYPTO, OK),
-    (KeyState.DISABLED, OpClass.ANY, OK),
-    (KeyState.PENDING_DELETION, OpClass.ANY, OK),
-    (KeyState.DISABLED, OpClass.MUTATE, OK),
+    (KeyState.UPDATING, Action.ENCRYPT, OK),
+    (KeyState.DISABLED, Action.DESCRIBE_KEY, OK),
+    (KeyState.PENDING_DELETION, Action.DESCRIBE_KEY, OK),
+    (KeyState.DISABLED, Action.TAG_RESOURCE, OK),
     (
         KeyState.PENDING_DELETION,
-        OpClass.MUTATE,
+        Action.TAG_RESOURCE,
         (KMSInvalidStateException, f"{ARN} is pending deletion."),
     ),
-    (KeyState.DISABLED, OpClass.ENABLE_DISABLE, OK),
+    (KeyState.DISABLED, Action.ENABLE_KEY, OK),
     (
         KeyState.PENDING_DELETION,
-        OpClass.ENABLE_DISABLE,
+        Action.ENABLE_KEY,
         (KMSInvalidStateException, f"{ARN} is pending deletion."),
     ),
-    (KeyState.CREATING, OpClass.ENABLE_DISABLE, (KMSInvalidStateException, f"{ARN} is creating.")),
-    (KeyState.DISABLED, OpClass.SCHEDULE_DELETION, OK),
+    (KeyState.CREATING, Action.ENABLE_KEY, (KMSInvalidStateException, f"{ARN} is creating.")),
+    (KeyState.DISABLED, Action.SCHEDULE_KEY_DELETION, OK),
     (
         KeyState.PENDING_DELETION,
-        OpClass.SCHEDULE_DELETION,
+        Action.SCHEDULE_KEY_DELETION,
         (KMSInvalidStateException, f"{ARN} is pending deletion."),
     ),
-    (KeyState.PENDING_DELETION, OpClass.CANCEL_DELETION, OK),
+    (KeyState.PENDING_DELETION, Action.CANCEL_KEY_DELETION, OK),
     (
         KeyState.ENABLED,
-        OpClass.CANCEL_DELETION,
+        Action.CANCEL_KEY_DELETION,
         (
             KMSInvalidStateException,
             f"{ARN} is not pending deletion (or pending replica deletion).",
@@ -74,7 +75,7 @@ CASES: list[tuple[KeyState, OpClass, tuple[type[ClientError], str] | None]] = [
     ),
     (
         KeyState.DISABLED,
-        OpClass.CANCEL_DELETION,
+        Action.CANCEL_KEY_DELETION,
         (
             KMSInvalidStateException,
             f"{ARN} is not pending deletion (or pending replica deletion).",
@@ -85,7 +86,7 @@ CASES: list[tuple[KeyState, OpClass, tuple[type[ClientError], str] | None]] = [
 
 @pytest.mark.parametrize(("state", "op", "expected"), CASES)
 def test_state_table(
-    state: KeyState, op: OpClass, expected: tuple[type[ClientError], str] | None
+    state: KeyState, op: Action, expected: tuple[type[ClientError], str] | None
 ) -> None:
     key = dataclasses.replace(KEY, state=state)
     if expected is None:

@@ -7,7 +7,7 @@ from types import MappingProxyType
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin
 from strongroom.domain.principal import Principal, PrincipalType
-from strongroom.kms.conditions import ConditionKeys, request_keys
+from strongroom.kms.condition_keys import ConditionKeys, request_keys
 
 A = "111122223333"
 KEY = KeyRecord(

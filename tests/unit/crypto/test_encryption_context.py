@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from strongroom.crypto.context import EMPTY_CONTEXT, canonical_context
+from strongroom.crypto.encryption_context import EMPTY_CONTEXT, canonical_context
 
 contexts = st.dictionaries(st.text(max_size=8), st.text(max_size=8), max_size=5)
 
