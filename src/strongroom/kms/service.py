@@ -87,6 +87,7 @@ class KmsService:
         self.dev = dev
         self._seen: int | None = None
         self._keys: dict[_Ident, KeyRecord | None] = {}
+        self._owners: dict[tuple[str, str], str | None] = {}  # (region, key id) -> account
         self._materials: dict[_Ident, dict[str, bytes]] = {}
         self._private_keys: dict[tuple[_Ident, str], PrivateKey] = {}
         self._aliases: dict[_Ident, AliasRecord | None] = {}
@@ -114,6 +115,7 @@ class KmsService:
     def clear_caches(self) -> None:
         self._decisions.clear()
         self._keys.clear()
+        self._owners.clear()
         self._materials.clear()
         self._private_keys.clear()
         self._aliases.clear()
@@ -138,9 +140,17 @@ class KmsService:
         return key
 
     def find_key(self, region: str, key_id: str) -> KeyRecord | None:
-        """A key of any account, by id (what a ciphertext names); None if none or destroyed."""
-        key = self.storage.find_key(region, key_id)
-        return None if key is None else self.get_key(key.account, region, key_id)
+        """A key of any account, by id (what a ciphertext names); None if none or destroyed.
+        Which account holds the id is remembered until storage changes."""
+        ident = (region, key_id)
+        try:
+            account = self._owners[ident]
+        except KeyError:
+            found = self.storage.find_key(region, key_id)
+            account = self._owners[ident] = None if found is None else found.account
+            if found is not None:
+                self._keys.setdefault((found.account, region, key_id), found)
+        return None if account is None else self.get_key(account, region, key_id)
 
     def _deletion_due(self, key: KeyRecord) -> bool:
         return (

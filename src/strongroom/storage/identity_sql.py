@@ -91,11 +91,17 @@ class PrincipalSql(SqlBase):
             if arn is None:
                 return False
             delete_owned(conn, account, kind, name)
+            sessions = sts_sessions.c
             if kind is OwnerKind.USER:
                 keys = access_keys.c
                 conn.execute(
                     delete(access_keys).where(keys.account == account, keys.principal_arn == arn)
                 )
+            # A user's GetSessionToken sessions and a role's AssumeRole sessions go with it.
+            owner = {OwnerKind.USER: sessions.principal_arn, OwnerKind.ROLE: sessions.role_arn}
+            if kind in owner:
+                owned = delete(sts_sessions).where(sessions.account == account, owner[kind] == arn)
+                conn.execute(owned)
             conn.execute(delete(table).where(where))  # memberships: ON DELETE CASCADE
         return True
 

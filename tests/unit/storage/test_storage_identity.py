@@ -162,6 +162,32 @@ def test_sessions_round_trip_and_expire(store: SqlStorage) -> None:
     assert store.delete_expired_sessions(200.0) == 0
 
 
+def test_deleting_a_user_or_a_role_deletes_its_sessions(store: SqlStorage) -> None:
+    """AssumeRole sessions go with their role, GetSessionToken sessions with their user; the
+    sessions of other principals stay."""
+    store.insert_role(role("Admin"))
+    store.insert_role(role("Reader"))
+    store.insert_user(user("alice"))
+    store.insert_session(session("ASIAADMIN", 100.0))
+    reader = session("ASIAREADER", 100.0)
+    store.insert_session(dataclasses.replace(reader, role_arn=role("Reader").arn, name="Reader"))
+    alice = dataclasses.replace(
+        session("ASIAALICE", 100.0),
+        principal_arn=user("alice").arn,
+        principal_type="IAMUser",
+        name="alice",
+        role_arn=None,
+        session_name=None,
+    )
+    store.insert_session(alice)
+    assert store.delete_role(ACCOUNT, "Admin") is True
+    assert store.get_session("ASIAADMIN") is None
+    assert store.get_session("ASIAREADER") is not None
+    assert store.delete_user(ACCOUNT, "alice") is True
+    assert store.get_session("ASIAALICE") is None
+    assert store.get_session("ASIAREADER") is not None
+
+
 def test_insert_material(store: SqlStorage) -> None:
     store.insert_key(make_key("k1"), make_material("k1", 1), {})
     second = make_material("k1", 2, created_at=1_700_000_001.0)
