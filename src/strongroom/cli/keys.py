@@ -31,7 +31,7 @@ def keys() -> None:
 
 
 def _create(runtime: Runtime, caller: Caller, params: dict[str, Any]) -> dict[str, Any]:
-    if runtime.kms.storage.get_account(caller.account) is None:
+    if runtime.kms.identity.get_account(caller.account) is None:
         raise click.ClickException(f"no account {caller.account} in {runtime.settings.data_dir}")
     runtime.kms.refresh()
     checked = runtime.model.validate("CreateKey", params)

@@ -44,7 +44,7 @@ from strongroom.errors import (
 )
 from strongroom.iam.forwarding import VIA_AUTHORIZATION, parse_forwarded, verify_forwarded
 from strongroom.iam.sessions import merge_tags, session_purpose, token_digest
-from strongroom.keystore.base import KeyStore
+from strongroom.keystore.base import RootSecrets
 from strongroom.protocol import sigv4
 
 __all__ = ["MSG_EXPIRED", "MSG_INVALID", "Authenticator", "CredentialStore"]
@@ -93,7 +93,7 @@ class Authenticator:
     def __init__(
         self,
         storage: CredentialStore,
-        keystore: KeyStore,
+        keystore: RootSecrets,
         *,
         service: str = "kms",
         dev_account: str | None = None,

@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass
 
 from strongroom.domain.identity import AccessKeyRecord, AccountRecord
-from strongroom.keystore.base import KeyStore
+from strongroom.keystore.base import RootSecrets
 from strongroom.storage.base import DuplicateError, Storage
 
 __all__ = [
@@ -69,7 +69,7 @@ def ensure_account(storage: Storage, account: str, now: float) -> None:
 
 def create_access_key(
     storage: Storage,
-    keystore: KeyStore,
+    keystore: RootSecrets,
     account: str,
     now: float,
     *,
@@ -84,7 +84,9 @@ def create_access_key(
     return NewAccessKey(access_key_id, secret, account)
 
 
-def create_account(storage: Storage, keystore: KeyStore, account: str, now: float) -> NewAccessKey:
+def create_account(
+    storage: Storage, keystore: RootSecrets, account: str, now: float
+) -> NewAccessKey:
     """A new account and a first access key for its root.
 
     Raises :class:`DuplicateError` if the account exists already.

@@ -7,21 +7,32 @@ from __future__ import annotations
 
 import re
 from types import MappingProxyType
+from typing import Protocol
 
-from strongroom.domain.identity import OwnerKind, UserRecord
+from strongroom.domain.identity import AccountRecord, OwnerKind, RoleRecord, UserRecord
 from strongroom.domain.principal import Principal, PrincipalType
-from strongroom.storage import Database
 
 __all__ = ["UnknownPrincipal", "principal_for_user", "principal_from_arn"]
 
 _ARN = re.compile(r"arn:(?P<p>[\w-]+):(?P<svc>iam|sts)::(?P<account>\d{12}):(?P<resource>.+)")
 
 
+class PrincipalRecords(Protocol):
+    """What resolving a principal reads: the account, the user or role, and its tags."""
+
+    def get_account(self, account: str) -> AccountRecord | None: ...
+    def get_user(self, account: str, name: str) -> UserRecord | None: ...
+    def get_role(self, account: str, name: str) -> RoleRecord | None: ...
+    def get_principal_tags(self, account: str, kind: OwnerKind, owner: str) -> dict[str, str]: ...
+
+
 class UnknownPrincipal(Exception):
     """The ARN does not name a principal this server knows."""
 
 
-def principal_for_user(storage: Database, user: UserRecord, partition: str = "aws") -> Principal:
+def principal_for_user(
+    storage: PrincipalRecords, user: UserRecord, partition: str = "aws"
+) -> Principal:
     tags = storage.get_principal_tags(user.account, OwnerKind.USER, user.name)
     return Principal(
         account=user.account,
@@ -34,7 +45,7 @@ def principal_for_user(storage: Database, user: UserRecord, partition: str = "aw
     )
 
 
-def principal_from_arn(storage: Database, arn: str, session: str = "explain") -> Principal:
+def principal_from_arn(storage: PrincipalRecords, arn: str, session: str = "explain") -> Principal:
     """The principal an ARN (or a bare account id) names. A role ARN stands for a session of it."""
     if re.fullmatch(r"\d{12}", arn):
         arn = f"arn:aws:iam::{arn}:root"

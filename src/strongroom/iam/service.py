@@ -11,7 +11,7 @@ from __future__ import annotations
 from strongroom.clock import Clock
 from strongroom.domain.principal import Principal
 from strongroom.iam.policies import NamedPolicy, identity_policies
-from strongroom.keystore.base import KeyStore
+from strongroom.keystore.base import RootSecrets
 from strongroom.storage import Database
 
 __all__ = ["IamService"]
@@ -21,7 +21,7 @@ class IamService:
     def __init__(
         self,
         storage: Database,
-        keystore: KeyStore,
+        keystore: RootSecrets,
         clock: Clock,
         *,
         partition: str = "aws",

@@ -1,42 +1,52 @@
-"""What every key store offers the KMS operations: new material, and wrapping for storage.
+"""What every key store offers: operations performed by key handle, and the root's secrets.
 
-The operations never hold a wrapping key. They ask a key store for fresh material, hand it back to
-be wrapped before it is written, and ask for it to be unwrapped when it is read. The software store
-wraps under the root key; a PKCS#11 or external store satisfies the same :class:`KeyStore`.
+A KMS operation never holds key material. It names the material by a :class:`KeyHandle` (the key
+and the stored record of one material version) and asks the key store to encrypt, decrypt, sign,
+verify, MAC, derive, decapsulate or make a data key with it. What storage keeps of a material
+version (``MaterialRecord.wrapped``) is the store's own: the software store keeps the material
+wrapped under the root key; a PKCS#11 store keeps a reference to an object in the HSM.
+
+Raw key bytes leave a store only on the export paths, and only a store that allows it
+(:attr:`KeyStore.exportable`): the plaintext of a data key or data key pair is the caller's and
+not key material; imported material comes in, never goes out.
+
+IAM and grant tokens need only :class:`RootSecrets`: sealing and opening the secrets that sit in
+storage (access keys, session secrets, grant tokens) and deriving deployment-wide secrets.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["KeyStore", "new_material_id"]
+from strongroom.domain.keys import KeyRecord, MaterialRecord
+
+__all__ = ["KeyHandle", "KeyStore", "NotExportable", "RootSecrets", "new_material_id"]
 
 
-class KeyStore(Protocol):
-    """Generates symmetric, HMAC and private-key material and wraps secrets for storage at rest."""
+class NotExportable(Exception):
+    """The store keeps its key material inside: it does not hand raw key bytes out."""
 
-    def new_symmetric_material(self) -> bytes:
-        """Return 32 fresh random bytes for an AES-256 (SYMMETRIC_DEFAULT) material version."""
-        ...
 
-    def new_material(self, key_spec: str) -> bytes:
-        """Return fresh random material for a key of ``key_spec``: 32 bytes for
-        SYMMETRIC_DEFAULT, the digest size for an HMAC spec (28, 32, 48 or 64 bytes), a
-        DER PKCS#8 private key for an RSA or ECC spec; a ``ValueError`` for a spec the store
-        cannot make."""
-        ...
+@dataclass(frozen=True, slots=True)
+class KeyHandle:
+    """One material version of one key: what every key-store operation acts on."""
 
-    def wrap_material(self, material: bytes, key_arn: str, material_id: str) -> bytes:
-        """Seal key material for storage, bound to the key's ARN and the material id."""
-        ...
+    key: KeyRecord
+    material: MaterialRecord
 
-    def unwrap_material(self, wrapped: bytes, key_arn: str, material_id: str) -> bytes:
-        """Reverse :meth:`wrap_material`; fails if the ARN or material id differ."""
-        ...
+    @property
+    def material_id(self) -> str:
+        return self.material.material_id
+
+
+class RootSecrets(Protocol):
+    """Secrets at rest that are not key material, sealed by the root of trust."""
 
     def wrap_secret(self, secret: bytes, purpose: str) -> bytes:
-        """Seal any other stored secret (e.g. ``purpose="access-key:AKIA..."``)."""
+        """Seal a stored secret (e.g. ``purpose="access-key:AKIA..."``)."""
         ...
 
     def unwrap_secret(self, wrapped: bytes, purpose: str) -> bytes:
@@ -47,6 +57,94 @@ class KeyStore(Protocol):
         """A 32-byte secret for ``purpose``, the same in every process and node of the
         deployment (derived from the root key; never stored)."""
         ...
+
+
+class KeyStore(RootSecrets, Protocol):
+    """Makes, keeps and uses KMS key material; operations are by :class:`KeyHandle`."""
+
+    @property
+    def exportable(self) -> bool:
+        """Whether :meth:`export_material` may hand raw key material out."""
+        ...
+
+    def clear(self) -> None:
+        """Forget whatever the store cached of stored material (storage changed)."""
+        ...
+
+    # -- material ------------------------------------------------------------------------------
+    def create_material(self, key: KeyRecord, material_id: str) -> bytes:
+        """Make fresh material for ``key``'s spec (AES-256, HMAC, a key pair) and return what
+        storage keeps of it (bound to the key's ARN and ``material_id``); ``ValueError`` for a
+        spec the store cannot make."""
+        ...
+
+    def import_material(self, key: KeyRecord, material_id: str, material: bytes) -> bytes:
+        """Take material the caller imported (ImportKeyMaterial); return what storage keeps."""
+        ...
+
+    def copy_material(self, handle: KeyHandle, to: KeyRecord) -> bytes:
+        """The same material, as storage keeps it for another key of the same id (a
+        multi-Region replica, or a member of a rotation); the bytes stay in the store."""
+        ...
+
+    def export_material(self, handle: KeyHandle) -> bytes:
+        """The raw material: only for an exportable store; :class:`NotExportable` otherwise."""
+        ...
+
+    # -- symmetric keys ------------------------------------------------------------------------
+    def encrypt(
+        self, handle: KeyHandle, plaintext: bytes, context: Mapping[str, str] | None
+    ) -> bytes:
+        """Strongroom's ciphertext blob of ``plaintext`` bound to ``context``."""
+        ...
+
+    def decrypt(self, handle: KeyHandle, blob: bytes, context: Mapping[str, str] | None) -> bytes:
+        """Open a blob; ``InvalidCiphertextException`` on any failure."""
+        ...
+
+    def generate_data_key(
+        self, handle: KeyHandle, size: int, context: Mapping[str, str] | None
+    ) -> tuple[bytes, bytes]:
+        """A fresh data key of ``size`` bytes and its blob under the key."""
+        ...
+
+    def generate_mac(self, handle: KeyHandle, algorithm: str, message: bytes) -> bytes: ...
+
+    def verify_mac(self, handle: KeyHandle, algorithm: str, message: bytes, mac: bytes) -> None:
+        """Return if ``mac`` is right; ``KMSInvalidMacException`` otherwise."""
+        ...
+
+    # -- asymmetric keys -----------------------------------------------------------------------
+    def public_key(self, handle: KeyHandle) -> bytes:
+        """The DER SubjectPublicKeyInfo of an asymmetric key."""
+        ...
+
+    def encrypt_rsa(self, handle: KeyHandle, algorithm: str, plaintext: bytes) -> bytes: ...
+
+    def decrypt_rsa(self, handle: KeyHandle, algorithm: str, ciphertext: bytes) -> bytes: ...
+
+    def sign(self, handle: KeyHandle, algorithm: str, message: bytes, message_type: str) -> bytes:
+        """``ValueError`` when the message breaks the algorithm's rules."""
+        ...
+
+    def verify(
+        self,
+        handle: KeyHandle,
+        algorithm: str,
+        message: bytes,
+        message_type: str,
+        signature: bytes,
+    ) -> None:
+        """Return if the signature is right; ``KMSInvalidSignatureException`` otherwise."""
+        ...
+
+    def derive_shared_secret(self, handle: KeyHandle, peer_public_key: bytes) -> bytes: ...
+
+    def encapsulate(self, handle: KeyHandle) -> tuple[bytes, bytes]:
+        """``(shared secret, ciphertext)`` under an ML-KEM key's public key."""
+        ...
+
+    def decapsulate(self, handle: KeyHandle, ciphertext: bytes) -> bytes: ...
 
 
 def new_material_id() -> str:

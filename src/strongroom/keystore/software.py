@@ -1,4 +1,6 @@
-"""The default key store: material generated in process and wrapped under the root key.
+"""The default key store: material generated in process, wrapped under the root key for storage,
+and used in process (each material version is unwrapped once and kept in memory, parsed once for
+a private key, until storage changes).
 
 Each wrapped blob is bound by its AAD to exactly what it is, so a blob copied onto another key's
 row, another material version or another access key will not unwrap. The AAD is an unambiguous
@@ -14,9 +16,19 @@ from __future__ import annotations
 
 import os
 import struct
+from collections.abc import Mapping
 
-from strongroom.crypto.asymmetric import new_private_key
+from strongroom.crypto import agreement, ciphertext, kem, mac, rsa_encryption, signing
+from strongroom.crypto.asymmetric import (
+    PrivateKey,
+    load_private_key,
+    new_private_key,
+    public_der_of,
+)
 from strongroom.crypto.keyspecs import is_asymmetric
+from strongroom.domain.keys import KeyRecord
+from strongroom.errors import KMSInternalException
+from strongroom.keystore.base import KeyHandle, NotExportable
 from strongroom.keystore.rootkey import RootKey
 
 __all__ = ["SoftwareKeyStore"]
@@ -26,6 +38,7 @@ _MATERIAL_LABEL = b"strongroom/material/v1"
 _SECRET_LABEL = b"strongroom/secret/v1"
 _DERIVED_LABEL = b"strongroom/derived/v1"
 _SYMMETRIC_MATERIAL_SIZE = 32
+_MAX_CACHED = 100_000  # material versions kept unwrapped; past it the cache starts again
 _MATERIAL_SIZES = {
     "SYMMETRIC_DEFAULT": _SYMMETRIC_MATERIAL_SIZE,
     "HMAC_224": 28,
@@ -48,20 +61,31 @@ def _secret_aad(purpose: str) -> bytes:
 
 
 class SoftwareKeyStore:
-    """A :class:`~strongroom.keystore.base.KeyStore` that keeps wrapped material in storage."""
+    """A :class:`~strongroom.keystore.base.KeyStore` whose material is wrapped in storage."""
 
-    __slots__ = ("_root",)
+    __slots__ = ("_exportable", "_plain", "_private", "_root")
 
-    def __init__(self, root: RootKey) -> None:
+    def __init__(self, root: RootKey, *, exportable: bool = True) -> None:
         self._root = root
+        self._exportable = exportable
+        # Keyed by (key ARN, material id, stored bytes): a re-imported version (same id, new
+        # bytes) is never served from a stale entry.
+        self._plain: dict[tuple[str, str, bytes], bytes] = {}
+        self._private: dict[tuple[str, str, bytes], PrivateKey] = {}
 
     def __repr__(self) -> str:
         return "SoftwareKeyStore()"
 
-    def new_symmetric_material(self) -> bytes:
-        return os.urandom(_SYMMETRIC_MATERIAL_SIZE)
+    @property
+    def exportable(self) -> bool:
+        return self._exportable
 
-    def new_material(self, key_spec: str) -> bytes:
+    def clear(self) -> None:
+        self._plain.clear()
+        self._private.clear()
+
+    # -- material ----------------------------------------------------------------------------------
+    def _new(self, key_spec: str) -> bytes:
         if is_asymmetric(key_spec):
             return new_private_key(key_spec)
         size = _MATERIAL_SIZES.get(key_spec)
@@ -69,12 +93,113 @@ class SoftwareKeyStore:
             raise ValueError(f"the software key store cannot make {key_spec} material")
         return os.urandom(size)
 
+    def create_material(self, key: KeyRecord, material_id: str) -> bytes:
+        return self.wrap_material(self._new(key.key_spec.value), key.arn, material_id)
+
+    def import_material(self, key: KeyRecord, material_id: str, material: bytes) -> bytes:
+        return self.wrap_material(material, key.arn, material_id)
+
+    def copy_material(self, handle: KeyHandle, to: KeyRecord) -> bytes:
+        return self.wrap_material(self._material(handle), to.arn, handle.material_id)
+
+    def export_material(self, handle: KeyHandle) -> bytes:
+        if not self._exportable:
+            raise NotExportable("this key store does not export key material")
+        return self._material(handle)
+
+    # The at-rest form, public on this store only (tests and tools check it; operations see
+    # the KeyStore protocol, which has no such door).
     def wrap_material(self, material: bytes, key_arn: str, material_id: str) -> bytes:
+        """Seal key material for storage, bound to the key's ARN and the material id."""
         return self._root.seal(material, _material_aad(key_arn, material_id))
 
     def unwrap_material(self, wrapped: bytes, key_arn: str, material_id: str) -> bytes:
+        """Reverse :meth:`wrap_material`; KMSInternalException if the ARN or id differ."""
         return self._root.open(wrapped, _material_aad(key_arn, material_id))
 
+    def _material(self, handle: KeyHandle) -> bytes:
+        """The unwrapped material of ``handle``, unwrapped once."""
+        stored = handle.material.wrapped
+        if stored is None:  # imported material that was deleted or expired
+            raise KMSInternalException("The key's current material is missing.")
+        ident = (handle.key.arn, handle.material_id, stored)
+        found = self._plain.get(ident)
+        if found is None:
+            if len(self._plain) >= _MAX_CACHED:
+                self.clear()
+            found = self._plain[ident] = self.unwrap_material(
+                stored, handle.key.arn, handle.material_id
+            )
+        return found
+
+    def _private_key(self, handle: KeyHandle) -> PrivateKey:
+        """The private key of an asymmetric ``handle``, parsed once."""
+        material = self._material(handle)
+        assert handle.material.wrapped is not None  # _material checked it
+        ident = (handle.key.arn, handle.material_id, handle.material.wrapped)
+        found = self._private.get(ident)
+        if found is None:
+            found = self._private[ident] = load_private_key(material)
+        return found
+
+    # -- symmetric keys ----------------------------------------------------------------------------
+    def encrypt(
+        self, handle: KeyHandle, plaintext: bytes, context: Mapping[str, str] | None
+    ) -> bytes:
+        material_id = bytes.fromhex(handle.material_id)
+        return ciphertext.seal(
+            self._material(handle), handle.key.key_id, material_id, plaintext, context
+        )
+
+    def decrypt(self, handle: KeyHandle, blob: bytes, context: Mapping[str, str] | None) -> bytes:
+        return ciphertext.open_blob(self._material(handle), blob, context)
+
+    def generate_data_key(
+        self, handle: KeyHandle, size: int, context: Mapping[str, str] | None
+    ) -> tuple[bytes, bytes]:
+        plaintext = os.urandom(size)
+        return plaintext, self.encrypt(handle, plaintext, context)
+
+    def generate_mac(self, handle: KeyHandle, algorithm: str, message: bytes) -> bytes:
+        return mac.mac(algorithm, self._material(handle), message)
+
+    def verify_mac(self, handle: KeyHandle, algorithm: str, message: bytes, tag: bytes) -> None:
+        mac.verify_mac(algorithm, self._material(handle), message, tag)
+
+    # -- asymmetric keys ---------------------------------------------------------------------------
+    def public_key(self, handle: KeyHandle) -> bytes:
+        return public_der_of(self._private_key(handle))
+
+    def encrypt_rsa(self, handle: KeyHandle, algorithm: str, plaintext: bytes) -> bytes:
+        return rsa_encryption.encrypt(self._private_key(handle), algorithm, plaintext)
+
+    def decrypt_rsa(self, handle: KeyHandle, algorithm: str, data: bytes) -> bytes:
+        return rsa_encryption.decrypt(self._private_key(handle), algorithm, data)
+
+    def sign(self, handle: KeyHandle, algorithm: str, message: bytes, message_type: str) -> bytes:
+        return signing.sign(self._private_key(handle), algorithm, message, message_type)
+
+    def verify(
+        self,
+        handle: KeyHandle,
+        algorithm: str,
+        message: bytes,
+        message_type: str,
+        signature: bytes,
+    ) -> None:
+        private = self._private_key(handle)
+        signing.verify(private, algorithm, message, message_type, signature=signature)
+
+    def derive_shared_secret(self, handle: KeyHandle, peer_public_key: bytes) -> bytes:
+        return agreement.derive_shared_secret(self._private_key(handle), peer_public_key)
+
+    def encapsulate(self, handle: KeyHandle) -> tuple[bytes, bytes]:
+        return kem.encapsulate(self._private_key(handle))
+
+    def decapsulate(self, handle: KeyHandle, data: bytes) -> bytes:
+        return kem.decapsulate(self._private_key(handle), data)
+
+    # -- root secrets ------------------------------------------------------------------------------
     def wrap_secret(self, secret: bytes, purpose: str) -> bytes:
         return self._root.seal(secret, _secret_aad(purpose))
 

@@ -50,7 +50,7 @@ def derive_shared_secret(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
         if p.get("DryRun"):  # the call would fail on a bad peer key: check it, derive nothing
             agreement.peer_public_key(key.key_spec.value, p["PublicKey"])
             raise DryRunOperationException()
-        secret = agreement.derive_shared_secret(svc.private_key(key), p["PublicKey"])
+        secret = svc.keystore.derive_shared_secret(svc.handle(key), p["PublicKey"])
     except agreement.PeerKeyError as error:  # derive_shared_secret checks the peer key too
         raise ValidationException(str(error)) from None
     return {

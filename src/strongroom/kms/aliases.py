@@ -14,10 +14,10 @@ from strongroom.errors import (
     ValidationException,
 )
 from strongroom.kms.paging import page
+from strongroom.kms.repository import DuplicateError
 from strongroom.kms.resolve import authorized_key, resolve_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_state
-from strongroom.storage.base import DuplicateError
 
 __all__ = ["create_alias", "delete_alias", "list_aliases", "update_alias"]
 
@@ -54,7 +54,7 @@ def _authorize_alias(
     svc: KmsService, caller: Caller, action: str, name: str, p: dict[str, Any]
 ) -> None:
     """The alias half of an alias operation: identity policies on the alias ARN (kms-spec 6.3)."""
-    svc.authorize_account(caller, f"kms:{action}", p, resource=caller.alias_arn(name))
+    svc.access.authorize_account(caller, f"kms:{action}", p, resource=caller.alias_arn(name))
 
 
 def create_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -64,19 +64,18 @@ def create_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     _authorize_alias(svc, caller, "CreateAlias", name, p)
     now = svc.clock.now()
     try:
-        svc.storage.insert_alias(
+        svc.keys.insert_alias(
             AliasRecord(caller.account, caller.region, name, key.key_id, now, now)
         )
     except DuplicateError:
         raise AlreadyExistsException(
             f"An alias with the name {caller.alias_arn(name)} already exists"
         ) from None
-    svc.changed()
     return {}
 
 
 def _existing(svc: KmsService, caller: Caller, name: str) -> AliasRecord:
-    alias = svc.storage.get_alias(caller.account, caller.region, name)
+    alias = svc.keys.get_alias(caller.account, caller.region, name)
     if alias is None:
         raise NotFoundException(f"Alias {caller.alias_arn(name)} is not found.")
     return alias
@@ -89,7 +88,7 @@ def update_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     key = _target(svc, caller, p["TargetKeyId"], "UpdateAlias", p)
     current = svc.get_key(caller.account, caller.region, alias.target_key_id)
     if current is not None:
-        svc.authorize_key(caller, "kms:UpdateAlias", current, p)
+        svc.access.authorize_key(caller, "kms:UpdateAlias", current, p)
     _authorize_alias(svc, caller, "UpdateAlias", name, p)
     if current is not None and (
         current.key_spec is not key.key_spec or current.key_usage is not key.key_usage
@@ -98,7 +97,7 @@ def update_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
             f"Alias {name} points to a key of spec {current.key_spec.value} and usage "
             f"{current.key_usage.value}; the new target must have the same spec and usage."
         )
-    svc.storage.update_alias(
+    svc.keys.update_alias(
         AliasRecord(
             alias.account,
             alias.region,
@@ -108,7 +107,6 @@ def update_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
             svc.clock.now(),
         )
     )
-    svc.changed()
     return {}
 
 
@@ -118,10 +116,9 @@ def delete_alias(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     alias = _existing(svc, caller, name)
     current = svc.get_key(caller.account, caller.region, alias.target_key_id)
     if current is not None:
-        svc.authorize_key(caller, "kms:DeleteAlias", current, p)
+        svc.access.authorize_key(caller, "kms:DeleteAlias", current, p)
     _authorize_alias(svc, caller, "DeleteAlias", name, p)
-    svc.storage.delete_alias(caller.account, caller.region, name)
-    svc.changed()
+    svc.keys.delete_alias(caller.account, caller.region, name)
     return {}
 
 
@@ -136,15 +133,15 @@ def _entry(caller: Caller, alias: AliasRecord) -> dict[str, Any]:
 
 
 def list_aliases(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    svc.authorize_account(caller, "kms:ListAliases", p)
-    svc.sweep_deletions()
+    svc.access.authorize_account(caller, "kms:ListAliases", p)
+    svc.deletions.sweep()
     target = None
     if "KeyId" in p:
         target = resolve_key(svc, caller, p["KeyId"], allow_alias=False)
 
     def fetch(after: str | None, limit: int) -> list[AliasRecord]:
         key_id = target.key_id if target is not None else None
-        return svc.storage.list_aliases(caller.account, caller.region, key_id, after, limit)
+        return svc.keys.list_aliases(caller.account, caller.region, key_id, after, limit)
 
     rows, paging = page(fetch, lambda a: a.name, p, listing="aliases", default=50, maximum=100)
     return {"Aliases": [_entry(caller, a) for a in rows], **paging}

@@ -115,8 +115,7 @@ def seal(
 ) -> bytes:
     """``plaintext`` sealed under the current material of the symmetric ``key`` with
     ``context`` (what Encrypt, GenerateDataKey and GenerateDataKeyPair return)."""
-    material_id, material = svc.current_material(key)
-    return ciphertext.seal(material, key.key_id, bytes.fromhex(material_id), plaintext, context)
+    return svc.keystore.encrypt(svc.handle(key), plaintext, context)
 
 
 def dry_run(p: dict[str, Any]) -> None:
@@ -185,7 +184,7 @@ def encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any
     else:
         _check_size(key, algorithm, plaintext)
         dry_run(p)
-        blob = rsa_encryption.encrypt(svc.private_key(key), algorithm, plaintext)
+        blob = svc.keystore.encrypt_rsa(svc.handle(key), algorithm, plaintext)
     return {"CiphertextBlob": blob, "KeyId": key.arn, "EncryptionAlgorithm": algorithm}
 
 
@@ -229,10 +228,10 @@ def _open_asymmetric(
     blob, algorithm, context = _blob(p, blob_member), p[algorithm_member], p.get(context_member)
     view = _view(context, algorithm, p.get("GrantTokens"))
     alias = request_alias(p[key_member])
-    svc.authorize_key(caller, f"kms:{permission}", key, view, request_alias=alias)
+    svc.access.authorize_key(caller, f"kms:{permission}", key, view, request_alias=alias)
     _check_usable(key, action, algorithm)
     _check_context(key, context)
-    return rsa_encryption.decrypt(svc.private_key(key), algorithm, blob)
+    return svc.keystore.decrypt_rsa(svc.handle(key), algorithm, blob)
 
 
 def _open(
@@ -266,13 +265,13 @@ def _open(
         raise InvalidCiphertextException()
     view = _view(p.get(context_member), p.get(algorithm_member), p.get("GrantTokens"))
     alias = request_alias(p[key_member]) if key_member in p else None
-    svc.authorize_key(caller, f"kms:{permission}", named, view, request_alias=alias)
+    svc.access.authorize_key(caller, f"kms:{permission}", named, view, request_alias=alias)
     _check_usable(named, action, p.get(algorithm_member))
     material_id = header.material_id.hex()
-    material = svc.material(named, material_id)
-    if material is None:
+    handle = svc.find_handle(named, material_id)
+    if handle is None:
         raise InvalidCiphertextException()
-    plaintext = ciphertext.open_blob(material, blob, p.get(context_member))
+    plaintext = svc.keystore.decrypt(handle, blob, p.get(context_member))
     return named, plaintext, material_id
 
 
@@ -351,7 +350,7 @@ def re_encrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
     if symmetric:
         blob = seal(svc, destination, plaintext, p.get("DestinationEncryptionContext"))
     else:
-        blob = rsa_encryption.encrypt(svc.private_key(destination), algorithm, plaintext)
+        blob = svc.keystore.encrypt_rsa(svc.handle(destination), algorithm, plaintext)
     out: dict[str, Any] = {
         "CiphertextBlob": blob,
         "SourceKeyId": source.arn,

@@ -93,7 +93,7 @@ def generate_data_key_without_plaintext(
 
 
 def generate_random(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    svc.authorize_account(caller, "kms:GenerateRandom", p)
+    svc.access.authorize_account(caller, "kms:GenerateRandom", p)
     count = p.get("NumberOfBytes")
     if count is None:
         raise ValidationException("NumberOfBytes is required.")

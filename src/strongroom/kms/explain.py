@@ -76,15 +76,17 @@ def explain(
     """Evaluate ``action`` for the principal ``principal_arn`` as the server would; returns the
     decision and the resource it is about (the key's ARN, or ``*``)."""
     try:
-        principal = principal_from_arn(svc.storage, principal_arn)
+        principal = principal_from_arn(svc.identity, principal_arn)
     except UnknownPrincipal as exc:
         raise NotFoundException(str(exc)) from None
     caller = Caller(principal, region, "explain", source_ip=source_ip)
     params = with_defaults(action, params)
     if key_id is None or action in ACCOUNT_ACTIONS:
-        return svc.decide_account(caller, action, params), "*"
+        return svc.access.decide_account(caller, action, params), "*"
     key = resolve_key(svc, caller, key_id, allow_alias=True)
-    decision = svc.decide_key(caller, action, key, params, request_alias=request_alias(key_id))
+    decision = svc.access.decide_key(
+        caller, action, key, params, request_alias=request_alias(key_id)
+    )
     return decision, key.arn
 
 

@@ -13,10 +13,10 @@ from typing import Any
 from strongroom.domain.keys import GrantRecord, KeyRecord
 from strongroom.domain.principal import Principal
 from strongroom.errors import InvalidGrantTokenException
-from strongroom.keystore.base import KeyStore
+from strongroom.keystore.base import RootSecrets
 from strongroom.kms.grant_match import GrantIndex, allowing
 from strongroom.kms.grant_tokens import decode_token
-from strongroom.storage import Database
+from strongroom.kms.repository import KeyRepository
 
 __all__ = ["GrantCache"]
 
@@ -26,8 +26,8 @@ _MAX_TOKENS = 10_000
 class GrantCache:
     """Grants per key and grant tokens, for one :class:`~strongroom.kms.service.KmsService`."""
 
-    def __init__(self, storage: Database, keystore: KeyStore) -> None:
-        self._storage = storage
+    def __init__(self, keys: KeyRepository, keystore: RootSecrets) -> None:
+        self._keys = keys
         self._keystore = keystore
         self._indexes: dict[tuple[str, str, str], GrantIndex] = {}
         self._tokens: dict[tuple[str, str], str] = {}
@@ -40,7 +40,7 @@ class GrantCache:
         ident = (key.account, key.region, key.key_id)
         found = self._indexes.get(ident)
         if found is None:
-            found = GrantIndex(self._storage.grants_for_key(key.account, key.region, key.key_id))
+            found = GrantIndex(self._keys.grants_for_key(key.account, key.region, key.key_id))
             self._indexes[ident] = found
         return found
 
@@ -53,7 +53,7 @@ class GrantCache:
             if len(self._tokens) > _MAX_TOKENS:
                 self._tokens.clear()
             self._tokens[(region, token)] = grant_id
-        grant = self._storage.find_grant(region, grant_id)
+        grant = self._keys.find_grant(region, grant_id)
         if grant is None:
             raise InvalidGrantTokenException("The grant token is invalid.")
         return grant

@@ -45,14 +45,16 @@ def _entry(caller: Caller, grant: GrantRecord) -> dict[str, Any]:
 def list_grants(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = resolve_key(svc, caller, p["KeyId"], allow_alias=False)
     for_resource = caller.via_service is not None  # listed by an integrated service
-    svc.authorize_key(caller, "kms:ListGrants", key, {**p, "GrantIsForAWSResource": for_resource})
+    svc.access.authorize_key(
+        caller, "kms:ListGrants", key, {**p, "GrantIsForAWSResource": for_resource}
+    )
     grantee = principal_of(caller, one_of(p, "GranteePrincipal", "GranteeServicePrincipal"))
     grant_id = p.get("GrantId")
     if grant_id is not None and not GRANT_ID.fullmatch(grant_id):
         raise InvalidGrantIdException("Invalid grant ID.")
 
     def fetch(after: str | None, limit: int) -> list[GrantRecord]:
-        return svc.storage.list_grants(
+        return svc.keys.list_grants(
             key.account,
             key.region,
             key.key_id,
@@ -67,13 +69,13 @@ def list_grants(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str,
 
 
 def list_retirable_grants(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    svc.authorize_account(caller, "kms:ListRetirableGrants", p)
+    svc.access.authorize_account(caller, "kms:ListRetirableGrants", p)
     retiring = principal_of(caller, one_of(p, "RetiringPrincipal", "RetiringServicePrincipal"))
     if retiring is None:
         raise ValidationException("RetiringPrincipal or RetiringServicePrincipal is required.")
 
     def fetch(after: str | None, limit: int) -> list[GrantRecord]:
-        return svc.storage.list_retirable_grants(retiring, after, limit, region=caller.region)
+        return svc.keys.list_retirable_grants(retiring, after, limit, region=caller.region)
 
     rows, paging = page(
         fetch, lambda g: g.grant_id, p, listing="retirable", default=50, maximum=100

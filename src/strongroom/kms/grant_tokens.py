@@ -15,7 +15,7 @@ import binascii
 import re
 
 from strongroom.errors import InvalidGrantTokenException, KMSInternalException
-from strongroom.keystore.base import KeyStore
+from strongroom.keystore.base import RootSecrets
 
 __all__ = ["decode_token", "issue_token"]
 
@@ -25,13 +25,13 @@ _GRANT_ID = re.compile(r"[0-9a-f]{64}")
 _MESSAGE = "The grant token is invalid."
 
 
-def issue_token(keystore: KeyStore, region: str, grant_id: str) -> str:
+def issue_token(keystore: RootSecrets, region: str, grant_id: str) -> str:
     """A new token for grant ``grant_id`` in ``region``."""
     sealed = keystore.wrap_secret(f"{region}\0{grant_id}".encode(), _PURPOSE)
     return base64.urlsafe_b64encode(_VERSION + sealed).decode("ascii").rstrip("=")
 
 
-def decode_token(keystore: KeyStore, region: str, token: str) -> str:
+def decode_token(keystore: RootSecrets, region: str, token: str) -> str:
     """The grant id ``token`` names; InvalidGrantTokenException if we did not issue it for
     ``region``."""
     try:

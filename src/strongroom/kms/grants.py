@@ -103,8 +103,8 @@ def _narrow_enough(
     svc: KmsService, caller: Caller, key: KeyRecord, p: dict[str, Any], child: GrantRecord
 ) -> bool:
     """Some grant of the caller's on the key that lists CreateGrant covers ``child``."""
-    tokens = [svc.token_grant(key.region, token) for token in p.get("GrantTokens") or ()]
-    mine = svc.grants(key).for_principal(caller.principal)
+    tokens = [svc.access.token_grant(key.region, token) for token in p.get("GrantTokens") or ()]
+    mine = svc.access.grants(key).for_principal(caller.principal)
     return any(
         "CreateGrant" in parent.operations
         and (parent.account, parent.key_id) == (key.account, key.key_id)
@@ -120,7 +120,7 @@ def _authorize_create(
     """``kms:CreateGrant`` by policy (any operations), or by a grant listing CreateGrant (then the
     new grant may be no broader than that one)."""
     for_resource = caller.via_service is not None  # made by a registered integrated service
-    decision = svc.decide_key(
+    decision = svc.access.decide_key(
         caller, "kms:CreateGrant", key, {**p, "GrantIsForAWSResource": for_resource}
     )
     if decision.allowed and decision.grants and not _narrow_enough(svc, caller, key, p, child):
@@ -173,9 +173,9 @@ def create_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     _check_operations(key, grant.operations)
     existing = None
     if grant.name is not None:
-        named = svc.storage.grant_by_name(key.account, key.region, key.key_id, grant.name)
+        named = svc.keys.grant_by_name(key.account, key.region, key.key_id, grant.name)
         existing = next((g for g in named if _same(g, grant)), None)
-    if existing is None and svc.storage.count_grants(key.account, key.region, key.key_id) >= (
+    if existing is None and svc.keys.count_grants(key.account, key.region, key.key_id) >= (
         MAX_GRANTS_PER_KEY
     ):
         raise LimitExceededException(
@@ -184,8 +184,7 @@ def create_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     if p.get("DryRun"):
         raise DryRunOperationException()
     if existing is None:
-        svc.storage.insert_grant(grant)
-        svc.changed()
+        svc.keys.insert_grant(grant)
     else:
         grant = existing
     return {
@@ -204,7 +203,7 @@ def _named_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> KeyRecord:
 def _named_grant(svc: KmsService, key: KeyRecord, grant_id: str) -> GrantRecord:
     if not GRANT_ID.fullmatch(grant_id):
         raise InvalidGrantIdException("Invalid grant ID.")
-    grant = svc.storage.get_grant(key.account, key.region, key.key_id, grant_id)
+    grant = svc.keys.get_grant(key.account, key.region, key.key_id, grant_id)
     if grant is None:
         raise NotFoundException(f"Grant ID {grant_id} not found")
     return grant
@@ -215,7 +214,7 @@ def _may_retire(svc: KmsService, caller: Caller, grant: GrantRecord, p: dict[str
     issuing or key-owning account's principals with ``kms:RetireGrant`` (its root always). An IAM
     deny on ``kms:RetireGrant`` blocks every one of them."""
     arn = key_arn(caller.partition, grant.region, grant.account, grant.key_id)
-    decision = svc.decide_account(caller, "kms:RetireGrant", p, resource=arn)
+    decision = svc.access.decide_account(caller, "kms:RetireGrant", p, resource=arn)
     if decision.denial is Denial.IDENTITY_DENY:
         return False
     names = grantee_names(caller.principal)
@@ -230,7 +229,7 @@ def _may_retire(svc: KmsService, caller: Caller, grant: GrantRecord, p: dict[str
 def retire_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     token = p.get("GrantToken")
     if token is not None:
-        grant = svc.token_grant(caller.region, token)
+        grant = svc.access.token_grant(caller.region, token)
     else:
         grant = _named_grant(svc, _named_key(svc, caller, p), p["GrantId"])
     if not _may_retire(svc, caller, grant, p):
@@ -242,18 +241,18 @@ def retire_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
         )
     if p.get("DryRun"):
         raise DryRunOperationException()
-    svc.storage.delete_grant(grant.account, grant.region, grant.key_id, grant.grant_id)
-    svc.changed()
+    svc.keys.delete_grant(grant.account, grant.region, grant.key_id, grant.grant_id)
     return {}
 
 
 def revoke_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = _named_key(svc, caller, p)
     for_resource = caller.via_service is not None
-    svc.authorize_key(caller, "kms:RevokeGrant", key, {**p, "GrantIsForAWSResource": for_resource})
+    svc.access.authorize_key(
+        caller, "kms:RevokeGrant", key, {**p, "GrantIsForAWSResource": for_resource}
+    )
     grant = _named_grant(svc, key, p["GrantId"])
     if p.get("DryRun"):
         raise DryRunOperationException()
-    svc.storage.delete_grant(key.account, key.region, key.key_id, grant.grant_id)
-    svc.changed()
+    svc.keys.delete_grant(key.account, key.region, key.key_id, grant.grant_id)
     return {}

@@ -47,10 +47,10 @@ from strongroom.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
+from strongroom.kms.repository import DuplicateError
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_origin, require_state
-from strongroom.storage.base import DuplicateError
 
 __all__ = [
     "delete_imported_key_material",
@@ -269,13 +269,13 @@ def _check_new(key: KeyRecord, rows: Sequence[MaterialRecord], material_id: str)
 def _store_new_row(svc: KmsService, key: KeyRecord, row: MaterialRecord, first: bool) -> KeyRecord:
     """Insert a new material row (for a multi-Region primary's NEW material, also a row
     without bytes in each replica); returns the key record to write."""
-    svc.storage.insert_material(key.account, key.region, key.key_id, row)
+    svc.keys.insert_material(key.account, key.region, key.key_id, row)
     if not first and key.multi_region:
-        for member in svc.storage.key_members(key.account, key.key_id):
+        for member in svc.keys.key_members(key.account, key.key_id):
             if member.region == key.region:
                 continue
             try:
-                svc.storage.insert_material(
+                svc.keys.insert_material(
                     member.account, member.region, member.key_id, _removed(row)
                 )
             except DuplicateError:  # the replica has that material already
@@ -304,9 +304,9 @@ def import_key_material(svc: KmsService, caller: Caller, p: dict[str, Any]) -> d
         raise IncorrectKeyMaterialException(str(error)) from None
     material_id = key_import.material_id(_material_id_key(svc), key.key_id, material)
 
-    rows = svc.storage.get_materials(key.account, key.region, key.key_id)
+    rows = svc.keys.get_materials(key.account, key.region, key.key_id)
     import_type = p.get("ImportType") or (NEW if not rows else EXISTING)
-    wrapped = svc.keystore.wrap_material(material, key.arn, material_id)
+    wrapped = svc.keystore.import_material(key, material_id, material)
     terms: dict[str, Any] = {
         "wrapped": wrapped,
         "import_state": IMPORTED,
@@ -336,10 +336,9 @@ def import_key_material(svc: KmsService, caller: Caller, p: dict[str, Any]) -> d
         if existing is None:
             raise _incorrect(key)
         row = dataclasses.replace(existing, **terms)
-        svc.storage.update_material(key.account, key.region, row)
+        svc.keys.update_material(key.account, key.region, row)
         rows = [row if r.material_id == material_id else r for r in rows]
-    svc.storage.update_key(_settled(key, rows))
-    svc.changed()
+    svc.keys.update_key(_settled(key, rows))
     log.info(
         "imported key material %s into %s (%s)",
         material_id,
@@ -354,12 +353,12 @@ def import_key_material(svc: KmsService, caller: Caller, p: dict[str, Any]) -> d
 
 def _clear_pending_in_replicas(svc: KmsService, key: KeyRecord, material_id: str) -> None:
     """A multi-Region primary's material pending rotation is deleted in every replica too."""
-    for member in svc.storage.key_members(key.account, key.key_id):
+    for member in svc.keys.key_members(key.account, key.key_id):
         if member.region == key.region:
             continue
-        for row in svc.storage.get_materials(member.account, member.region, member.key_id):
+        for row in svc.keys.get_materials(member.account, member.region, member.key_id):
             if row.material_id == material_id and row.wrapped is not None:
-                svc.storage.update_material(member.account, member.region, _removed(row))
+                svc.keys.update_material(member.account, member.region, _removed(row))
 
 
 def delete_imported_key_material(
@@ -371,7 +370,7 @@ def delete_imported_key_material(
     require_origin(key, Origin.EXTERNAL)
     require_state(key, Action.DELETE_IMPORTED_KEY_MATERIAL)
     material_id = p.get("KeyMaterialId", key.current_material_id)
-    rows = svc.storage.get_materials(key.account, key.region, key.key_id)
+    rows = svc.keys.get_materials(key.account, key.region, key.key_id)
     row = next((r for r in rows if r.material_id == material_id), None)
     if row is None:
         if "KeyMaterialId" in p:
@@ -381,12 +380,11 @@ def delete_imported_key_material(
         return _response(key, None)  # nothing was ever imported: no effect
     if row.wrapped is not None:
         gone = _removed(row)
-        svc.storage.update_material(key.account, key.region, gone)
+        svc.keys.update_material(key.account, key.region, gone)
         rows = [gone if r.material_id == row.material_id else r for r in rows]
         if row.pending_rotation and key.multi_region and not key.is_replica:
             _clear_pending_in_replicas(svc, key, row.material_id)
-        svc.storage.update_key(_settled(key, rows))
-        svc.changed()
+        svc.keys.update_key(_settled(key, rows))
         log.info("deleted imported key material %s of %s", row.material_id, key.arn)
     return _response(key, row.material_id)
 
@@ -402,11 +400,11 @@ def expire_due_material(svc: KmsService) -> int:
     now = svc.clock.now()
     expired = 0
     touched: dict[tuple[str, str, str], None] = {}
-    for account, region, due in svc.storage.materials_due_to_expire(now):
+    for account, region, due in svc.keys.materials_due_to_expire(now):
         try:
             # Guarded in storage: only the call that still finds the bytes (and the old term)
             # expires and counts it; a re-import with a new term that landed first stands.
-            if not svc.storage.expire_material(account, region, due.key_id, due.material_id, now):
+            if not svc.keys.expire_material(account, region, due.key_id, due.material_id, now):
                 continue
             expired += 1
             touched[(account, region, due.key_id)] = None
@@ -414,10 +412,8 @@ def expire_due_material(svc: KmsService) -> int:
         except Exception:  # one material's failure must not hold back the others
             log.exception("expiring imported key material %s failed", due.material_id)
     for account, region, key_id in touched:
-        key = svc.storage.get_key(account, region, key_id)
+        key = svc.keys.get_key(account, region, key_id)
         if key is not None:
-            rows = svc.storage.get_materials(account, region, key_id)
-            svc.storage.update_key(_settled(key, rows))
-    if touched:
-        svc.changed()
+            rows = svc.keys.get_materials(account, region, key_id)
+            svc.keys.update_key(_settled(key, rows))
     return expired

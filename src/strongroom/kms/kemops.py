@@ -45,7 +45,7 @@ def encapsulate(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str,
     key = _kem_key(svc, caller, p, "Encapsulate")
     if p.get("DryRun"):
         raise DryRunOperationException()
-    secret, ciphertext = kem.encapsulate(svc.private_key(key))
+    secret, ciphertext = svc.keystore.encapsulate(svc.handle(key))
     return {
         "KeyId": key.arn,
         "SharedSecret": secret,
@@ -63,6 +63,6 @@ def decapsulate(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str,
         raise DryRunOperationException()
     return {
         "KeyId": key.arn,
-        "SharedSecret": kem.decapsulate(svc.private_key(key), ciphertext),
+        "SharedSecret": svc.keystore.decapsulate(svc.handle(key), ciphertext),
         "EncapsulationAlgorithm": p["EncapsulationAlgorithm"],
     }

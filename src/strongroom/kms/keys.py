@@ -30,11 +30,11 @@ from strongroom.keystore.base import new_material_id
 from strongroom.kms.paging import page
 from strongroom.kms.policies import validate_new_policy
 from strongroom.kms.policy_text import default_key_policy
+from strongroom.kms.repository import StorageError
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_state
 from strongroom.kms.tags import check_tag_count, check_tags
-from strongroom.storage import StorageError
 
 __all__ = [
     "algorithm_fields",
@@ -110,7 +110,7 @@ def members_of(svc: KmsService, key: KeyRecord) -> list[KeyRecord]:
         return [key]
     found = (
         svc.get_key(m.account, m.region, m.key_id)
-        for m in svc.storage.key_members(key.account, key.key_id)
+        for m in svc.keys.key_members(key.account, key.key_id)
     )
     # A member whose deletion window has passed is deleted on this read, as by any other.
     return [member for member in found if member is not None]
@@ -208,21 +208,18 @@ def store_new_key(svc: KmsService, key: KeyRecord, tags: dict[str, str]) -> None
     record = None
     if key.current_material_id is not None:
         material_id = key.current_material_id
-        wrapped = svc.keystore.wrap_material(
-            svc.keystore.new_material(key.key_spec.value), key.arn, material_id
-        )
+        wrapped = svc.keystore.create_material(key, material_id)
         record = MaterialRecord(key.key_id, material_id, wrapped, key.created_at)
-    svc.storage.insert_key(key, record, tags)
-    svc.changed()
+    svc.keys.insert_key(key, record, tags)
 
 
 def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     spec, usage, origin = _check_create(p)
-    svc.authorize_account(caller, "kms:CreateKey", p, creating=True)
+    svc.access.authorize_account(caller, "kms:CreateKey", p, creating=True)
     tags = check_tags(p.get("Tags", []))
     check_tag_count(len(tags))
     if tags:
-        svc.authorize_account(caller, "kms:TagResource", p, creating=True)
+        svc.access.authorize_account(caller, "kms:TagResource", p, creating=True)
     key = new_symmetric_key(
         caller,
         svc.clock.now(),
@@ -245,11 +242,11 @@ def describe_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
 
 
 def list_keys(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    svc.authorize_account(caller, "kms:ListKeys", p)
-    svc.sweep_deletions()
+    svc.access.authorize_account(caller, "kms:ListKeys", p)
+    svc.deletions.sweep()
 
     def fetch(after: str | None, limit: int) -> list[KeyRecord]:
-        return svc.storage.list_keys(caller.account, caller.region, after, limit)
+        return svc.keys.list_keys(caller.account, caller.region, after, limit)
 
     rows, paging = page(fetch, lambda k: k.key_id, p, listing="keys", default=100, maximum=1000)
     return {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in rows], **paging}
@@ -257,11 +254,9 @@ def list_keys(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, A
 
 def _save(svc: KmsService, key: KeyRecord) -> None:
     try:
-        svc.storage.update_key(key)
+        svc.keys.update_key(key)
     except StorageError:  # deleted meanwhile (its deletion window passed as we wrote)
-        svc.changed()
         raise NotFoundException(f"Key '{key.arn}' does not exist") from None
-    svc.changed()
 
 
 def enable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:

@@ -18,7 +18,7 @@ def run_due_work(svc: KmsService) -> dict[str, int]:
     """Delete the keys whose window has passed, rotate the keys that are due, and delete the
     imported material that has expired. Returns how many of each."""
     return {
-        "keys_deleted": svc.sweep_deletions(),
+        "keys_deleted": svc.deletions.sweep(),
         "keys_rotated": rotate_due_keys(svc),
         "materials_expired": expire_due_material(svc),
     }

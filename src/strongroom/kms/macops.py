@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.crypto import mac
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyUsage
@@ -42,19 +41,15 @@ def _mac_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) ->
     return key
 
 
-def _material(svc: KmsService, key: KeyRecord) -> bytes:
-    return svc.current_material(key)[1]
-
-
 def generate_mac(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = _mac_key(svc, caller, p, "GenerateMac")
     algorithm = p["MacAlgorithm"]
-    tag = mac.mac(algorithm, _material(svc, key), p["Message"])
+    tag = svc.keystore.generate_mac(svc.handle(key), algorithm, p["Message"])
     return {"Mac": tag, "MacAlgorithm": algorithm, "KeyId": key.arn}
 
 
 def verify_mac(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = _mac_key(svc, caller, p, "VerifyMac")
     algorithm = p["MacAlgorithm"]
-    mac.verify_mac(algorithm, _material(svc, key), p["Message"], p["Mac"])
+    svc.keystore.verify_mac(svc.handle(key), algorithm, p["Message"], p["Mac"])
     return {"KeyId": key.arn, "MacValid": True, "MacAlgorithm": algorithm}

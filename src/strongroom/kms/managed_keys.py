@@ -22,9 +22,9 @@ from strongroom.domain.caller import Caller
 from strongroom.domain.identity import ServiceRecord
 from strongroom.domain.keys import AliasRecord, KeyManager
 from strongroom.kms.keys import new_symmetric_key, store_new_key
+from strongroom.kms.repository import DuplicateError
 from strongroom.kms.rotation import MANAGED_ROTATION_SECONDS
 from strongroom.kms.service import KmsService
-from strongroom.storage import DuplicateError
 
 __all__ = ["MANAGED_PREFIX", "ensure_managed_key", "managed_key_policy"]
 
@@ -79,9 +79,9 @@ def ensure_managed_key(svc: KmsService, caller: Caller, params: Mapping[str, Any
     if caller.via_service is None:
         return
     name = _alias_name(caller, params.get("KeyId"))
-    if name is None or svc.get_alias(caller.account, caller.region, name) is not None:
+    if name is None or svc.keys.get_alias(caller.account, caller.region, name) is not None:
         return
-    service = svc.storage.get_service(name.removeprefix(MANAGED_PREFIX))
+    service = svc.identity.get_service(name.removeprefix(MANAGED_PREFIX))
     if service is None or service.via_name != caller.via_service:
         return
     _create(svc, caller, service, name)
@@ -104,9 +104,8 @@ def _create(svc: KmsService, caller: Caller, service: ServiceRecord, name: str) 
     store_new_key(svc, key, {})
     key_id, arn = key.key_id, key.arn
     try:
-        svc.storage.insert_alias(AliasRecord(caller.account, caller.region, name, key_id, now, now))
+        svc.keys.insert_alias(AliasRecord(caller.account, caller.region, name, key_id, now, now))
     except DuplicateError:  # another request created it first: keep theirs
-        svc.storage.delete_key(caller.account, caller.region, key_id)
+        svc.keys.delete_key(caller.account, caller.region, key_id)
     else:
         log.info("created AWS-managed key %s for %s", arn, name)
-    svc.changed()

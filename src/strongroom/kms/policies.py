@@ -47,24 +47,24 @@ def _principal_exists(svc: KmsService, principal: str) -> bool:
     if principal == "*":
         return True
     if re.fullmatch(r"\d{12}", principal):
-        return svc.storage.get_account(principal) is not None
+        return svc.identity.get_account(principal) is not None
     match = _IAM_ARN.fullmatch(principal)
     if match is None or "*" in principal:
         return False
     account, resource = match["account"], match["resource"]
-    if svc.storage.get_account(account) is None:
+    if svc.identity.get_account(account) is None:
         return False
     if match["service"] == "iam" and resource == "root":
         return True
     kind, _, rest = resource.partition("/")
     name = rest.rsplit("/", 1)[-1]
     if match["service"] == "iam" and kind == "user":
-        return svc.storage.get_user(account, name) is not None
+        return svc.identity.get_user(account, name) is not None
     if match["service"] == "iam" and kind == "role":
-        return svc.storage.get_role(account, name) is not None
+        return svc.identity.get_role(account, name) is not None
     if match["service"] == "sts" and kind == "assumed-role":
         role = rest.split("/", 1)[0]
-        return svc.storage.get_role(account, role) is not None
+        return svc.identity.get_role(account, role) is not None
     return False
 
 
@@ -80,7 +80,7 @@ def validate_new_policy(
     if not all(_principal_exists(svc, principal) for principal in _aws_principals(text)):
         raise MalformedPolicyDocumentException(INVALID_PRINCIPALS)
     if not p.get("BypassPolicyLockoutSafetyCheck"):
-        decision = svc.decide_key(caller, "kms:PutKeyPolicy", key, p, policy=text)
+        decision = svc.access.decide_key(caller, "kms:PutKeyPolicy", key, p, policy=text)
         if not decision.allowed:
             raise MalformedPolicyDocumentException(LOCKOUT)
     return text
@@ -106,8 +106,7 @@ def put_key_policy(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[s
     )
     _policy_name(p)
     policy = validate_new_policy(svc, caller, key, p["Policy"], p)
-    svc.storage.update_key(dataclasses.replace(key, policy=policy))
-    svc.changed()
+    svc.keys.update_key(dataclasses.replace(key, policy=policy))
     return {}
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from strongroom.crypto.asymmetric import public_der_of
 from strongroom.crypto.keyspecs import is_asymmetric
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
@@ -31,7 +30,7 @@ def get_public_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[s
         )
     return {
         "KeyId": key.arn,
-        "PublicKey": public_der_of(svc.private_key(key)),
+        "PublicKey": svc.keystore.public_key(svc.handle(key)),
         "CustomerMasterKeySpec": key.key_spec.value,
         "KeySpec": key.key_spec.value,
         "KeyUsage": key.key_usage.value,

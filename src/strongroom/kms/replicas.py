@@ -30,14 +30,15 @@ from strongroom.errors import (
     NotFoundException,
     UnsupportedOperationException,
 )
+from strongroom.keystore.base import KeyHandle
 from strongroom.kms.keys import key_metadata, members_of
 from strongroom.kms.policies import validate_new_policy
 from strongroom.kms.policy_text import default_key_policy
+from strongroom.kms.repository import DuplicateError
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_state
 from strongroom.kms.tags import check_tag_count, check_tags
-from strongroom.storage.base import DuplicateError
 
 __all__ = ["partition_of", "replicate_key", "update_primary_region"]
 
@@ -113,7 +114,7 @@ def _copied_materials(
     for the replica's ARN. An imported key's replica gets the rows without bytes, awaiting the
     import of the same material."""
     copies = []
-    for material in svc.storage.get_materials(primary.account, primary.region, primary.key_id):
+    for material in svc.keys.get_materials(primary.account, primary.region, primary.key_id):
         if replica.origin is Origin.EXTERNAL:
             copies.append(
                 dataclasses.replace(
@@ -128,10 +129,7 @@ def _copied_materials(
         if material.wrapped is None:
             copies.append(material)
             continue
-        plain = svc.material(primary, material.material_id)
-        if plain is None:
-            raise KMSInternalException("A material version of the primary key is missing.")
-        wrapped = svc.keystore.wrap_material(plain, replica.arn, material.material_id)
+        wrapped = svc.keystore.copy_material(KeyHandle(primary, material), replica)
         copies.append(dataclasses.replace(material, wrapped=wrapped))
     return copies
 
@@ -184,18 +182,18 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
         "MultiRegion": True,
         "MultiRegionKeyType": "REPLICA",
     }
-    svc.authorize_account(there, "kms:CreateKey", view, creating=True)
+    svc.access.authorize_account(there, "kms:CreateKey", view, creating=True)
     tags = check_tags(p.get("Tags", []))
     check_tag_count(len(tags))
     if tags:
-        svc.authorize_account(there, "kms:TagResource", view, creating=True)
+        svc.access.authorize_account(there, "kms:TagResource", view, creating=True)
     replica = _replica_record(primary, there, p, svc.clock.now())
     if "Policy" in p:
         policy = validate_new_policy(svc, there, replica, p["Policy"], p)
         replica = dataclasses.replace(replica, policy=policy)
     for _ in range(_COPY_ATTEMPTS):
         try:
-            copied = svc.storage.insert_replica(
+            copied = svc.keys.insert_replica(
                 replica,
                 _copied_materials(svc, primary, replica),
                 tags,
@@ -203,13 +201,12 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
                 expected_material_id=replica.current_material_id,
             )
         except DuplicateError:  # a concurrent ReplicateKey into the same region won
-            svc.changed()
             raced = svc.get_key(primary.account, region, primary.key_id)
             raise _already_exists(primary, raced or replica) from None
         if copied:
             break
         # The primary rotated while its materials were copied: copy them again.
-        fresh = svc.storage.get_key(primary.account, primary.region, primary.key_id)
+        fresh = svc.keys.get_key(primary.account, primary.region, primary.key_id)
         if fresh is None:
             raise NotFoundException(f"Key '{primary.arn}' does not exist")
         primary = fresh
@@ -220,7 +217,6 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
         )  # fmt: skip
     else:
         raise KMSInternalException("The primary key kept rotating while it was replicated.")
-    svc.changed()
     return {
         "ReplicaKeyMetadata": key_metadata(replica, members_of(svc, replica)),
         "ReplicaPolicy": replica.policy,
@@ -248,10 +244,9 @@ def update_primary_region(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
     if target is None:
         arn = key_arn(caller.partition, region, primary.account, primary.key_id)
         raise NotFoundException(f"Key '{arn}' does not exist")
-    svc.authorize_key(_in_region(caller, region), "kms:UpdatePrimaryRegion", target, p)
+    svc.access.authorize_key(_in_region(caller, region), "kms:UpdatePrimaryRegion", target, p)
     require_state(primary, Action.UPDATE_PRIMARY_REGION)
     require_state(target, Action.UPDATE_PRIMARY_REGION)
     members = members_of(svc, primary)
-    svc.storage.update_keys([dataclasses.replace(m, primary_region=region) for m in members])
-    svc.changed()
+    svc.keys.update_keys([dataclasses.replace(m, primary_region=region) for m in members])
     return {}

@@ -51,7 +51,7 @@ def resolve_key(svc: KmsService, caller: Caller, key_id: str, *, allow_alias: bo
     if reference.startswith("alias/"):
         if not allow_alias:
             raise NotFoundException(f"Invalid keyId '{key_id}'")
-        alias = svc.get_alias(account, caller.region, reference)
+        alias = svc.keys.get_alias(account, caller.region, reference)
         if alias is None:
             raise NotFoundException(f"Alias {caller.alias_arn(reference, account)} is not found.")
         reference = alias.target_key_id
@@ -83,5 +83,7 @@ def authorized_key(
 ) -> KeyRecord:
     """Resolve ``key_id`` and authorize ``kms:<action>`` on it (AccessDeniedException if not)."""
     key = resolve_key(svc, caller, key_id, allow_alias=allow_alias)
-    svc.authorize_key(caller, f"kms:{action}", key, params, request_alias=request_alias(key_id))
+    svc.access.authorize_key(
+        caller, f"kms:{action}", key, params, request_alias=request_alias(key_id)
+    )
     return key

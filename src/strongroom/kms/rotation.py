@@ -35,7 +35,7 @@ from strongroom.errors import (
     NotFoundException,
     UnsupportedOperationException,
 )
-from strongroom.keystore.base import new_material_id
+from strongroom.keystore.base import KeyHandle, new_material_id
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_origin, require_state
@@ -110,7 +110,7 @@ def key_members(svc: KmsService, key: KeyRecord) -> list[KeyRecord]:
     """Every record that holds the key's material: its primary and replicas, or just itself."""
     if not key.multi_region:
         return [key]
-    return svc.storage.key_members(key.account, key.key_id) or [key]
+    return svc.keys.key_members(key.account, key.key_id) or [key]
 
 
 # -- EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus -----------------------------
@@ -138,8 +138,7 @@ def _write_schedule(
         dataclasses.replace(m, rotation_period_days=period, next_rotation_date=next_date)
         for m in key_members(svc, key)
     ]
-    svc.storage.update_keys(members)
-    svc.changed()
+    svc.keys.update_keys(members)
 
 
 def enable_key_rotation(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -205,18 +204,21 @@ def _new_version(
     """Fresh material of the key's spec, the same id and bytes for every member, each copy
     wrapped for its member's ARN; each member record pointing at it."""
     material_id = new_material_id()
-    material = svc.keystore.new_material(members[0].key_spec.value)
+    first = members[0]
+    made = MaterialRecord(
+        first.key_id,
+        material_id,
+        svc.keystore.create_material(first, material_id),
+        now,
+        rotation_type=rotation_type,
+        rotated_at=now,
+    )
     updates: list[tuple[KeyRecord, MaterialRecord | None]] = []
     for member in members:
-        wrapped = svc.keystore.wrap_material(material, member.arn, material_id)
-        record = MaterialRecord(
-            member.key_id,
-            material_id,
-            wrapped,
-            now,
-            rotation_type=rotation_type,
-            rotated_at=now,
-        )
+        record = made
+        if member is not first:
+            wrapped = svc.keystore.copy_material(KeyHandle(first, made), member)
+            record = dataclasses.replace(made, wrapped=wrapped)
         updates.append(
             (dataclasses.replace(member, current_material_id=material_id, **schedule), record)
         )
@@ -234,10 +236,9 @@ def _rotate_automatically(svc: KmsService, key: KeyRecord, now: float) -> bool:
         return False
     next_date = now + primary.rotation_period_days * DAY  # one rotation, however late
     updates = _new_version(svc, members, now, AUTOMATIC, next_rotation_date=next_date)
-    if not svc.storage.apply_rotation(updates, key.current_material_id):
+    if not svc.keys.apply_rotation(updates, key.current_material_id):
         log.debug("rotation of %s was done by another worker", key.arn)
         return False
-    svc.changed()
     new_id = updates[0][0].current_material_id
     log.info("rotated %s (automatic): new material version %s", key.arn, new_id)
     return True
@@ -249,7 +250,7 @@ def rotate_due_keys(svc: KmsService) -> int:
     again; a key pending deletion never rotates. Returns how many keys this call rotated."""
     now = svc.clock.now()
     rotated = 0
-    for key in svc.storage.keys_due_for_rotation(now):
+    for key in svc.keys.keys_due_for_rotation(now):
         if (
             key.is_replica
             or key.state is not KeyState.ENABLED
@@ -325,7 +326,7 @@ def _promote_imported(
     chosen = max(pending, key=lambda m: (m.created_at, m.material_id))
     updates: list[tuple[KeyRecord, MaterialRecord | None]] = []
     for member in members:
-        rows = svc.storage.get_materials(member.account, member.region, member.key_id)
+        rows = svc.keys.get_materials(member.account, member.region, member.key_id)
         held = {m.material_id: m for m in rows}
         copy = held.get(chosen.material_id)
         if copy is None or copy.wrapped is None:
@@ -360,7 +361,7 @@ def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
         now = svc.clock.now()
         members = sorted(key_members(svc, key), key=lambda m: m.region != key.region)
         primary = members[0]
-        materials = svc.storage.get_materials(key.account, key.region, key.key_id)
+        materials = svc.keys.get_materials(key.account, key.region, key.key_id)
         _check_limit_and_schedule(primary, materials, now)
         promoted: MaterialRecord | None = None
         if primary.origin is Origin.EXTERNAL:
@@ -372,16 +373,15 @@ def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
             if promoted is not None
             else []
         )
-        if svc.storage.apply_rotation(updates, primary.current_material_id, marked):
-            svc.changed()
+        if svc.keys.apply_rotation(updates, primary.current_material_id, marked):
             log.info(
                 "rotated %s (on demand): material version %s",
                 key.arn,
                 updates[0][0].current_material_id,
             )
             return {"KeyId": key.key_id}
-        svc.changed()  # another writer rotated first: read the key again and retry
-        fresh = svc.storage.get_key(key.account, key.region, key.key_id)
+        # Another writer rotated first (the failed write dropped the caches): read it again.
+        fresh = svc.keys.get_key(key.account, key.region, key.key_id)
         if fresh is None:
             raise NotFoundException(f"Key '{key.arn}' does not exist")
         key = fresh
@@ -397,7 +397,7 @@ def _mark_rotated(
     in on demand (written in the same transaction as the rotation)."""
     marked = []
     for member in members:
-        for material in svc.storage.get_materials(member.account, member.region, member.key_id):
+        for material in svc.keys.get_materials(member.account, member.region, member.key_id):
             if material.material_id == material_id:
                 done = dataclasses.replace(
                     material, pending_rotation=False, rotation_type=ON_DEMAND, rotated_at=now

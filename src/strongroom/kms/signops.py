@@ -69,8 +69,8 @@ def _signing_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str
 def sign(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = _signing_key(svc, caller, p, "Sign")
     algorithm = p["SigningAlgorithm"]
-    signature = signing.sign(
-        svc.private_key(key), algorithm, p["Message"], p.get("MessageType", "RAW")
+    signature = svc.keystore.sign(
+        svc.handle(key), algorithm, p["Message"], p.get("MessageType", "RAW")
     )
     return {"KeyId": key.arn, "Signature": signature, "SigningAlgorithm": algorithm}
 
@@ -78,11 +78,7 @@ def sign(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
 def verify(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = _signing_key(svc, caller, p, "Verify")
     algorithm = p["SigningAlgorithm"]
-    signing.verify(
-        svc.private_key(key),
-        algorithm,
-        p["Message"],
-        p.get("MessageType", "RAW"),
-        signature=p["Signature"],
+    svc.keystore.verify(
+        svc.handle(key), algorithm, p["Message"], p.get("MessageType", "RAW"), p["Signature"]
     )
     return {"KeyId": key.arn, "SignatureValid": True, "SigningAlgorithm": algorithm}

@@ -16,7 +16,6 @@ from strongroom.errors import (
     ValidationException,
 )
 from strongroom.kms.lifecycle import run_due_work
-from strongroom.kms.service import CLOCK_OFFSET_META
 from strongroom.server.runtime import Runtime
 
 __all__ = ["MAX_CLOCK_OFFSET_SECONDS", "handle"]
@@ -64,8 +63,7 @@ def _advance(runtime: Runtime, body: bytes) -> dict[str, Any]:
             "of real time."
         )
     offset = kms.clock.advance(float(seconds))
-    kms.storage.set_meta(CLOCK_OFFSET_META, repr(offset))
-    kms.changed()
+    kms.set_clock_offset(offset)
     return {"offset_seconds": offset, "now": kms.clock.now(), **run_due_work(kms)}
 
 
@@ -76,8 +74,7 @@ def handle(
         return orjson.dumps({"status": "ok", "dev": runtime.settings.dev})
     if path == "/_strongroom/reset" and method == "POST":
         _dev_only(runtime, scope)
-        runtime.kms.storage.reset()
-        runtime.kms.changed()
+        runtime.kms.reset()
         return orjson.dumps({"reset": True})
     if path == "/_strongroom/clock" and method == "POST":
         _dev_only(runtime, scope)

@@ -31,7 +31,7 @@ class Runtime:
     model: ServiceModel
 
     def close(self) -> None:
-        self.kms.storage.close()
+        self.kms.close()
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -13,7 +13,17 @@ from typing import Protocol
 from strongroom.domain.identity import AccessKeyRecord, AccountRecord, ServiceRecord
 from strongroom.domain.keys import AliasRecord, GrantRecord, KeyRecord, KeyState, MaterialRecord
 
-__all__ = ["DuplicateError", "Storage", "StorageError"]
+__all__ = [
+    "AccountRows",
+    "DuplicateError",
+    "GrantRows",
+    "KeyRows",
+    "LifecycleRows",
+    "MetaRows",
+    "ServiceRows",
+    "Storage",
+    "StorageError",
+]
 
 
 class StorageError(Exception):
@@ -24,8 +34,9 @@ class DuplicateError(StorageError):
     """A row with the same identity exists already."""
 
 
-class Storage(Protocol):
-    # -- lifecycle ------------------------------------------------------------------------------
+class MetaRows(Protocol):
+    """Settings and coherence: the change counter every request reads, small named values."""
+
     def close(self) -> None: ...
 
     def change_counter(self) -> int:
@@ -38,17 +49,26 @@ class Storage(Protocol):
         Accounts, access keys, meta values and every IAM and STS record are left alone."""
         ...
 
-    # -- meta (small named settings, e.g. the dev clock offset) ---------------------------------
     def get_meta(self, name: str) -> str | None: ...
+
     def set_meta(self, name: str, value: str) -> None: ...
 
-    # -- accounts and access keys ---------------------------------------------------------------
+
+class AccountRows(Protocol):
+    """Accounts and their long-term access keys."""
+
     def insert_account(self, account: AccountRecord) -> None: ...
+
     def get_account(self, account: str) -> AccountRecord | None: ...
+
     def insert_access_key(self, key: AccessKeyRecord) -> None: ...
+
     def get_access_key(self, access_key_id: str) -> AccessKeyRecord | None: ...
 
-    # -- keys ----------------------------------------------------------------------------------
+
+class KeyRows(Protocol):
+    """Keys, their material versions, aliases and tags."""
+
     def insert_key(
         self,
         key: KeyRecord,
@@ -70,6 +90,10 @@ class Storage(Protocol):
         """Write every mutable field (state, description, policy, deletion fields, material id)."""
         ...
 
+    def update_keys(self, keys: Sequence[KeyRecord]) -> None:
+        """``update_key`` for several keys in one transaction (all or none)."""
+        ...
+
     def list_keys(
         self, account: str, region: str, after_key_id: str | None, limit: int
     ) -> list[KeyRecord]:
@@ -79,6 +103,59 @@ class Storage(Protocol):
     def delete_key(self, account: str, region: str, key_id: str) -> None:
         """Remove the key, all its material versions, its aliases, tags and grants, atomically."""
         ...
+
+    def keys_managed_by(self, key_manager: str) -> list[KeyRecord]:
+        """Keys (any account or region) with this KeyManager (``AWS`` for AWS-managed keys)."""
+        ...
+
+    def key_members(self, account: str, key_id: str) -> list[KeyRecord]:
+        """Every region's key with this id in ``account``, ordered by region: a multi-Region
+        key's primary and replicas (one record for any other key)."""
+        ...
+
+    def insert_material(
+        self, account: str, region: str, key_id: str, material: MaterialRecord
+    ) -> None:
+        """Add a material version to an existing key (``StorageError`` if the key is missing,
+        ``DuplicateError`` if the material id exists); the key's current material is unchanged."""
+        ...
+
+    def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]: ...
+
+    def update_material(self, account: str, region: str, material: MaterialRecord) -> None:
+        """Write a material version's mutable fields (wrapped bytes, import state and terms,
+        pending-rotation flag); ``StorageError`` if it does not exist."""
+        ...
+
+    def insert_alias(self, alias: AliasRecord) -> None: ...  # DuplicateError if the name exists
+
+    def get_alias(self, account: str, region: str, name: str) -> AliasRecord | None: ...
+
+    def update_alias(self, alias: AliasRecord) -> None: ...
+
+    def delete_alias(self, account: str, region: str, name: str) -> bool: ...
+
+    def list_aliases(
+        self,
+        account: str,
+        region: str,
+        target_key_id: str | None,
+        after_name: str | None,
+        limit: int,
+    ) -> list[AliasRecord]:
+        """Aliases ordered by name, optionally only those pointing at one key."""
+        ...
+
+    def get_tags(self, account: str, region: str, key_id: str) -> dict[str, str]: ...
+
+    def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None: ...
+
+    def delete_tags(self, account: str, region: str, key_id: str, keys: Sequence[str]) -> None: ...
+
+
+class LifecycleRows(Protocol):
+    """The guarded writes of the work that falls due with time: each applies only if its rows
+    are still as read, so many workers and nodes can run it at once."""
 
     def delete_due_key(self, account: str, region: str, key_id: str, now: float) -> bool:
         """``delete_key``, provided the key is still PendingDeletion with a deletion date <= now
@@ -95,10 +172,6 @@ class Storage(Protocol):
         """Keys in PendingDeletion (any account or region) whose deletion date is <= now."""
         ...
 
-    def keys_managed_by(self, key_manager: str) -> list[KeyRecord]:
-        """Keys (any account or region) with this KeyManager (``AWS`` for AWS-managed keys)."""
-        ...
-
     def insert_replica(
         self,
         replica: KeyRecord,
@@ -113,15 +186,6 @@ class Storage(Protocol):
         material, checked under a lock on the primary's row; False, writing nothing, if a
         rotation got there first (the caller copies the materials again). ``DuplicateError``
         if the replica's region already has the key."""
-        ...
-
-    def update_keys(self, keys: Sequence[KeyRecord]) -> None:
-        """``update_key`` for several keys in one transaction (all or none)."""
-        ...
-
-    def key_members(self, account: str, key_id: str) -> list[KeyRecord]:
-        """Every region's key with this id in ``account``, ordered by region: a multi-Region
-        key's primary and replicas (one record for any other key)."""
         ...
 
     def keys_due_for_rotation(self, now: float) -> list[KeyRecord]:
@@ -145,21 +209,6 @@ class Storage(Protocol):
         replicated first (how a due rotation happens exactly once)."""
         ...
 
-    # -- material versions ----------------------------------------------------------------------
-    def insert_material(
-        self, account: str, region: str, key_id: str, material: MaterialRecord
-    ) -> None:
-        """Add a material version to an existing key (``StorageError`` if the key is missing,
-        ``DuplicateError`` if the material id exists); the key's current material is unchanged."""
-        ...
-
-    def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]: ...
-
-    def update_material(self, account: str, region: str, material: MaterialRecord) -> None:
-        """Write a material version's mutable fields (wrapped bytes, import state and terms,
-        pending-rotation flag); ``StorageError`` if it does not exist."""
-        ...
-
     def expire_material(
         self, account: str, region: str, key_id: str, material_id: str, now: float
     ) -> bool:
@@ -174,28 +223,10 @@ class Storage(Protocol):
         its bytes and whose ``valid_to`` is <= now."""
         ...
 
-    # -- aliases ----------------------------------------------------------------------------------
-    def insert_alias(self, alias: AliasRecord) -> None: ...  # DuplicateError if the name exists
-    def get_alias(self, account: str, region: str, name: str) -> AliasRecord | None: ...
-    def update_alias(self, alias: AliasRecord) -> None: ...
-    def delete_alias(self, account: str, region: str, name: str) -> bool: ...
-    def list_aliases(
-        self,
-        account: str,
-        region: str,
-        target_key_id: str | None,
-        after_name: str | None,
-        limit: int,
-    ) -> list[AliasRecord]:
-        """Aliases ordered by name, optionally only those pointing at one key."""
-        ...
 
-    # -- tags -------------------------------------------------------------------------------------
-    def get_tags(self, account: str, region: str, key_id: str) -> dict[str, str]: ...
-    def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None: ...
-    def delete_tags(self, account: str, region: str, key_id: str, keys: Sequence[str]) -> None: ...
+class GrantRows(Protocol):
+    """Grants on keys (kms-spec.md section 9)."""
 
-    # -- grants -----------------------------------------------------------------------------------
     def insert_grant(self, grant: GrantRecord) -> None:
         """DuplicateError if the grant id exists; StorageError if the key does not."""
         ...
@@ -203,6 +234,7 @@ class Storage(Protocol):
     def get_grant(
         self, account: str, region: str, key_id: str, grant_id: str
     ) -> GrantRecord | None: ...
+
     def find_grant(self, region: str, grant_id: str) -> GrantRecord | None:
         """A grant by id alone (grant tokens and RetireGrant by token name only the grant)."""
         ...
@@ -242,17 +274,28 @@ class Storage(Protocol):
         ...
 
     def count_grants(self, account: str, region: str, key_id: str) -> int: ...
+
     def delete_grant(self, account: str, region: str, key_id: str, grant_id: str) -> bool: ...
 
-    # -- integrated services (docs/integrated-services.md) ----------------------------------------
+
+class ServiceRows(Protocol):
+    """Registered integrated services (docs/integrated-services.md)."""
+
     def insert_service(self, service: ServiceRecord) -> None:
         """DuplicateError if the name, or the principal, is registered already."""
         ...
 
     def get_service(self, name: str) -> ServiceRecord | None: ...
+
     def service_for_principal(self, principal_arn: str) -> ServiceRecord | None: ...
+
     def list_services(self) -> list[ServiceRecord]:
         """Every registration, by name."""
         ...
 
     def delete_service(self, name: str) -> bool: ...
+
+
+class Storage(MetaRows, AccountRows, KeyRows, LifecycleRows, GrantRows, ServiceRows, Protocol):
+    """Everything a backend keeps for KMS, one port per area; consumers ask for the ports they
+    read and write, not the whole."""

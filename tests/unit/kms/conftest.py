@@ -13,7 +13,7 @@ from strongroom.iam.credentials import ensure_account
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.kms.service import KmsService
-from strongroom.storage import migrate, open_storage
+from strongroom.storage import SqlStorage, migrate, open_storage
 
 
 @pytest.fixture
@@ -29,14 +29,21 @@ def keystore(tmp_path: Path) -> SoftwareKeyStore:
 
 
 @pytest.fixture
-def svc(db_url: str, keystore: SoftwareKeyStore) -> Iterator[KmsService]:
-    storage = open_storage(db_url)
-    service = KmsService(storage, keystore, Clock(), dev=True)
+def storage(db_url: str) -> Iterator[SqlStorage]:
+    """The service's database, with accounts 111122223333 and 444455556666 (tests that set up
+    identities write here, as the IAM API would)."""
+    opened = open_storage(db_url)
     for account in ("111122223333", "444455556666"):
-        ensure_account(storage, account, 0.0)
+        ensure_account(opened, account, 0.0)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def svc(storage: SqlStorage, keystore: SoftwareKeyStore) -> KmsService:
+    service = KmsService(storage, keystore, Clock(), dev=True)
     service.refresh()
-    yield service
-    storage.close()
+    return service
 
 
 @pytest.fixture

@@ -205,7 +205,7 @@ def test_the_decision_names_the_grant(svc: KmsService, key: str) -> None:
     svc.refresh()
     record = svc.get_key(A, REGION, key.rsplit("/", 1)[1])
     assert record is not None
-    decision = svc.decide_key(bob, "kms:Encrypt", record, {})
+    decision = svc.access.decide_key(bob, "kms:Encrypt", record, {})
     assert decision.allowed
     assert decision.grants == (grant_id,)
     assert f"grant {grant_id}" in decision.explain()

@@ -4,6 +4,7 @@ UpdatePrimaryRegion, the deletion rules of primaries and replicas, and crypto ac
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any
 
 import pytest
@@ -21,13 +22,27 @@ from strongroom.errors import (
     TagException,
     UnsupportedOperationException,
 )
+from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.kms.operations import call
 from strongroom.kms.replicas import partition_of
-from strongroom.kms.service import CLOCK_OFFSET_META, KmsService
+from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_state
 
 DAY = 86_400
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
+
+
+def _software(svc: KmsService) -> SoftwareKeyStore:
+    """The service's key store, as the software store it is in these tests."""
+    assert isinstance(svc.keystore, SoftwareKeyStore)
+    return svc.keystore
+
+
+def _raw(svc: KmsService, key: KeyRecord, material_id: str) -> bytes:
+    """Material version ``material_id`` of ``key``, exported (the software store allows it)."""
+    handle = svc.find_handle(key, material_id)
+    assert handle is not None
+    return svc.keystore.export_material(handle)
 
 
 def _request(svc: KmsService, caller: Caller, op: str, **params: Any) -> dict[str, Any]:
@@ -45,7 +60,7 @@ def _fails(
 
 def _travel(svc: KmsService, seconds: float) -> None:
     svc.refresh()
-    svc.storage.set_meta(CLOCK_OFFSET_META, repr(svc.clock.advance(seconds)))
+    svc.set_clock_offset(svc.clock.advance(seconds))
     svc.refresh()
 
 
@@ -54,7 +69,7 @@ def _in(caller: Caller, region: str) -> Caller:
 
 
 def _stored(svc: KmsService, caller: Caller, region: str, key_id: str) -> KeyRecord:
-    key = svc.storage.get_key(caller.account, region, key_id)
+    key = svc.keys.get_key(caller.account, region, key_id)
     assert key is not None
     return key
 
@@ -104,14 +119,14 @@ def test_a_replica_shares_id_and_material_and_has_its_own_everything_else(
     assert _request(svc, _in(caller, WEST), "ListResourceTags", KeyId=key_id)["Tags"] == []
 
     # Same material ids and bytes, each copy wrapped for its own key ARN.
-    east = svc.storage.get_materials(caller.account, EAST, key_id)
-    west = svc.storage.get_materials(caller.account, WEST, key_id)
+    east = svc.keys.get_materials(caller.account, EAST, key_id)
+    west = svc.keys.get_materials(caller.account, WEST, key_id)
     assert [m.material_id for m in east] == [m.material_id for m in west]
     assert east[0].wrapped != west[0].wrapped
     east_key, west_key = _stored(svc, caller, EAST, key_id), _stored(svc, caller, WEST, key_id)
     assert west_key.primary_region == EAST
     material_id = east[0].material_id
-    assert svc.material(east_key, material_id) == svc.material(west_key, material_id)
+    assert _raw(svc, east_key, material_id) == _raw(svc, west_key, material_id)
 
 
 def test_replica_policy_description_and_tags_come_from_the_request(
@@ -197,7 +212,7 @@ def test_replicate_key_errors(svc: KmsService, caller: Caller) -> None:
     )
     assert "will not allow you to update the key policy" in message
     # None of the refused requests left a key behind.
-    assert svc.storage.get_key(caller.account, EU, key_id) is None
+    assert svc.keys.get_key(caller.account, EU, key_id) is None
     _replicate(svc, caller, key_id, EU, Policy=lockout, BypassPolicyLockoutSafetyCheck=True)
 
     missing = "mrk-" + "0" * 32
@@ -256,8 +271,8 @@ def test_an_imported_primary_gets_a_replica_awaiting_the_same_material(
     # The state ImportKeyMaterial leaves: material present (written here through storage).
     key = _stored(svc, caller, EAST, key_id)
     material_id = "ab" * 32
-    wrapped = svc.keystore.wrap_material(bytes(32), key.arn, material_id)
-    svc.storage.insert_material(
+    wrapped = _software(svc).wrap_material(bytes(32), key.arn, material_id)
+    svc.keys.insert_material(
         caller.account,
         EAST,
         key_id,
@@ -270,7 +285,7 @@ def test_an_imported_primary_gets_a_replica_awaiting_the_same_material(
             expiration_model="KEY_MATERIAL_DOES_NOT_EXPIRE",
         ),
     )
-    svc.storage.update_key(
+    svc.keys.update_key(
         dataclasses.replace(
             key,
             state=KeyState.ENABLED,
@@ -278,7 +293,6 @@ def test_an_imported_primary_gets_a_replica_awaiting_the_same_material(
             expiration_model="KEY_MATERIAL_DOES_NOT_EXPIRE",
         )
     )
-    svc.changed()
     replica = _replicate(svc, caller, key_id)["ReplicaKeyMetadata"]
     assert (replica["KeyState"], replica["Enabled"], replica["Origin"]) == (
         "PendingImport",
@@ -286,7 +300,7 @@ def test_an_imported_primary_gets_a_replica_awaiting_the_same_material(
         "EXTERNAL",
     )
     assert "ExpirationModel" not in replica
-    (copy,) = svc.storage.get_materials(caller.account, WEST, key_id)
+    (copy,) = svc.keys.get_materials(caller.account, WEST, key_id)
     assert (copy.material_id, copy.wrapped, copy.import_state) == (
         material_id,
         None,
@@ -306,17 +320,16 @@ def test_every_material_version_is_copied(svc: KmsService, caller: Caller) -> No
     material = MaterialRecord(
         key_id,
         newer,
-        svc.keystore.wrap_material(svc.keystore.new_material("SYMMETRIC_DEFAULT"), key.arn, newer),
+        _software(svc).wrap_material(os.urandom(32), key.arn, newer),
         1.0,
         rotation_type="ON_DEMAND",
     )
-    assert svc.storage.apply_rotation(
+    assert svc.keys.apply_rotation(
         [(dataclasses.replace(key, current_material_id=newer), material)], old
     )
-    svc.changed()
     _replicate(svc, caller, key_id)
     west = _in(caller, WEST)
-    copies = svc.storage.get_materials(caller.account, WEST, key_id)
+    copies = svc.keys.get_materials(caller.account, WEST, key_id)
     assert {m.material_id for m in copies} == {old, newer}
     assert {m.rotation_type for m in copies} == {None, "ON_DEMAND"}
     assert _request(svc, west, "Decrypt", CiphertextBlob=blob)["Plaintext"] == b"old"
@@ -484,10 +497,10 @@ def test_a_primary_waits_for_its_replicas_then_its_window_begins(
         "DeletionDate"
     ]
     _travel(svc, 7 * DAY + 1)
-    assert svc.sweep_deletions() == 1  # the west replica
+    assert svc.deletions.sweep() == 1  # the west replica
     assert _stored(svc, caller, EAST, key_id).state is KeyState.PENDING_REPLICA_DELETION
     _travel(svc, 13 * DAY)
-    assert svc.sweep_deletions() == 1  # the eu replica, the last one
+    assert svc.deletions.sweep() == 1  # the eu replica, the last one
     primary = _stored(svc, caller, EAST, key_id)
     assert primary.state is KeyState.PENDING_DELETION
     assert primary.deletion_date == replica_due + 10 * DAY
@@ -495,8 +508,8 @@ def test_a_primary_waits_for_its_replicas_then_its_window_begins(
     assert meta["DeletionDate"] == replica_due + 10 * DAY
     assert meta["MultiRegionConfiguration"]["ReplicaKeys"] == []
     _travel(svc, 10 * DAY)
-    assert svc.sweep_deletions() == 1
-    assert svc.storage.key_members(caller.account, key_id) == []
+    assert svc.deletions.sweep() == 1
+    assert svc.keys.key_members(caller.account, key_id) == []
 
 
 def test_one_sweep_takes_the_replica_and_a_primary_already_due(
@@ -507,8 +520,8 @@ def test_one_sweep_takes_the_replica_and_a_primary_already_due(
     _request(svc, caller, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays=7)
     _request(svc, _in(caller, WEST), "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays=7)
     _travel(svc, 14 * DAY + 1)  # the server was down: both windows are over
-    assert svc.sweep_deletions() == 2
-    assert svc.storage.key_members(caller.account, key_id) == []
+    assert svc.deletions.sweep() == 2
+    assert svc.keys.key_members(caller.account, key_id) == []
 
 
 def test_reading_a_due_replica_deletes_it_and_starts_the_primary_window(
@@ -540,7 +553,7 @@ def test_cancelling_pending_replica_deletion_disables_the_primary(
     west = _in(caller, WEST)
     _request(svc, west, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays=7)
     _travel(svc, 7 * DAY + 1)
-    assert svc.sweep_deletions() == 1
+    assert svc.deletions.sweep() == 1
     assert _stored(svc, caller, EAST, key_id).state is KeyState.DISABLED
 
 
@@ -651,5 +664,7 @@ def test_multi_region_key_type_condition_key(svc: KmsService, caller: Caller) ->
     )
     east_key, west_key = _stored(svc, caller, EAST, key_id), _stored(svc, caller, WEST, key_id)
     west = _in(caller, WEST)
-    assert svc.decide_key(west, "kms:Encrypt", west_key, {}, policy=only_replicas).allowed
-    assert not svc.decide_key(caller, "kms:Encrypt", east_key, {}, policy=only_replicas).allowed
+    assert svc.access.decide_key(west, "kms:Encrypt", west_key, {}, policy=only_replicas).allowed
+    assert not svc.access.decide_key(
+        caller, "kms:Encrypt", east_key, {}, policy=only_replicas
+    ).allowed

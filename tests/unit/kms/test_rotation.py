@@ -34,11 +34,24 @@ from strongroom.kms.rotation import (
     _rotate_automatically,
     rotate_due_keys,
 )
-from strongroom.kms.service import CLOCK_OFFSET_META, KmsService
+from strongroom.kms.service import KmsService
 from strongroom.storage import open_storage
 
 DAY = 86_400
 REPLICA_REGION = "eu-west-1"
+
+
+def _software(svc: KmsService) -> SoftwareKeyStore:
+    """The service's key store, as the software store it is in these tests."""
+    assert isinstance(svc.keystore, SoftwareKeyStore)
+    return svc.keystore
+
+
+def _raw(svc: KmsService, key: KeyRecord, material_id: str) -> bytes:
+    """Material version ``material_id`` of ``key``, exported (the software store allows it)."""
+    handle = svc.find_handle(key, material_id)
+    assert handle is not None
+    return svc.keystore.export_material(handle)
 
 
 def _managed_key(svc: KmsService, caller: Caller, *, policy: str | None = None) -> KeyRecord:
@@ -60,13 +73,13 @@ def _managed_key(svc: KmsService, caller: Caller, *, policy: str | None = None) 
 
 def _travel(svc: KmsService, seconds: float) -> None:
     svc.refresh()
-    svc.storage.set_meta(CLOCK_OFFSET_META, repr(svc.clock.advance(seconds)))
+    svc.set_clock_offset(svc.clock.advance(seconds))
     svc.refresh()
 
 
 def _key(svc: KmsService, caller: Caller, key_id: str, region: str | None = None) -> KeyRecord:
     svc.refresh()
-    key = svc.storage.get_key(caller.account, region or caller.region, key_id)
+    key = svc.keys.get_key(caller.account, region or caller.region, key_id)
     assert key is not None
     return key
 
@@ -98,7 +111,7 @@ def test_a_managed_key_rotates_after_a_year(svc: KmsService, caller: Caller) -> 
     rotated = _key(svc, caller, key.key_id)
     assert rotated.current_material_id not in (None, key.current_material_id)
     assert rotated.next_rotation_date == pytest.approx(svc.clock.now() + 365 * DAY, abs=5)
-    assert len(svc.storage.get_materials(key.account, key.region, key.key_id)) == 2
+    assert len(svc.keys.get_materials(key.account, key.region, key.key_id)) == 2
     opened = call(svc, caller, "Decrypt", {"CiphertextBlob": old_blob["CiphertextBlob"]})
     assert opened["Plaintext"] == b"year one"
     assert opened["KeyMaterialId"] == key.current_material_id
@@ -142,7 +155,7 @@ def test_managed_keys_report_yearly_rotation_and_refuse_changes(
 
 def test_keys_pending_deletion_do_not_rotate(svc: KmsService, caller: Caller) -> None:
     key = _managed_key(svc, caller)
-    svc.storage.update_key(
+    svc.keys.update_key(
         dataclasses.replace(key, state=KeyState.PENDING_DELETION, deletion_date=1e12)
     )
     _travel(svc, 2 * MANAGED_ROTATION_SECONDS)
@@ -178,7 +191,7 @@ def test_a_rotation_overtaken_by_another_worker_writes_nothing(
     assert rotate_due_keys(svc) == 1  # the faster worker
     assert _rotate_automatically(svc, stale, svc.clock.now()) is False
     assert len(_rotations(svc, caller, meta["KeyId"])) == 1
-    assert len(svc.storage.get_materials(stale.account, stale.region, stale.key_id)) == 2
+    assert len(svc.keys.get_materials(stale.account, stale.region, stale.key_id)) == 2
 
 
 def test_workers_racing_rotate_a_due_key_exactly_once(
@@ -204,7 +217,7 @@ def test_workers_racing_rotate_a_due_key_exactly_once(
     for thread in threads:
         thread.join()
     for worker in workers:
-        worker.storage.close()
+        worker.close()
     assert sorted(counts) == [0, 0, 0, 1]
     assert [r["RotationType"] for r in _rotations(svc, caller, meta["KeyId"])] == ["AUTOMATIC"]
 
@@ -359,13 +372,11 @@ def _replicate(svc: KmsService, primary: KeyRecord) -> KeyRecord:
     arn = primary.arn.replace(f":{primary.region}:", f":{REPLICA_REGION}:", 1)
     replica = dataclasses.replace(primary, region=REPLICA_REGION, arn=arn, policy=primary.policy)
     rows = []
-    for row in svc.storage.get_materials(primary.account, primary.region, primary.key_id):
-        material = svc.material(primary, row.material_id)
-        assert material is not None
-        wrapped = svc.keystore.wrap_material(material, arn, row.material_id)
+    for row in svc.keys.get_materials(primary.account, primary.region, primary.key_id):
+        material = _raw(svc, primary, row.material_id)
+        wrapped = _software(svc).wrap_material(material, arn, row.material_id)
         rows.append(dataclasses.replace(row, wrapped=wrapped))
-    svc.storage.insert_key(replica, rows, {})
-    svc.changed()
+    svc.keys.insert_key(replica, rows, {})
     return replica
 
 
@@ -424,7 +435,7 @@ def _imported_key(
     )
 
     def row(material_id: str, **terms: Any) -> MaterialRecord:
-        wrapped = svc.keystore.wrap_material(bytes(range(32)), key.arn, material_id)
+        wrapped = _software(svc).wrap_material(bytes(range(32)), key.arn, material_id)
         return MaterialRecord(key.key_id, material_id, wrapped, now, import_state="IMPORTED",
                               **terms)  # fmt: skip
 
@@ -439,8 +450,7 @@ def _imported_key(
                 pending_rotation=True,
             )
         )
-    svc.storage.insert_key(key, rows, {})
-    svc.changed()
+    svc.keys.insert_key(key, rows, {})
     return key
 
 
@@ -478,17 +488,14 @@ def test_imported_material_rotates_in_every_region_once_imported_there(
 ) -> None:
     key = _imported_key(svc, caller, pending=True, multi_region=True)
     arn = key.arn.replace(f":{key.region}:", f":{REPLICA_REGION}:", 1)
-    rows = svc.storage.get_materials(key.account, key.region, key.key_id)
+    rows = svc.keys.get_materials(key.account, key.region, key.key_id)
     first, second = sorted(rows, key=lambda m: m.pending_rotation)
     replica_rows = [
-        dataclasses.replace(first, wrapped=svc.keystore.wrap_material(bytes(range(32)), arn,
+        dataclasses.replace(first, wrapped=_software(svc).wrap_material(bytes(range(32)), arn,
                                                                       first.material_id)),
         dataclasses.replace(second, wrapped=None, import_state="PENDING_IMPORT"),
     ]  # fmt: skip
-    svc.storage.insert_key(
-        dataclasses.replace(key, region=REPLICA_REGION, arn=arn), replica_rows, {}
-    )
-    svc.changed()
+    svc.keys.insert_key(dataclasses.replace(key, region=REPLICA_REGION, arn=arn), replica_rows, {})
     listed = _rotations(svc, caller, key.key_id, IncludeKeyMaterial="ALL_KEY_MATERIAL")
     states = [r["KeyMaterialState"] for r in listed]
     assert states == ["CURRENT", "PENDING_MULTI_REGION_IMPORT_AND_ROTATION"]
@@ -498,13 +505,12 @@ def test_imported_material_rotates_in_every_region_once_imported_there(
         f"{key.arn} cannot rotate: the key material {second.material_id} is not imported into "
         f"{arn} (PENDING_MULTI_REGION_IMPORT_AND_ROTATION)."
     )
-    imported = svc.keystore.wrap_material(bytes(range(32)), arn, second.material_id)
-    svc.storage.update_material(
+    imported = _software(svc).wrap_material(bytes(range(32)), arn, second.material_id)
+    svc.keys.update_material(
         key.account,
         REPLICA_REGION,
         dataclasses.replace(second, wrapped=imported, import_state="IMPORTED"),
     )
-    svc.changed()
     listed = _rotations(svc, caller, key.key_id, IncludeKeyMaterial="ALL_KEY_MATERIAL")
     assert listed[1]["KeyMaterialState"] == "PENDING_ROTATION"
     call(svc, caller, "RotateKeyOnDemand", {"KeyId": key.key_id})
@@ -553,12 +559,12 @@ def test_a_worker_started_after_the_clock_moved_sees_the_offset(
     moved while it was down) rotates what fell due, at its first sweep."""
     meta = _new_key(svc, caller)
     call(svc, caller, "EnableKeyRotation", {"KeyId": meta["KeyId"], "RotationPeriodInDays": 90})
-    svc.storage.set_meta(CLOCK_OFFSET_META, repr(95.0 * DAY))
+    svc.set_clock_offset(95.0 * DAY)
     later = KmsService(open_storage(db_url), keystore, Clock(), dev=True)
     try:
         later.refresh()
         assert rotate_due_keys(later) == 1
         assert rotate_due_keys(later) == 0
     finally:
-        later.storage.close()
+        later.close()
     assert [r["RotationType"] for r in _rotations(svc, caller, meta["KeyId"])] == ["AUTOMATIC"]

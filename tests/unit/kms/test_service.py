@@ -10,8 +10,9 @@ from strongroom.clock import Clock
 from strongroom.domain.caller import Caller
 from strongroom.errors import DisabledException, NotFoundException
 from strongroom.keystore.software import SoftwareKeyStore
+from strongroom.kms.access import is_static
 from strongroom.kms.operations import call
-from strongroom.kms.service import CLOCK_OFFSET_META, KmsService, is_static
+from strongroom.kms.service import KmsService
 from strongroom.policy.document import PolicyKind, parse_policy
 from strongroom.storage import open_storage
 
@@ -46,7 +47,7 @@ def test_refresh_reports_changes_only_once(svc: KmsService, caller: Caller) -> N
 
 
 def test_clock_offset_follows_storage_in_dev_mode(svc: KmsService, other: KmsService) -> None:
-    svc.storage.set_meta(CLOCK_OFFSET_META, "3600.0")
+    svc.set_clock_offset(3600.0)
     other.refresh()
     assert other.clock.offset == 3600.0
 
@@ -54,7 +55,7 @@ def test_clock_offset_follows_storage_in_dev_mode(svc: KmsService, other: KmsSer
 def _travel(svc: KmsService, seconds: float) -> None:
     """Move dev mode's clock as POST /_strongroom/clock does: through storage."""
     svc.refresh()
-    svc.storage.set_meta(CLOCK_OFFSET_META, repr(svc.clock.advance(seconds)))
+    svc.set_clock_offset(svc.clock.advance(seconds))
 
 
 def test_key_past_its_deletion_window_is_destroyed(svc: KmsService, caller: Caller) -> None:
@@ -66,18 +67,18 @@ def test_key_past_its_deletion_window_is_destroyed(svc: KmsService, caller: Call
     _travel(svc, 120)
     with pytest.raises(NotFoundException):
         _request(svc, caller, "DescribeKey", KeyId=key_id)
-    assert svc.storage.get_materials(caller.account, caller.region, key_id) == []
-    assert svc.storage.get_alias(caller.account, caller.region, "alias/doomed") is None
+    assert svc.keys.get_materials(caller.account, caller.region, key_id) == []
+    assert svc.keys.get_alias(caller.account, caller.region, "alias/doomed") is None
 
 
 def test_sweep_deletes_due_keys_nobody_asked_for(svc: KmsService, caller: Caller) -> None:
     key_id = _request(svc, caller, "CreateKey")["KeyMetadata"]["KeyId"]  # type: ignore[index]
     _request(svc, caller, "ScheduleKeyDeletion", KeyId=key_id)
-    assert svc.sweep_deletions() == 0
+    assert svc.deletions.sweep() == 0
     _travel(svc, 30 * 86_400 + 1)
     svc.refresh()
-    assert svc.sweep_deletions() == 1
-    assert svc.storage.get_key(caller.account, caller.region, key_id) is None
+    assert svc.deletions.sweep() == 1
+    assert svc.keys.get_key(caller.account, caller.region, key_id) is None
 
 
 def test_decisions_are_remembered_only_for_policies_that_read_no_context(
@@ -87,17 +88,17 @@ def test_decisions_are_remembered_only_for_policies_that_read_no_context(
     key = svc.get_key(caller.account, caller.region, key_id)
     assert key is not None
     assert is_static(parse_policy(key.policy, PolicyKind.RESOURCE))
-    svc.authorize_key(caller, "kms:Encrypt", key, {})
-    assert len(svc._decisions) == 1
+    svc.access.authorize_key(caller, "kms:Encrypt", key, {})
+    assert len(svc.access._decisions) == 1
     conditional = key.policy.replace(
         '"Resource" : "*"',
         '"Resource" : "*", "Condition": {"StringEquals": {"kms:EncryptionContext:t": "a"}}',
     )
     assert not is_static(parse_policy(conditional, PolicyKind.RESOURCE))
-    svc.decide_key(caller, "kms:Encrypt", key, {}, policy=conditional)
-    assert len(svc._decisions) == 1
-    svc.clear_caches()
-    assert svc._decisions == {}
+    svc.access.decide_key(caller, "kms:Encrypt", key, {}, policy=conditional)
+    assert len(svc.access._decisions) == 1
+    svc.keys.invalidate()
+    assert svc.access._decisions == {}
 
 
 def test_a_change_to_a_key_another_worker_just_deleted_is_not_found(
@@ -108,6 +109,6 @@ def test_a_change_to_a_key_another_worker_just_deleted_is_not_found(
     key_id = str(_request(svc, caller, "CreateKey")["KeyMetadata"]["KeyId"])  # type: ignore[index]
     _request(svc, caller, "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays=7)
     _request(svc, caller, "DescribeKey", KeyId=key_id)  # this worker caches the key
-    other.storage.delete_key(caller.account, caller.region, key_id)  # the other worker's sweep
+    other.keys.delete_key(caller.account, caller.region, key_id)  # the other worker's sweep
     with pytest.raises(NotFoundException, match="does not exist"):
         call(svc, caller, "CancelKeyDeletion", {"KeyId": key_id})  # no refresh: a stale cache

@@ -1,0 +1,118 @@
+"""The repository: cached reads, and writes that keep every cache true by themselves (a real
+SQLite database; two repositories on it stand for two workers)."""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+from collections.abc import Iterator
+
+import pytest
+
+from strongroom.domain.keys import (
+    AliasRecord,
+    KeyManager,
+    KeyRecord,
+    KeySpec,
+    KeyState,
+    KeyUsage,
+    MaterialRecord,
+    Origin,
+    key_arn,
+)
+from strongroom.iam.credentials import ensure_account
+from strongroom.kms.repository import DuplicateError, KeyRepository
+from strongroom.storage import SqlStorage, open_storage
+
+ACCOUNT, REGION = "111122223333", "us-east-1"
+KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+def _key(**changes: object) -> KeyRecord:
+    key = KeyRecord(
+        account=ACCOUNT,
+        region=REGION,
+        key_id=KEY_ID,
+        arn=key_arn("aws", REGION, ACCOUNT, KEY_ID),
+        created_at=1.0,
+        state=KeyState.ENABLED,
+        description="first",
+        key_spec=KeySpec.SYMMETRIC_DEFAULT,
+        key_usage=KeyUsage.ENCRYPT_DECRYPT,
+        origin=Origin.AWS_KMS,
+        key_manager=KeyManager.CUSTOMER,
+        policy="{}",
+        current_material_id="00" * 32,
+    )
+    return dataclasses.replace(key, **changes)  # type: ignore[arg-type]
+
+
+MATERIAL = MaterialRecord(KEY_ID, "00" * 32, b"wrapped", 1.0)
+
+
+@pytest.fixture
+def storages(db_url: str) -> Iterator[tuple[SqlStorage, SqlStorage]]:
+    first, second = open_storage(db_url), open_storage(db_url)
+    ensure_account(first, ACCOUNT, 0.0)
+    yield first, second
+    first.close()
+    second.close()
+
+
+def test_reads_are_cached_until_a_write(storages: tuple[SqlStorage, SqlStorage]) -> None:
+    repo = KeyRepository(storages[0])
+    repo.insert_key(_key(), MATERIAL, {})
+    cached = repo.get_key(ACCOUNT, REGION, KEY_ID)
+    assert cached is repo.get_key(ACCOUNT, REGION, KEY_ID)  # no second read
+    repo.update_key(_key(description="second"))
+    found = repo.get_key(ACCOUNT, REGION, KEY_ID)
+    assert found is not None
+    assert found.description == "second"
+    assert repo.find_key(REGION, KEY_ID) == found
+
+
+def test_every_write_tells_the_listeners(storages: tuple[SqlStorage, SqlStorage]) -> None:
+    repo = KeyRepository(storages[0])
+    told: list[str] = []
+    repo.on_change(lambda: told.append("x"))
+    repo.insert_key(_key(), MATERIAL, {})
+    repo.put_tags(ACCOUNT, REGION, KEY_ID, {"a": "b"})
+    repo.insert_alias(AliasRecord(ACCOUNT, REGION, "alias/a", KEY_ID, 1.0, 1.0))
+    assert len(told) == 3
+
+
+def test_a_failed_write_still_drops_the_caches(storages: tuple[SqlStorage, SqlStorage]) -> None:
+    """The clash means someone else wrote: what this worker cached may be stale."""
+    repo = KeyRepository(storages[0])
+    repo.insert_key(_key(), MATERIAL, {})
+    repo.insert_alias(AliasRecord(ACCOUNT, REGION, "alias/a", KEY_ID, 1.0, 1.0))
+    assert repo.get_alias(ACCOUNT, REGION, "alias/b") is None  # cached as absent
+    KeyRepository(storages[1]).insert_alias(AliasRecord(ACCOUNT, REGION, "alias/b", KEY_ID, 2, 2))
+    with pytest.raises(DuplicateError):
+        repo.insert_alias(AliasRecord(ACCOUNT, REGION, "alias/a", KEY_ID, 3.0, 3.0))
+    assert repo.get_alias(ACCOUNT, REGION, "alias/b") is not None
+
+
+def test_another_workers_commit_is_seen_after_refresh(
+    storages: tuple[SqlStorage, SqlStorage],
+) -> None:
+    mine, theirs = KeyRepository(storages[0]), KeyRepository(storages[1])
+    mine.refresh()
+    assert mine.find_key(REGION, KEY_ID) is None  # remembered as absent
+    theirs.insert_key(_key(), MATERIAL, {})
+    assert mine.find_key(REGION, KEY_ID) is None  # still the cached answer
+    assert mine.refresh() is True
+    assert mine.find_key(REGION, KEY_ID) == _key()
+    assert mine.refresh() is False
+
+
+def test_every_write_method_is_a_decorated_write() -> None:
+    """A write that forgot to drop the caches would be a stale read waiting to happen."""
+    writes = {
+        name
+        for name, member in inspect.getmembers(KeyRepository, inspect.isfunction)
+        if name.split("_")[0] in {"insert", "update", "delete", "put", "apply", "expire"}
+    }
+    assert writes
+    for name in writes:
+        assert getattr(KeyRepository, name).__wrapped__, name
