@@ -17,11 +17,20 @@ from botocore.credentials import Credentials
 from botocore.exceptions import ClientError
 
 from tests.integration.expect import aws_error
-from tests.integration.server import AWS, STRONGROOM, Server, initialised_server
+from tests.integration.server import (
+    AWS,
+    STRONGROOM,
+    Reply,
+    Server,
+    create_account,
+    initialised_server,
+    raw_post,
+)
 from tests.integration.test_authorization import (
     DENIED,
     ROOT_STATEMENT,
     A,
+    B,
     Keys,
     allow,
     client,
@@ -230,3 +239,231 @@ def test_explain_sees_the_defaults_a_real_request_sees(server: Server) -> None:
     body = {"PrincipalArn": user_arn, "Action": "kms:Encrypt"}
     assert _explain(server, {**body, "KeyId": defaulted})[1]["Decision"] == "ALLOW"
     assert _explain(server, {**body, "KeyId": other})[1]["Decision"] == "DENY"
+
+
+# -- ExplainDecision: one account learns nothing of another's; a model-checked input --------------
+
+EXPLAIN = "StrongroomAdmin.ExplainDecision"
+NOT_FOUND = "NotFoundException"
+MISSING_KEY = "1234abcd-12ab-34cd-56ef-1234567890ab"
+
+
+@pytest.fixture(scope="module")
+def root_b(server: Server) -> Keys:
+    """The root of a second account, B, beside the server's own account A."""
+    return create_account(server, B)
+
+
+@pytest.fixture(scope="module")
+def victim(server: Server) -> dict[str, str]:
+    """In account A: user ``victim`` with an inline policy (its name and Sid are A's secrets), a
+    key whose policy names the user, and ``alias/a-key`` for it."""
+    new_user(server, "victim")
+    secret = {"Sid": "VictimSecretSid", **allow("kms:*")}
+    client(server, "iam").put_user_policy(
+        UserName="victim", PolicyName="victim-secret-policy", PolicyDocument=doc(secret)
+    )
+    key = new_key(server)
+    client(server, "kms").create_alias(AliasName="alias/a-key", TargetKeyId=key)
+    return {"arn": f"arn:aws:iam::{A}:user/victim", "key": key}
+
+
+def _explain_raw(server: Server, body: bytes, keys: Keys | None = None) -> Reply:
+    """ExplainDecision as raw bytes both ways, signed by botocore as ``_explain`` signs it."""
+    access, secret = keys or (server.access_key, server.secret_key)
+    reply = raw_post(server, EXPLAIN, body, access_key=access, secret_key=secret)
+    assert reply.status != 500, reply.body
+    assert b"Traceback" not in reply.body
+    if reply.status != 200:
+        assert reply.headers["x-amzn-errortype"] == reply.json()["__type"]
+    return reply
+
+
+def _explain_json(server: Server, body: dict[str, Any], keys: Keys | None = None) -> Reply:
+    return _explain_raw(server, json.dumps(body).encode(), keys)
+
+
+def _shape(reply: Reply, name: str) -> tuple[int, str, bytes]:
+    """An error reply with ``name`` (the ARN or key id it was asked about) taken out: what is
+    left must not depend on whether it exists."""
+    assert name.encode() in reply.body
+    return reply.status, reply.headers["x-amzn-errortype"], reply.body.replace(name.encode(), b"@")
+
+
+def test_explain_refuses_another_accounts_principal_as_a_missing_one(
+    server: Server, root_b: Keys, victim: dict[str, str]
+) -> None:
+    """The reproducer: B's root, with A's account id in the ARN's account field and its own in
+    a user path, gets no decision of A's, and nothing tells it A's user exists."""
+    reproducer = f"arn:aws:iam::{A}:user/::{B}:/victim"
+    body = {"PrincipalArn": reproducer, "Action": "kms:Decrypt", "KeyId": "alias/a-key"}
+    reply = _explain_json(server, body, root_b)
+    assert reply.error == (400, NOT_FOUND, f"Principal {reproducer} is not found.")
+    for secret in (b"VictimSecretSid", b"victim-secret-policy", b"Decision"):
+        assert secret not in reply.body
+    shapes = set()
+    for arn in (
+        victim["arn"],  # A's real user
+        f"arn:aws:iam::{A}:root",  # A's root
+        reproducer,
+        f"arn:aws:iam::{A}:user/nobody-anywhere",  # no such user in A
+        f"arn:aws:iam::{B}:user/victim",  # no such user in B, the caller's own account
+        "arn:aws:iam::999999999999:user/victim",  # no such account
+    ):
+        for key in ({}, {"KeyId": "alias/a-key"}, {"KeyId": victim["key"]}):
+            asked = {"PrincipalArn": arn, "Action": "kms:Decrypt", **key}
+            shapes.add(_shape(_explain_json(server, asked, root_b), arn))
+    missing = b'{"__type":"NotFoundException","message":"Principal @ is not found."}'
+    assert shapes == {(400, NOT_FOUND, missing)}
+
+
+def test_explain_still_answers_for_the_callers_own_principals(
+    server: Server, root_b: Keys, victim: dict[str, str]
+) -> None:
+    body = {"PrincipalArn": victim["arn"], "Action": "kms:Decrypt", "KeyId": "alias/a-key"}
+    reply = _explain_json(server, body)
+    assert reply.status == 200
+    assert reply.json()["Decision"] == "ALLOW"
+    assert "VictimSecretSid" in [s["Sid"] for s in reply.json()["Statements"]]
+    # B's root, for B's own user and key.
+    new_user(server, "b-user", root_b)
+    b_key = client(server, "kms", root_b).create_key()["KeyMetadata"]["Arn"]
+    own = _explain_json(
+        server,
+        {"PrincipalArn": f"arn:aws:iam::{B}:user/b-user", "Action": "kms:Decrypt", "KeyId": b_key},
+        root_b,
+    )
+    assert own.status == 200
+    assert own.json()["Decision"] == "DENY"
+    assert own.json()["Denial"] == "NO_IDENTITY_ALLOW"
+    root = _explain_json(
+        server, {"PrincipalArn": f"arn:aws:iam::{B}:root", "Action": "kms:Decrypt"}, root_b
+    )
+    assert (root.status, root.json()["Decision"]) == (200, "ALLOW")
+    # In A itself, the reproducer's path is not the user's: no such principal.
+    reproducer = f"arn:aws:iam::{A}:user/::{B}:/victim"
+    mismatch = _explain_json(server, {"PrincipalArn": reproducer, "Action": "kms:Decrypt"})
+    assert mismatch.error == (400, NOT_FOUND, f"Principal {reproducer} is not found.")
+
+
+def _encrypt_raw(server: Server, body: dict[str, Any] | bytes) -> Reply:
+    data = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return raw_post(server, "TrentService.Encrypt", data)
+
+
+@pytest.mark.parametrize(
+    "mistake",
+    [
+        {"KeyId": 5},
+        {"KeyId": ["x"]},
+        {"KeyId": {"a": "b"}},
+        {"EncryptionContext": "x"},
+        {"EncryptionContext": {"a": 1}},
+        {"EncryptionContext": ["a"]},
+        {"EncryptionAlgorithm": 7},
+    ],
+)
+def test_explain_answers_wrong_types_as_encrypt_does(
+    server: Server, victim: dict[str, str], mistake: dict[str, Any]
+) -> None:
+    """A KeyId that is no string, an EncryptionContext that is no map of strings (the victim's
+    key policy leaves Decrypt to identity policies, so grants would be consulted): 400, as
+    Encrypt answers the same member, never 500."""
+    body = {"PrincipalArn": victim["arn"], "Action": "kms:Decrypt", "KeyId": victim["key"]}
+    explained = _explain_json(server, {**body, **mistake})
+    encrypted = _encrypt_raw(server, {"KeyId": victim["key"], "Plaintext": "eA==", **mistake})
+    assert explained.status == 400
+    assert explained.error[1] in ("SerializationException", "ValidationException")
+    assert explained.error == encrypted.error
+    assert explained.body == encrypted.body
+
+
+@pytest.mark.parametrize(
+    ("body", "same_as"),
+    [
+        (b"[]", b"[]"),
+        (b'"text"', b'"text"'),
+        (b"not json", b"not json"),
+        (b'{"Action": "kms:Decrypt"}', b'{"Plaintext": "eA=="}'),
+        (
+            b'{"PrincipalArn": null, "Action": "kms:Decrypt"}',
+            b'{"KeyId": null, "Plaintext": "eA=="}',
+        ),
+    ],
+)
+def test_explain_answers_malformed_bodies_and_missing_members_as_encrypt_does(
+    server: Server, body: bytes, same_as: bytes
+) -> None:
+    explained = _explain_raw(server, body)
+    encrypted = _encrypt_raw(server, same_as)
+    assert explained.status == encrypted.status == 400
+    assert explained.error[1] == encrypted.error[1]
+    assert explained.error[1] in ("SerializationException", "ValidationException")
+    assert explained.body == encrypted.body.replace(b"keyId", b"principalArn")
+
+
+def test_explain_validates_every_member_and_drops_unknown_ones_as_kms_does(
+    server: Server, victim: dict[str, str]
+) -> None:
+    """Unknown members: Encrypt ignores them (AWS's JSON protocol does), and so does the target;
+    modelled members are held to the model's constraints (an enum here)."""
+    body = {"PrincipalArn": victim["arn"], "Action": "kms:Decrypt", "KeyId": victim["key"]}
+    encrypted = _encrypt_raw(server, {"KeyId": victim["key"], "Plaintext": "eA==", "Bogus": 1})
+    assert encrypted.status == 200
+    plain, extra = _explain_json(server, body), _explain_json(server, {**body, "Bogus": [1]})
+    assert (plain.status, extra.status) == (200, 200)
+    assert plain.json() == extra.json()
+    missing = _explain_json(server, {"PrincipalArn": victim["arn"]})
+    assert missing.error == (
+        400,
+        "ValidationException",
+        "1 validation error detected: Value null at 'action' failed to satisfy constraint: "
+        "Member must not be null",
+    )
+    bad_enum = _explain_json(server, {**body, "EncryptionAlgorithm": "ROT13"})
+    assert bad_enum.error[:2] == (400, "ValidationException")
+    assert "at 'encryptionAlgorithm' failed to satisfy constraint" in str(bad_enum.error[2])
+    empty_key = _explain_json(server, {**body, "KeyId": ""})
+    assert empty_key.error[:2] == (400, "ValidationException")
+    not_root = _explain_json(server, {**body, "KeyId": 5}, new_user(server, "typo-user"))
+    assert not_root.error[:2] == (400, "SerializationException")
+
+
+def _resource(arn: str) -> str:
+    """``key/<id>`` or ``alias/<name>`` of a KMS ARN."""
+    return arn.split(":", 5)[5]
+
+
+def test_explain_does_not_reveal_another_accounts_keys_or_aliases(
+    server: Server, root_b: Keys, victim: dict[str, str]
+) -> None:
+    """B's root, about its own principal, names A's real key (or alias) by ARN: the answer is
+    byte for byte the one for a key (alias) A does not have, which is what Encrypt answers B
+    for that missing key (alias)."""
+    b_root = f"arn:aws:iam::{B}:root"
+    region = "arn:aws:kms:us-east-1"
+    cases = [
+        (victim["key"], f"{region}:{A}:key/{MISSING_KEY}"),
+        (f"{region}:{A}:alias/a-key", f"{region}:{A}:alias/nope"),
+    ]
+    for present, absent in cases:
+        asked = [
+            _explain_json(
+                server, {"PrincipalArn": b_root, "Action": "kms:Decrypt", "KeyId": key}, root_b
+            )
+            for key in (present, absent)
+        ]
+        kms = raw_post(
+            server,
+            "TrentService.Encrypt",
+            json.dumps({"KeyId": absent, "Plaintext": "eA=="}).encode(),
+            access_key=root_b[0],
+            secret_key=root_b[1],
+        )
+        assert kms.error[:2] == (400, NOT_FOUND)
+        assert _shape(asked[0], _resource(present)) == _shape(asked[1], _resource(absent))
+        assert _shape(asked[1], absent) == _shape(kms, absent)
+    # The same key and alias by A's own root: found, and explained.
+    for key in (victim["key"], f"{region}:{A}:alias/a-key"):
+        body = {"PrincipalArn": victim["arn"], "Action": "kms:Decrypt", "KeyId": key}
+        assert _explain_json(server, body).json()["Decision"] == "ALLOW"

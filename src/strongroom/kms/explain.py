@@ -2,6 +2,8 @@
 
 AWS cannot tell you; we can. Served by ``strongroom policy explain`` and by the admin-only
 ``StrongroomAdmin.ExplainDecision`` API target (an account root explaining within its account).
+The API target tells one account nothing about another: another account's principal, key or alias
+is answered exactly as one that does not exist.
 """
 
 from __future__ import annotations
@@ -10,9 +12,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from strongroom.domain.caller import Caller
+from strongroom.domain.principal import Principal
 from strongroom.errors import AccessDeniedException, NotFoundException
-from strongroom.iam.lookup import UnknownPrincipal, principal_from_arn
-from strongroom.kms.resolve import request_alias, resolve_key
+from strongroom.iam.lookup import (
+    UnknownPrincipal,
+    parse_principal_arn,
+    principal_for_arn,
+    principal_from_arn,
+)
+from strongroom.kms.resolve import is_key_id, parse_arn, request_alias, resolve_key
 from strongroom.kms.service import KmsService
 from strongroom.policy.authorizer import KmsDecision
 
@@ -80,6 +88,12 @@ def explain(
     except UnknownPrincipal as exc:
         raise NotFoundException(str(exc)) from None
     caller = Caller(principal, region, "explain", source_ip=source_ip)
+    return _decide(svc, caller, action, key_id, params)
+
+
+def _decide(
+    svc: KmsService, caller: Caller, action: str, key_id: str | None, params: Mapping[str, Any]
+) -> tuple[KmsDecision, str]:
     params = with_defaults(action, params)
     if key_id is None or action in ACCOUNT_ACTIONS:
         return svc.access.decide_account(caller, action, params), "*"
@@ -109,21 +123,57 @@ def decision_json(decision: KmsDecision) -> dict[str, Any]:
 
 
 def explain_operation(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    """``StrongroomAdmin.ExplainDecision``: only an account root, only within its own account."""
-    principal_arn = str(p.get("PrincipalArn", ""))
-    if not caller.principal.is_root or f"::{caller.account}:" not in principal_arn:
+    """``StrongroomAdmin.ExplainDecision``: only an account root, only within its own account.
+
+    ``p`` is the request validated against the target's input shape
+    (``ServiceModel.validate_admin``), so its members have their modelled types.
+    """
+    if not caller.principal.is_root:
         raise AccessDeniedException(
             f"User: {caller.principal_arn} is not authorized to perform: "
             "strongroom:ExplainDecision: only an account root may explain decisions for the "
             "principals of its own account"
         )
-    decision, _ = explain(
-        svc,
-        principal_arn=principal_arn,
-        action=str(p.get("Action", "")),
-        region=caller.region,
-        key_id=p.get("KeyId"),
-        params={k: v for k, v in p.items() if k in _EXPLAINED_MEMBERS},
-        source_ip=str(p.get("SourceIp", caller.source_ip)),
+    principal = _own_principal(svc, caller, p["PrincipalArn"])
+    action: str = p["Action"]
+    explained = Caller(
+        principal, caller.region, "explain", source_ip=p.get("SourceIp", caller.source_ip)
     )
+    key_id: str | None = p.get("KeyId")
+    if key_id is not None and action not in ACCOUNT_ACTIONS:
+        _refuse_other_accounts_key(explained, key_id)
+    params = {k: v for k, v in p.items() if k in _EXPLAINED_MEMBERS}
+    decision, _ = _decide(svc, explained, action, key_id, params)
     return decision_json(decision)
+
+
+def _own_principal(svc: KmsService, caller: Caller, principal_arn: str) -> Principal:
+    """The principal ``principal_arn`` names if it is one of the caller's account (same account
+    field, same partition, and it exists). Anything else, including a real principal of another
+    account, gets one and the same answer, so that nothing tells one account what another has."""
+    parsed = parse_principal_arn(principal_arn)
+    if parsed is not None and (parsed.account, parsed.partition) == (
+        caller.account,
+        caller.partition,
+    ):
+        try:
+            return principal_for_arn(svc.identity, parsed)
+        except UnknownPrincipal:
+            pass
+    raise NotFoundException(f"Principal {principal_arn} is not found.")
+
+
+def _refuse_other_accounts_key(caller: Caller, key_id: str) -> None:
+    """A key or alias ARN of another account is answered as ``resolve_key`` answers one that does
+    not exist there, without looking: whether it exists is no business of the caller's account.
+    A malformed ARN is left to ``resolve_key``, whose answer to one depends on the text alone."""
+    if not key_id.startswith("arn:"):
+        return  # a key id or alias name: resolved in the caller's own account
+    account, resource = parse_arn(caller, key_id)
+    if account == caller.account:
+        return
+    if resource.startswith("alias/"):
+        raise NotFoundException(f"Alias {caller.alias_arn(resource, account)} is not found.")
+    reference = resource.removeprefix("key/")
+    if resource.startswith("key/") and is_key_id(reference):
+        raise NotFoundException(f"Key '{caller.key_arn(reference, account)}' does not exist")

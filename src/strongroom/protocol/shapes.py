@@ -115,16 +115,24 @@ class _Compiler:
         return StructureNode(hidden, tuple(members))
 
 
-def _compile(model: Mapping[str, Any]) -> dict[str, StructureNode]:
+def _compile(
+    model: Mapping[str, Any], targets: Mapping[str, str]
+) -> tuple[dict[str, StructureNode], dict[str, StructureNode]]:
+    """The operations' inputs, and the admin *targets*' (target -> input shape name)."""
     compiler = _Compiler(model["shapes"])
     inputs: dict[str, StructureNode] = {}
     for name, operation in model["operations"].items():
         ref = operation.get("input")
-        node = compiler.node(ref["shape"]) if ref else StructureNode(False, ())
-        if not isinstance(node, StructureNode):
-            raise TypeError(f"input of {name} is not a structure")
-        inputs[name] = node
-    return inputs
+        inputs[name] = _input(compiler, name, ref["shape"] if ref else None)
+    admin = {target: _input(compiler, target, shape) for target, shape in targets.items()}
+    return inputs, admin
+
+
+def _input(compiler: _Compiler, name: str, shape: str | None) -> StructureNode:
+    node = compiler.node(shape) if shape else StructureNode(False, ())
+    if not isinstance(node, StructureNode):
+        raise TypeError(f"input of {name} is not a structure")
+    return node
 
 
 def _summary(errs: list[str]) -> str:
@@ -140,28 +148,64 @@ EXTENSIONS: dict[str, dict[str, dict[str, dict[str, str]]]] = {
     "kms": {"ScheduleKeyDeletionRequest": {"DryRun": {"shape": "NullableBooleanType"}}},
 }
 
+# Strongroom's admin targets on a service's endpoint (server/app.py): target -> input shape. They
+# are checked as operations' inputs are (:meth:`ServiceModel.validate_admin`), but they are not
+# operations of the service (``TrentService.<anything>`` never reaches them). Their shapes, in the
+# model's syntax, use the model's own shapes where one fits.
+ADMIN_TARGETS: dict[str, dict[str, str]] = {
+    "kms": {"StrongroomAdmin.ExplainDecision": "StrongroomExplainDecisionRequest"},
+}
+ADMIN_SHAPES: dict[str, dict[str, dict[str, Any]]] = {
+    "kms": {
+        "StrongroomExplainDecisionRequest": {
+            "type": "structure",
+            "required": ["PrincipalArn", "Action"],
+            "members": {
+                "PrincipalArn": {"shape": "ArnType"},
+                "Action": {"shape": "StrongroomAdminStringType"},
+                "KeyId": {"shape": "KeyIdType"},
+                "EncryptionContext": {"shape": "EncryptionContextType"},
+                "EncryptionAlgorithm": {"shape": "EncryptionAlgorithmSpec"},
+                "SigningAlgorithm": {"shape": "SigningAlgorithmSpec"},
+                "MessageType": {"shape": "MessageType"},
+                "MacAlgorithm": {"shape": "MacAlgorithmSpec"},
+                "KeyAgreementAlgorithm": {"shape": "KeyAgreementAlgorithmSpec"},
+                "KeyPairSpec": {"shape": "DataKeyPairSpec"},
+                "SourceIp": {"shape": "StrongroomAdminStringType"},
+            },
+        },
+        "StrongroomAdminStringType": {"type": "string", "min": 1, "max": 2048},
+    },
+}
+
 
 def _extended(service: str, model: Mapping[str, Any]) -> Mapping[str, Any]:
-    extra = EXTENSIONS.get(service)
-    if not extra:
+    extra = EXTENSIONS.get(service, {})
+    admin = ADMIN_SHAPES.get(service, {})
+    if not extra and not admin:
         return model
     shapes = dict(model["shapes"])
     for shape_name, members in extra.items():
         shape = dict(shapes[shape_name])
         shape["members"] = {**shape.get("members", {}), **members}
         shapes[shape_name] = shape
-    return {**model, "shapes": shapes}
+    clash = shapes.keys() & admin.keys()
+    if clash:
+        raise ValueError(f"admin shapes {sorted(clash)} are already in the {service} model")
+    return {**model, "shapes": {**shapes, **admin}}
 
 
 class ServiceModel:
-    """The compiled input shapes of one service's botocore model (plus :data:`EXTENSIONS`)."""
+    """The compiled input shapes of one service's botocore model (plus :data:`EXTENSIONS`), and
+    of Strongroom's admin targets on its endpoint (:data:`ADMIN_TARGETS`)."""
 
     _cache: ClassVar[dict[str, ServiceModel]] = {}
     _lock: ClassVar[threading.Lock] = threading.Lock()
 
-    def __init__(self, model: Mapping[str, Any]) -> None:
-        """Compile a raw ``service-2`` model; use :meth:`load` for an installed one."""
-        self._inputs = _compile(model)
+    def __init__(self, model: Mapping[str, Any], admin: Mapping[str, str] | None = None) -> None:
+        """Compile a raw ``service-2`` model (and the *admin* targets' input shapes in it); use
+        :meth:`load` for an installed one."""
+        self._inputs, self._admin = _compile(model, admin or {})
         self._names = frozenset(self._inputs)
 
     @classmethod
@@ -177,7 +221,7 @@ class ServiceModel:
                         include_default_search_paths=False,
                     )
                     raw = loader.load_service_model(service, "service-2")
-                    found = cls(_extended(service, raw))
+                    found = cls(_extended(service, raw), ADMIN_TARGETS.get(service))
                     cls._cache[service] = found
         return found
 
@@ -195,10 +239,21 @@ class ServiceModel:
         node = self._inputs.get(operation)
         if node is None:
             raise UnknownOperationException(None)
-        if type(params) is not dict:
-            raise SerializationException(LIST_START if isinstance(params, list) else None)
-        errs: list[str] = []
-        result = node.convert_members(params, "", errs)
-        if errs:
-            raise ValidationException(_summary(errs))
-        return result
+        return _checked(node, params)
+
+    def validate_admin(self, target: str, params: object) -> dict[str, Any]:
+        """:meth:`validate` for an admin target (``StrongroomAdmin.ExplainDecision``)."""
+        node = self._admin.get(target)
+        if node is None:
+            raise UnknownOperationException(None)
+        return _checked(node, params)
+
+
+def _checked(node: StructureNode, params: object) -> dict[str, Any]:
+    if type(params) is not dict:
+        raise SerializationException(LIST_START if isinstance(params, list) else None)
+    errs: list[str] = []
+    result = node.convert_members(params, "", errs)
+    if errs:
+        raise ValidationException(_summary(errs))
+    return result

@@ -20,7 +20,6 @@ from strongroom.domain.caller import Caller
 from strongroom.errors import (
     KMSInternalException,
     RequestEntityTooLargeException,
-    SerializationException,
     ServiceError,
     UnknownOperationException,
     UnsupportedOperationException,
@@ -224,9 +223,7 @@ class StrongroomApp:
         caller = self._authenticate(scope, headers, body)
         target = headers.get("x-amz-target", "")
         if target == _EXPLAIN_TARGET:
-            params = decode_body(body)
-            if not isinstance(params, dict):
-                raise SerializationException("Expected a JSON object.")
+            params = runtime.model.validate_admin(target, decode_body(body))
             return encode_result(explain_operation(runtime.kms, caller, params))
         operation = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else ""
         if operation not in runtime.model.operation_names:
