@@ -37,6 +37,8 @@ class Settings:
     partition: str = "aws"
     # RSA key pairs kept ready per spec by each worker (crypto/keypool.py); 0 turns the pool off.
     key_pool_depth: int = 4
+    # One JSON line per API call on standard error (server/request_log.py).
+    request_log: bool = False
 
     @property
     def root_key_path(self) -> Path:
@@ -66,8 +68,9 @@ def write_config(data_dir: Path, account_id: str, region: str) -> None:
 
 
 def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool = False) -> Settings:
-    """Read ``data_dir/strongroom.toml``; ``STRONGROOM_DATABASE_URL`` overrides the database and
-    ``STRONGROOM_KEY_POOL_DEPTH`` the key pool's depth."""
+    """Read ``data_dir/strongroom.toml``; ``STRONGROOM_DATABASE_URL`` overrides the database,
+    ``STRONGROOM_KEY_POOL_DEPTH`` the key pool's depth and ``STRONGROOM_REQUEST_LOG`` the
+    request log."""
     path = data_dir / CONFIG_FILE
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8")).get("strongroom", {})
@@ -88,6 +91,7 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
         raise ConfigError(f"key_pool_depth must be a whole number, not {depth!r}") from None
     if not 0 <= key_pool_depth <= 64:
         raise ConfigError(f"key_pool_depth must be 0 to 64, not {key_pool_depth}")
+    request_log = _flag("request_log", os.environ.get("STRONGROOM_REQUEST_LOG"), raw)
     return Settings(
         data_dir=data_dir.resolve(),
         account_id=check_account_id(str(raw.get("account_id", ""))),
@@ -96,4 +100,15 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
         dev=dev,
         dev_allow_remote=dev_allow_remote,
         key_pool_depth=key_pool_depth,
+        request_log=request_log,
     )
+
+
+def _flag(name: str, env: str | None, raw: dict[str, object]) -> bool:
+    """A true/false setting: the environment (``1``/``0``, ``true``/``false``) over the file."""
+    value: object = raw.get(name, False) if env is None else env.strip().lower()
+    if value in (True, "1", "true", "yes", "on"):
+        return True
+    if value in (False, "0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{name} must be true or false, not {value!r}")

@@ -133,6 +133,12 @@ def _banner(host: str, port: int, data_dir: Path, account_id: str) -> None:
     is_flag=True,
     help="Dev mode: serve /_strongroom/ routes to non-loopback clients too.",
 )
+@click.option(
+    "--request-log/--no-request-log",
+    default=None,
+    help="One JSON line per API call on standard error (default: the data directory's "
+    "request_log setting, off).",
+)
 def serve(  # noqa: PLR0917 - click passes every option positionally
     data_dir: Path | None,
     host: str,
@@ -143,10 +149,13 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
     dev: bool,
     account_id: str,
     dev_allow_remote: bool,
+    request_log: bool | None,
 ) -> None:
     """Serve the AWS KMS API (JSON 1.1 over HTTP, SigV4) on HOST:PORT."""
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
+    if request_log is not None:
+        os.environ["STRONGROOM_REQUEST_LOG"] = "1" if request_log else "0"
     try:
         if dev:
             data_dir = _dev_data_dir(data_dir, account_id)

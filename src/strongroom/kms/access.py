@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from strongroom.clock import Clock
+from strongroom.domain import record
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import GrantRecord, KeyRecord
 from strongroom.domain.principal import Principal
@@ -42,6 +43,14 @@ _MAX_DECISIONS = 10_000
 
 def _no_identity_policies(principal: Principal) -> Sequence[NamedPolicy]:
     return ()
+
+
+def _recorded(action: str, resource: str, decision: KmsDecision) -> None:
+    """Put an enforced decision, with what decided it, in the call's record."""
+    found = record.current()
+    if found is not None:
+        by = tuple(ref.describe_source() for ref in decision.statements)
+        found.decided(record.Decided(action, resource, decision.allowed, by))
 
 
 def is_static(document: PolicyDocument) -> bool:
@@ -221,6 +230,7 @@ class AccessDecisions:
     ) -> None:
         """Raise AccessDeniedException unless ``caller`` may do ``action`` on ``key``."""
         decision = self.decide_key(caller, action, key, params, request_alias=request_alias)
+        _recorded(action, key.arn, decision)
         if not decision.allowed:
             raise AccessDeniedException(decision.message(caller.principal_arn, action, key.arn))
 
@@ -247,5 +257,6 @@ class AccessDecisions:
     ) -> None:
         """Actions governed by identity policies alone (CreateKey, ListKeys, alias ARNs...)."""
         decision = self.decide_account(caller, action, params, resource=resource, creating=creating)
+        _recorded(action, resource, decision)
         if not decision.allowed:
             raise AccessDeniedException(decision.message(caller.principal_arn, action, resource))

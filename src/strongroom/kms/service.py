@@ -16,6 +16,7 @@ from typing import Protocol
 
 from strongroom.clock import Clock
 from strongroom.crypto.keypool import KeyPairPool
+from strongroom.domain import record
 from strongroom.domain.identity import (
     AccountRecord,
     OwnerKind,
@@ -133,4 +134,7 @@ class KmsService:
         material = self.keys.material(key, material_id)
         if material is None or material.wrapped is None:
             return None
+        found = record.current()
+        if found is not None:
+            found.key_material_id = material_id
         return KeyHandle(key, material)

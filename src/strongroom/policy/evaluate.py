@@ -50,6 +50,10 @@ class StatementRef:
     effect: Effect
     principal_match: PrincipalMatch | None  # None when principals were not checked
 
+    def describe_source(self) -> str:
+        """Which policy and statement: ``key policy/Sid`` (or ``key policy/#2`` without one)."""
+        return f"{self.policy}/{self.sid if self.sid else f'#{self.index + 1}'}"
+
     def describe(self) -> str:
         label = f'"{self.sid}"' if self.sid else f"#{self.index + 1}"
         how = ""

@@ -135,6 +135,22 @@ def _input(compiler: _Compiler, name: str, shape: str | None) -> StructureNode:
     return node
 
 
+def _hidden_members(model: Mapping[str, Any]) -> dict[str, frozenset[str]]:
+    shapes = model["shapes"]
+    hidden: dict[str, frozenset[str]] = {}
+    for name, operation in model["operations"].items():
+        ref = operation.get("input")
+        members = shapes[ref["shape"]].get("members", {}) if ref else {}
+        secret = frozenset(
+            member
+            for member, target in members.items()
+            if shapes[target["shape"]]["type"] == "blob" or shapes[target["shape"]].get("sensitive")
+        )
+        if secret:
+            hidden[name] = secret
+    return hidden
+
+
 def _summary(errs: list[str]) -> str:
     count = len(errs)
     noun = "error" if count == 1 else "errors"
@@ -207,6 +223,7 @@ class ServiceModel:
         :meth:`load` for an installed one."""
         self._inputs, self._admin = _compile(model, admin or {})
         self._names = frozenset(self._inputs)
+        self._hidden = _hidden_members(model)
 
     @classmethod
     def load(cls, service: str = "kms") -> ServiceModel:
@@ -228,6 +245,11 @@ class ServiceModel:
     @property
     def operation_names(self) -> frozenset[str]:
         return self._names
+
+    def hidden_members(self, operation: str) -> frozenset[str]:
+        """The input members of ``operation`` that a record or a log must not hold: those the
+        model marks sensitive, and binary ones (plaintext, ciphertext, messages, signatures)."""
+        return self._hidden.get(operation, frozenset())
 
     def validate(self, operation: str, params: object) -> dict[str, Any]:
         """Check a decoded request body against *operation*'s input; return typed values.

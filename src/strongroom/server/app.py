@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
+from strongroom.domain import record
 from strongroom.domain.caller import Caller
+from strongroom.domain.record import RequestRecord
 from strongroom.errors import (
     KMSInternalException,
     RequestEntityTooLargeException,
@@ -33,6 +36,7 @@ from strongroom.kms.operations import call
 from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result
 from strongroom.server import devroutes
+from strongroom.server.request_log import RequestLog
 from strongroom.server.runtime import Runtime, build_runtime, settings_from_env
 
 __all__ = ["MAX_BODY_BYTES", "StrongroomApp", "create_app"]
@@ -101,9 +105,11 @@ async def _respond(
     await send({"type": "http.response.body", "body": body})
 
 
-async def _error(send: Send, error: ServiceError) -> None:
+async def _error(send: Send, error: ServiceError, request_id: str) -> None:
     status, body = encode_error(error)
-    await _respond(send, status, body, [(b"x-amzn-errortype", error.code.encode())])
+    await _respond(
+        send, status, body, [(b"x-amzn-errortype", error.code.encode())], request_id=request_id
+    )
 
 
 def _is_query(headers: dict[str, str]) -> bool:
@@ -131,6 +137,7 @@ class StrongroomApp:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self._sweeper: asyncio.Task[None] | None = None
+        self.request_log = RequestLog() if runtime.settings.request_log else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -140,68 +147,108 @@ class StrongroomApp:
             await self._lifespan(receive, send)
 
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
+        began = time.perf_counter()
+        source_ip, secure = _client(scope)
+        rec = RequestRecord(str(uuid.uuid4()), time.time(), source_ip, tls=secure)
+        token = record.opened(rec)
+        try:
+            await self._serve(scope, receive, send, rec)
+        finally:
+            record.closed(token)
+            rec.duration_ms = round((time.perf_counter() - began) * 1000, 3)
+            if self.request_log is not None:
+                self.request_log.write(rec)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, rec: RequestRecord) -> None:
         try:
             body = await _read_body(scope, receive)
         except _TooLarge:
-            await _error(send, RequestEntityTooLargeException("Request body is too large."))
+            error = RequestEntityTooLargeException("Request body is too large.")
+            rec.status, rec.error_code = error.status, error.code
+            await _error(send, error, rec.request_id)
             return
         path, method = scope["path"], scope["method"]
         headers = _headers(scope)
+        rec.user_agent = headers.get("user-agent")
         if path == "/" and method == "POST" and _is_query(headers):
-            await self._query(scope, headers, body, send)
+            await self._query(scope, headers, body, send, rec)
             return
         try:
             if path == "/" and method == "POST":
-                result = self._kms(scope, headers, body)
+                result = self._kms(scope, headers, body, rec)
             elif path.startswith("/_strongroom/"):
+                rec.service, rec.action = "admin", f"{method} {path}"
                 result = devroutes.handle(self.runtime, scope, method, path, body)
             else:
                 raise UnknownOperationException(f"No operation is served at {method} {path}.")
         except ServiceError as error:
-            await _error(send, error)
+            rec.status, rec.error_code = error.status, error.code
+            await _error(send, error, rec.request_id)
             return
         except Exception:
             log.exception("internal error while serving %s %s", method, path)
-            await _error(send, KMSInternalException("An internal error occurred."))
+            internal = KMSInternalException("An internal error occurred.")
+            rec.status, rec.error_code = internal.status, internal.code
+            await _error(send, internal, rec.request_id)
             return
-        await _respond(send, 200, result, [])
+        await _respond(send, 200, result, [], request_id=rec.request_id)
 
     def _authenticate(
-        self, scope: Scope, headers: dict[str, str], body: bytes, service: str | None = None
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes,
+        rec: RequestRecord,
+        service: str | None = None,
     ) -> Caller:
         runtime = self.runtime
         if runtime.kms.refresh():
             runtime.auth.clear()
             runtime.iam.clear_caches()
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        source_ip, secure = _client(scope)
-        return runtime.auth.authenticate(
+        caller = runtime.auth.authenticate(
             "POST",
             raw_path.decode("latin-1"),
             scope["query_string"].decode("latin-1"),
             headers,
             body,
             service=service,
-            source_ip=source_ip,
-            secure_transport=secure,
+            source_ip=rec.source_ip,
+            secure_transport=rec.tls,
         )
+        rec.principal, rec.region = caller.principal, caller.region
+        rec.access_key_id, rec.session_credentials = caller.access_key_id, caller.session_token
+        rec.via_service = caller.via_service
+        return caller
 
-    async def _query(self, scope: Scope, headers: dict[str, str], body: bytes, send: Send) -> None:
+    async def _query(
+        self,
+        scope: Scope,
+        headers: dict[str, str],
+        body: bytes,
+        send: Send,
+        rec: RequestRecord,
+    ) -> None:
         """An IAM or STS request: XML replies and errors, with the request id in both."""
-        request_id = str(uuid.uuid4())
+        request_id = rec.request_id
         service = _query_service(headers)
+        rec.service = service.name
         try:
-            caller = self._authenticate(scope, headers, body, service.name)
+            caller = self._authenticate(scope, headers, body, rec, service.name)
             action, params = service.decode(body)
+            rec.action = action
+            hidden = service.validator.hidden_members(action)
+            rec.parameters = record.public_parameters(params, hidden)
             result = self._query_call(service.name, caller, action, params)
             reply = service.encode_result(action, result, request_id)
             status = 200
         except ServiceError as error:
-            status, _, reply = service.encode_error(error, request_id)
+            status, rec.error_code, reply = service.encode_error(error, request_id)
         except Exception:
             log.exception("internal error while serving %s", service.name)
             internal = KMSInternalException("An internal error occurred.")
-            status, _, reply = service.encode_error(internal, request_id)
+            status, rec.error_code, reply = service.encode_error(internal, request_id)
+        rec.status = status
         await _respond(
             send, status, reply, [], content_type=query.CONTENT_TYPE, request_id=request_id
         )
@@ -218,17 +265,22 @@ class StrongroomApp:
             result = operation(self.runtime.iam, caller, params)
         return result
 
-    def _kms(self, scope: Scope, headers: dict[str, str], body: bytes) -> bytes:
+    def _kms(self, scope: Scope, headers: dict[str, str], body: bytes, rec: RequestRecord) -> bytes:
         runtime = self.runtime
-        caller = self._authenticate(scope, headers, body)
+        caller = self._authenticate(scope, headers, body, rec)
         target = headers.get("x-amz-target", "")
         if target == _EXPLAIN_TARGET:
+            rec.service, rec.action = "admin", "ExplainDecision"
             params = runtime.model.validate_admin(target, decode_body(body))
+            rec.parameters = params
             return encode_result(explain_operation(runtime.kms, caller, params))
         operation = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else ""
         if operation not in runtime.model.operation_names:
             raise UnknownOperationException(f"Unknown operation {target!r}.")
+        rec.action = operation
         params = runtime.model.validate(operation, decode_body(body))
+        hidden = runtime.model.hidden_members(operation)
+        rec.parameters = record.public_parameters(params, hidden)
         if caller.via_service is not None:  # a registered service's first use of alias/aws/...
             ensure_managed_key(runtime.kms, caller, params)
         return encode_result(call(runtime.kms, caller, operation, params))

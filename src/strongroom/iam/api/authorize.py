@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from strongroom.domain import record
 from strongroom.domain.caller import Caller
 from strongroom.domain.identity import GroupRecord, RoleRecord, UserRecord
 from strongroom.domain.principal import Principal
@@ -100,6 +101,12 @@ def denied(
     )
 
 
+def _recorded(action: str, resource: str, *, allowed: bool, by: tuple[str, ...]) -> None:
+    found = record.current()
+    if found is not None:
+        found.decided(record.Decided(f"iam:{action}", resource, allowed, by))
+
+
 def _account_of(resource: str) -> str:
     parts = resource.split(":")
     return parts[4] if len(parts) > 5 else ""
@@ -110,8 +117,10 @@ def authorize(iam: IamService, caller: Caller, action: str, params: Params) -> N
     principal = caller.principal
     resource = resource_for(iam, caller, action, params)
     if _account_of(resource) not in (caller.account, "aws"):
+        _recorded(action, resource, allowed=False, by=())
         raise denied(principal, action, resource, Outcome.IMPLICIT_DENY)
     if principal.is_root:
+        _recorded(action, resource, allowed=True, by=("account root",))
         return
     policies = [
         (named.name, parse_policy(named.text, PolicyKind.IDENTITY))
@@ -121,5 +130,7 @@ def authorize(iam: IamService, caller: Caller, action: str, params: Params) -> N
         f"iam:{action}", resource, principal, _keys(iam, caller, action, params)
     )
     decision = decide_identity(policies, context)
+    by = tuple(ref.describe_source() for ref in decision.statements)
+    _recorded(action, resource, allowed=decision.allowed, by=by)
     if not decision.allowed:
         raise denied(principal, action, resource, decision.outcome)

@@ -1,0 +1,137 @@
+"""One record per API call: who called, what was decided and why, what it touched, how it ended.
+
+The edge (``server/app.py``) opens a :class:`RequestRecord` for every KMS, IAM, STS and admin call
+and makes it the current one; authentication, authorization and the operation add to it as they
+run (:func:`current`); the edge completes it with the outcome. Today it is written as one JSON
+line per request when the ``request_log`` setting is on; the audit trail persists the same record.
+
+A record never holds a secret: no plaintext, ciphertext, key material, secret key, session token
+or signature. Parameters are kept only after :func:`public_parameters` has dropped every member
+the service model marks sensitive or binary, and the grant tokens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from contextvars import ContextVar, Token
+from dataclasses import dataclass, field
+from typing import Any
+
+from strongroom.domain.principal import Principal
+
+__all__ = [
+    "Decided",
+    "RequestRecord",
+    "closed",
+    "current",
+    "opened",
+    "public_parameters",
+]
+
+# Members that are never recorded whatever the model says: bearer tokens.
+_ALWAYS_HIDDEN = frozenset({"GrantTokens"})
+
+
+@dataclass(frozen=True, slots=True)
+class Decided:
+    """One authorization decision taken for the call (ReEncrypt and UpdateAlias take two)."""
+
+    action: str  # kms:Encrypt, iam:CreateUser, ...
+    resource: str  # the key's ARN, or "*"
+    allowed: bool
+    by: tuple[str, ...]  # "key policy/Sid", "grant <id>", ... (what allowed or denied)
+
+
+@dataclass(slots=True)
+class RequestRecord:
+    request_id: str
+    started: float  # epoch seconds
+    source_ip: str
+    user_agent: str | None = None
+    tls: bool = False
+    service: str = "kms"  # kms, iam, sts or admin
+    action: str = ""  # the operation, e.g. Encrypt
+    region: str | None = None
+    principal: Principal | None = None
+    access_key_id: str | None = None
+    session_credentials: bool = False  # signed with STS credentials
+    via_service: str | None = None  # kms:ViaService, for a call an integrated service forwarded
+    decisions: list[Decided] = field(default_factory=list)
+    resources: list[str] = field(default_factory=list)  # key ARNs
+    key_material_id: str | None = None
+    parameters: dict[str, Any] | None = None  # public_parameters() of the request
+    error_code: str | None = None
+    status: int = 200
+    duration_ms: float | None = None
+
+    def decided(self, decision: Decided) -> None:
+        self.decisions.append(decision)
+        if decision.resource != "*" and decision.resource not in self.resources:
+            self.resources.append(decision.resource)
+
+    def as_json(self) -> dict[str, Any]:
+        """The record as a JSON object (field names in camelCase, as CloudTrail's)."""
+        principal = self.principal
+        return {
+            "requestId": self.request_id,
+            "eventTime": self.started,
+            "eventSource": self.service,
+            "eventName": self.action,
+            "awsRegion": self.region,
+            "sourceIPAddress": self.source_ip,
+            "userAgent": self.user_agent,
+            "tls": self.tls,
+            "principal": None
+            if principal is None
+            else {
+                "arn": principal.arn,
+                "type": principal.type.value,
+                "accountId": principal.account,
+                "principalId": principal.user_id,
+            },
+            "accessKeyId": self.access_key_id,
+            "sessionCredentials": self.session_credentials,
+            "invokedBy": self.via_service,
+            "decisions": [
+                {
+                    "action": d.action,
+                    "resource": d.resource,
+                    "allowed": d.allowed,
+                    "by": list(d.by),
+                }
+                for d in self.decisions
+            ],
+            "resources": self.resources,
+            "keyMaterialId": self.key_material_id,
+            "requestParameters": self.parameters,
+            "errorCode": self.error_code,
+            "status": self.status,
+            "durationMs": self.duration_ms,
+        }
+
+
+_current: ContextVar[RequestRecord | None] = ContextVar("strongroom_request", default=None)
+
+
+def current() -> RequestRecord | None:
+    """The record of the call being served (None outside a request: the CLI, the sweeper)."""
+    return _current.get()
+
+
+def opened(record: RequestRecord | None) -> Token[RequestRecord | None]:
+    """Make ``record`` the current one; returns the token :func:`closed` takes."""
+    return _current.set(record)
+
+
+def closed(token: Token[RequestRecord | None]) -> None:
+    _current.reset(token)
+
+
+def public_parameters(params: Mapping[str, Any], hidden: Collection[str]) -> dict[str, Any]:
+    """``params`` less the members in ``hidden`` (the model's sensitive and binary members)
+    and the grant tokens."""
+    return {
+        name: value
+        for name, value in params.items()
+        if name not in hidden and name not in _ALWAYS_HIDDEN
+    }
