@@ -241,6 +241,21 @@ def describe_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     return {"KeyMetadata": key_metadata(key, members_of(svc, key))}
 
 
+def get_key_last_usage(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    """No use of a key is recorded yet (the audit trail will record it): AWS's answer for a key
+    without a recorded use, an empty ``KeyLastUsage``, with tracking starting now, so that a
+    client reads "no record since tracking began", never "not used since it was created"."""
+    key = authorized_key(
+        svc, caller, p["KeyId"], action="GetKeyLastUsage", allow_alias=False, params=p
+    )
+    return {
+        "KeyId": key.key_id,
+        "KeyLastUsage": {},
+        "TrackingStartDate": svc.clock.now(),
+        "KeyCreationDate": key.created_at,
+    }
+
+
 def list_keys(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     svc.access.authorize_account(caller, "kms:ListKeys", p)
     svc.deletions.sweep()

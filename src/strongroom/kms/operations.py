@@ -37,6 +37,7 @@ Operation = Callable[[KmsService, Caller, dict[str, Any]], dict[str, Any]]
 OPERATIONS: dict[str, Operation] = {
     "CreateKey": keys.create_key,
     "DescribeKey": keys.describe_key,
+    "GetKeyLastUsage": keys.get_key_last_usage,
     "ListKeys": keys.list_keys,
     "EnableKey": keys.enable_key,
     "DisableKey": keys.disable_key,
