@@ -57,3 +57,51 @@ class Principal:
             user_id=account,
             partition=partition,
         )
+
+    @classmethod
+    def iam_user(
+        cls,
+        *,
+        account: str,
+        arn: str,
+        user_id: str,
+        name: str,
+        tags: Mapping[str, str],
+        partition: str = "aws",
+    ) -> Principal:
+        """An IAM user (``arn:aws:iam::A:user/PATH/NAME``) with its tags."""
+        return cls(
+            account=account,
+            arn=arn,
+            type=PrincipalType.USER,
+            user_id=user_id,
+            name=name,
+            tags=MappingProxyType(dict(tags)),
+            partition=partition,
+        )
+
+    @classmethod
+    def assumed_role(
+        cls,
+        *,
+        account: str,
+        role_arn: str,
+        role_id: str,
+        session_name: str,
+        tags: Mapping[str, str],
+        partition: str = "aws",
+    ) -> Principal:
+        """A session of a role: ``arn:aws:sts::A:assumed-role/ROLE/SESSION``, user id
+        ``ROLEID:SESSION``, with the role's tags merged with the session's."""
+        role_name = role_arn.rsplit("/", 1)[-1]
+        return cls(
+            account=account,
+            arn=f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}",
+            type=PrincipalType.ASSUMED_ROLE,
+            user_id=f"{role_id}:{session_name}",
+            name=role_name,
+            role_arn=role_arn,
+            session_name=session_name,
+            tags=MappingProxyType(dict(tags)),
+            partition=partition,
+        )

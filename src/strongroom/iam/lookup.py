@@ -7,11 +7,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Protocol
 
 from strongroom.domain.identity import AccountRecord, OwnerKind, RoleRecord, UserRecord
-from strongroom.domain.principal import Principal, PrincipalType
+from strongroom.domain.principal import Principal
 
 __all__ = [
     "PrincipalArn",
@@ -89,13 +88,12 @@ def principal_for_user(
     storage: PrincipalRecords, user: UserRecord, partition: str = "aws"
 ) -> Principal:
     tags = storage.get_principal_tags(user.account, OwnerKind.USER, user.name)
-    return Principal(
+    return Principal.iam_user(
         account=user.account,
         arn=user.arn,
-        type=PrincipalType.USER,
         user_id=user.user_id,
         name=user.name,
-        tags=MappingProxyType(tags),
+        tags=tags,
         partition=partition,
     )
 
@@ -131,14 +129,11 @@ def principal_for_arn(
     if arn.kind == "assumed-role":
         session = arn.session
     tags = storage.get_principal_tags(account, OwnerKind.ROLE, role.name)
-    return Principal(
+    return Principal.assumed_role(
         account=account,
-        arn=f"arn:{partition}:sts::{account}:assumed-role/{role.name}/{session}",
-        type=PrincipalType.ASSUMED_ROLE,
-        user_id=f"{role.role_id}:{session}",
-        name=role.name,
         role_arn=role.arn,
+        role_id=role.role_id,
         session_name=session,
-        tags=MappingProxyType(tags),
+        tags=tags,
         partition=partition,
     )

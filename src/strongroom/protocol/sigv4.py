@@ -51,6 +51,7 @@ ALGORITHM = "AWS4-HMAC-SHA256"
 TERMINATOR = "aws4_request"
 _AMZ_DATE_FORMAT = "%Y%m%dT%H%M%SZ"
 _REGION_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+_MAX_REGION_LENGTH = 50
 _REQUIRED = ("Credential", "Signature", "SignedHeaders")
 _SURROGATES = "surrogatepass"
 _AMZ_DATE_MEMO: dict[str, float] = {}  # a parse cache, never a verification outcome
@@ -144,11 +145,14 @@ def _credential(value: str, signed_headers: tuple[str, ...], signature: str) -> 
 
 
 def check_scope(credential: Credential, service: str) -> None:
-    """Refuse a credential scoped to another service than the one this endpoint serves."""
+    """Refuse a credential scoped to another service than the one this endpoint serves, or to a
+    region name longer than any region's (its form was checked when the header was parsed)."""
     if credential.service != service:
         raise InvalidSignatureException(
             f"Credential should be scoped to correct service: '{service}'. "
         )
+    if len(credential.region) > _MAX_REGION_LENGTH:
+        raise InvalidSignatureException("Credential should be scoped to a valid region. ")
 
 
 # -- signing time ---------------------------------------------------------------------------------
