@@ -28,6 +28,7 @@ from strongroom.kms import (
     signops,
     tags,
 )
+from strongroom.kms.managed_keys import ensure_managed_key
 from strongroom.kms.service import KmsService
 
 __all__ = ["OPERATIONS", "Operation", "call"]
@@ -96,4 +97,6 @@ def call(svc: KmsService, caller: Caller, operation: str, params: dict[str, Any]
             f"{operation} is not yet supported by Strongroom (this version serves "
             f"{len(OPERATIONS)} KMS operations; see docs/operations.md)."
         )
+    if caller.via_service is not None:  # a registered service's first use of alias/aws/...
+        ensure_managed_key(svc, caller, params)
     return handler(svc, caller, params)

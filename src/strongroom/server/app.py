@@ -31,7 +31,6 @@ from strongroom.iam import api as iam_api
 from strongroom.iam import sts
 from strongroom.kms.explain import explain_operation
 from strongroom.kms.lifecycle import run_due_work
-from strongroom.kms.managed_keys import ensure_managed_key
 from strongroom.kms.operations import call
 from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result
@@ -202,9 +201,7 @@ class StrongroomApp:
         service: str | None = None,
     ) -> Caller:
         runtime = self.runtime
-        if runtime.kms.refresh():
-            runtime.auth.clear()
-            runtime.iam.clear_caches()
+        runtime.refresh()
         raw_path = scope.get("raw_path") or scope["path"].encode()
         caller = runtime.auth.authenticate(
             "POST",
@@ -281,8 +278,6 @@ class StrongroomApp:
         params = runtime.model.validate(operation, decode_body(body))
         hidden = runtime.model.hidden_members(operation)
         rec.parameters = record.public_parameters(params, hidden)
-        if caller.via_service is not None:  # a registered service's first use of alias/aws/...
-            ensure_managed_key(runtime.kms, caller, params)
         return encode_result(call(runtime.kms, caller, operation, params))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
@@ -308,7 +303,7 @@ class StrongroomApp:
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
-                self.runtime.kms.refresh()
+                self.runtime.refresh()
                 run_due_work(self.runtime.kms)
             except Exception:
                 log.exception("the sweep of due work failed; will retry")

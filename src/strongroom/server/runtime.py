@@ -30,6 +30,11 @@ class Runtime:
     auth: Authenticator
     model: ServiceModel
 
+    def refresh(self) -> None:
+        """Once per request: if anything was committed since the last request (by any worker
+        or node), every cache drops (the KMS repository tells the others: see build_runtime)."""
+        self.kms.refresh()
+
     def close(self) -> None:
         self.kms.close()
 
@@ -53,6 +58,9 @@ def build_runtime(settings: Settings) -> Runtime:
         dev_account=settings.account_id if settings.dev else None,
         clock=clock,
     )
+    # One coherence signal for every cache: whatever drops the KMS caches drops these too.
+    kms.keys.on_change(auth.clear)
+    kms.keys.on_change(iam.clear_caches)
     return Runtime(settings, kms, iam, auth, ServiceModel.load("kms"))
 
 
