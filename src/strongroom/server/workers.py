@@ -20,6 +20,8 @@ from types import FrameType
 
 import uvicorn
 
+from strongroom.server.http import OneWriteHttpToolsProtocol
+
 __all__ = ["ServeOptions", "bind", "serve"]
 
 log = logging.getLogger("strongroom.server")
@@ -45,7 +47,7 @@ def _config(options: ServeOptions) -> uvicorn.Config:
         ssl_certfile=options.tls_cert,
         ssl_keyfile=options.tls_key,
         loop="uvloop",
-        http="httptools",
+        http=OneWriteHttpToolsProtocol,
         access_log=False,
         log_level="warning",
         server_header=False,
