@@ -12,8 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -53,6 +53,16 @@ _TARGET_PREFIX = "TrentService."
 # Admin-only: why a request would be allowed or denied (an account root, for its own account).
 _EXPLAIN_TARGET = "StrongroomAdmin.ExplainDecision"
 _QUERY_SERVICES = ("iam", "sts")
+
+
+def _request_id() -> str:
+    """A random (version 4) UUID in its usual text form, as AWS's request ids; the same as
+    ``str(uuid.uuid4())`` in a third of the time."""
+    raw = bytearray(os.urandom(16))
+    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
+    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
+    h = raw.hex()
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 class _TooLarge(Exception):
@@ -97,7 +107,7 @@ async def _respond(
     headers = [
         (b"content-type", content_type),
         (b"content-length", str(len(body)).encode()),
-        (b"x-amzn-requestid", (request_id or str(uuid.uuid4())).encode()),
+        (b"x-amzn-requestid", (request_id or _request_id()).encode()),
         *extra,
     ]
     await send({"type": "http.response.start", "status": status, "headers": headers})
@@ -148,7 +158,7 @@ class StrongroomApp:
     async def _http(self, scope: Scope, receive: Receive, send: Send) -> None:
         began = time.perf_counter()
         source_ip, secure = _client(scope)
-        rec = RequestRecord(str(uuid.uuid4()), time.time(), source_ip, tls=secure)
+        rec = RequestRecord(_request_id(), time.time(), source_ip, tls=secure)
         token = record.opened(rec)
         try:
             await self._serve(scope, receive, send, rec)

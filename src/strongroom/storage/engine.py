@@ -51,6 +51,7 @@ class Backend(abc.ABC):
         self.writer = writer
         self._lock = threading.Lock()
         self._raw: Any = None
+        self._driver: Any = None  # the raw connection's DB-API connection, read per request
 
     def before_write(self, conn: Connection) -> None:  # noqa: B027 - optional hook
         """Called first in every write transaction."""
@@ -68,7 +69,8 @@ class Backend(abc.ABC):
             try:
                 if self._raw is None:
                     self._raw = self._open_raw()
-                row = self._raw.driver_connection.execute(self._counter_sql()).fetchone()
+                    self._driver = self._raw.driver_connection
+                row = self._driver.execute(self._counter_sql()).fetchone()
             except Exception as exc:  # the driver's own error types differ per backend
                 self._drop_raw()
                 raise StorageError("could not read the change counter") from exc
@@ -80,7 +82,7 @@ class Backend(abc.ABC):
         return self.engine.raw_connection()
 
     def _drop_raw(self) -> None:
-        raw, self._raw = self._raw, None
+        raw, self._raw, self._driver = self._raw, None, None
         if raw is not None:
             with contextlib.suppress(Exception):  # already failing: the first error is raised
                 raw.invalidate()
@@ -89,7 +91,7 @@ class Backend(abc.ABC):
         with self._lock:
             if self._raw is not None:
                 self._raw.close()
-                self._raw = None
+                self._raw, self._driver = None, None
         self.engine.dispose()
 
 
