@@ -39,7 +39,13 @@ from strongroom.errors import (
     ExpiredTokenException,
     UnrecognizedClientException,
 )
-from strongroom.iam.forwarding import VIA_AUTHORIZATION, parse_forwarded, verify_forwarded
+from strongroom.iam.forwarding import (
+    VIA_AUTHORIZATION,
+    ServiceRegistry,
+    forwarded_caller,
+    parse_forwarded,
+    verify_forwarded,
+)
 from strongroom.iam.sessions import merge_tags, session_purpose, token_digest
 from strongroom.keystore.base import RootSecrets
 from strongroom.protocol import sigv4
@@ -97,12 +103,12 @@ class Authenticator:
         self._dev_account = dev_account
         self._clock = clock or Clock()  # pass the service clock: dev time travel expires sessions
         self._known: dict[str, _Known | _Absent] = {}
-        self._services: dict[str, ServiceRecord | None] = {}
+        self._registry = ServiceRegistry(storage)
         self._signing_keys = sigv4.SigningKeyCache()
 
     def clear(self) -> None:
         self._known.clear()
-        self._services.clear()
+        self._registry.clear()
 
     # -- resolving an access key id ---------------------------------------------------------------
     def _lookup(self, access_key_id: str) -> _Known | _Absent:
@@ -261,25 +267,11 @@ class Authenticator:
             return self._forwarded(caller, headers)
         return caller
 
-    # -- a registered service acting for its user -------------------------------------------------
-    def _service_of(self, caller: Caller) -> ServiceRecord:
-        arn = caller.principal.role_arn or caller.principal.arn
-        if arn not in self._services:
-            if len(self._services) >= _CACHE_LIMIT:
-                self._services.clear()
-            self._services[arn] = self._storage.service_for_principal(arn)
-        service = self._services[arn]
-        if service is None:
-            raise AccessDeniedException(
-                f"{caller.principal_arn} is not a registered integrated service and cannot "
-                "forward a request for another principal."
-            )
-        return service
-
+    # -- a registered service acting for its user (iam/forwarding.py) ----------------------------
     def _forwarded(self, service_caller: Caller, headers: Mapping[str, str]) -> Caller:
         """The user behind a registered service's request, once the user's forwarded signature
         (scoped to the service's signing name, within the SigV4 window) verifies."""
-        service = self._service_of(service_caller)
+        service = self._registry.service_of(service_caller)
         forwarded = parse_forwarded(headers)
         user = self._lookup(forwarded.credential.access_key_id)
         if not isinstance(user, _Known):  # never the dev root: the user must be real
@@ -292,13 +284,10 @@ class Authenticator:
             cache=self._signing_keys,
         )
         self._check_token(user, headers.get(_VIA_SESSION_HEADER), service.signing_name)
-        return Caller(
+        return forwarded_caller(
+            service_caller,
+            service,
+            forwarded,
             user.principal,
-            service_caller.region,
-            forwarded.credential.access_key_id,
-            service_caller.source_ip,
-            service_caller.secure_transport,
             session_token=user.token_sha256 is not None,
-            via_service=service.via_name,
-            called_via=(service.via_name,),
         )

@@ -16,8 +16,16 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Protocol
 
-from strongroom.errors import IncompleteSignatureException, InvalidSignatureException
+from strongroom.domain.caller import Caller
+from strongroom.domain.identity import ServiceRecord
+from strongroom.domain.principal import Principal
+from strongroom.errors import (
+    AccessDeniedException,
+    IncompleteSignatureException,
+    InvalidSignatureException,
+)
 from strongroom.protocol import sigv4
 
 __all__ = [
@@ -25,6 +33,8 @@ __all__ = [
     "VIA_CANONICAL_REQUEST",
     "VIA_DATE",
     "Forwarded",
+    "ServiceRegistry",
+    "forwarded_caller",
     "parse_forwarded",
     "verify_forwarded",
 ]
@@ -91,3 +101,61 @@ def verify_forwarded(
     expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
     if not hmac.compare_digest(expected.encode(), credential.signature.encode("utf-8", "replace")):
         raise InvalidSignatureException(_MSG_MISMATCH)
+
+
+class Services(Protocol):
+    """Where the registered services are kept (storage's ``ServiceRows``)."""
+
+    def service_for_principal(self, principal_arn: str) -> ServiceRecord | None: ...
+
+
+class ServiceRegistry:
+    """Which principals are registered integrated services, remembered until storage changes
+    (:meth:`clear`)."""
+
+    _LIMIT = 4096
+
+    def __init__(self, services: Services) -> None:
+        self._services = services
+        self._known: dict[str, ServiceRecord | None] = {}
+
+    def clear(self) -> None:
+        self._known.clear()
+
+    def service_of(self, caller: Caller) -> ServiceRecord:
+        """The registered service ``caller`` is (its role for a session); AccessDeniedException
+        when it is none, since only a registered service may forward a request."""
+        arn = caller.principal.role_arn or caller.principal.arn
+        if arn not in self._known:
+            if len(self._known) >= self._LIMIT:
+                self._known.clear()
+            self._known[arn] = self._services.service_for_principal(arn)
+        service = self._known[arn]
+        if service is None:
+            raise AccessDeniedException(
+                f"{caller.principal_arn} is not a registered integrated service and cannot "
+                "forward a request for another principal."
+            )
+        return service
+
+
+def forwarded_caller(
+    service_caller: Caller,
+    service: ServiceRecord,
+    forwarded: Forwarded,
+    user: Principal,
+    *,
+    session_token: bool,
+) -> Caller:
+    """The caller a verified forwarded request stands for: the user, seen through the service
+    (``kms:ViaService``, ``aws:CalledVia``), from the service's connection."""
+    return Caller(
+        user,
+        service_caller.region,
+        forwarded.credential.access_key_id,
+        service_caller.source_ip,
+        service_caller.secure_transport,
+        session_token=session_token,
+        via_service=service.via_name,
+        called_via=(service.via_name,),
+    )
