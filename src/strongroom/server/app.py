@@ -29,8 +29,8 @@ from strongroom.errors import (
 )
 from strongroom.iam import api as iam_api
 from strongroom.iam import sts
+from strongroom.kms.due_work import run_due_work
 from strongroom.kms.explain import explain_operation
-from strongroom.kms.lifecycle import run_due_work
 from strongroom.kms.operations import call
 from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result

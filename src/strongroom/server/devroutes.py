@@ -15,7 +15,7 @@ from strongroom.errors import (
     UnknownOperationException,
     ValidationException,
 )
-from strongroom.kms.lifecycle import run_due_work
+from strongroom.kms.due_work import run_due_work
 from strongroom.server.runtime import Runtime
 
 __all__ = ["MAX_CLOCK_OFFSET_SECONDS", "handle"]
