@@ -5,11 +5,14 @@ code it is sent as and its HTTP status. The wire mapping lives in ``strongroom.p
 (KMS) and ``strongroom.protocol.query`` (IAM, STS: which renames the shared classes to their Query
 codes, e.g. ``ValidationException`` -> ``ValidationError``) and nowhere else. Messages never carry
 plaintext, key material or secrets.
+
+A class is sent as its own name with its base's status, unless its class keywords say otherwise:
+``class NoSuchEntityException(ClientError, code="NoSuchEntity", status=404)``.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Any, ClassVar
 
 
 class ServiceError(Exception):
@@ -17,6 +20,14 @@ class ServiceError(Exception):
 
     code: ClassVar[str] = "KMSInternalException"
     status: ClassVar[int] = 500
+
+    def __init_subclass__(
+        cls, *, code: str | None = None, status: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.code = cls.__name__ if code is None else code
+        if status is not None:
+            cls.status = status
 
     def __init__(self, message: str | None = "") -> None:
         super().__init__(message or self.code)
@@ -26,154 +37,116 @@ class ServiceError(Exception):
         return f"{type(self).__name__}({self.message!r})"
 
 
-class ClientError(ServiceError):
-    """A 400: the caller's request cannot be served as it stands."""
+class ClientError(ServiceError, code=ServiceError.code, status=400):
+    """A 400: the caller's request cannot be served as it stands. A base, never raised itself (it
+    keeps the service's fallback code)."""
 
-    status = 400
+
+class _OpaqueError(ClientError):
+    """An error AWS sends with no message at all, on purpose: it tells nothing of the cause."""
+
+    def __init__(self) -> None:
+        super().__init__(None)
 
 
 # -- protocol and authentication ----------------------------------------------------------------
 
 
-class SerializationException(ClientError):
-    code = "SerializationException"
+class SerializationException(ClientError): ...
 
 
-class UnknownOperationException(ClientError):
-    code = "UnknownOperationException"
+class UnknownOperationException(ClientError): ...
 
 
-class ValidationException(ClientError):
-    code = "ValidationException"
+class ValidationException(ClientError): ...
 
 
-class MissingAuthenticationTokenException(ClientError):
-    code = "MissingAuthenticationTokenException"
+class MissingAuthenticationTokenException(ClientError): ...
 
 
-class IncompleteSignatureException(ClientError):
-    code = "IncompleteSignatureException"
+class IncompleteSignatureException(ClientError): ...
 
 
-class InvalidSignatureException(ClientError):
-    code = "InvalidSignatureException"
+class InvalidSignatureException(ClientError): ...
 
 
-class UnrecognizedClientException(ClientError):
-    code = "UnrecognizedClientException"
+class UnrecognizedClientException(ClientError): ...
 
 
-class ExpiredTokenException(ClientError):
-    code = "ExpiredTokenException"
+class ExpiredTokenException(ClientError): ...
 
 
-class AccessDeniedException(ClientError):
-    code = "AccessDeniedException"
+class AccessDeniedException(ClientError): ...
 
 
-class RequestEntityTooLargeException(ClientError):
-    code = "RequestEntityTooLargeException"
-    status = 413
+class RequestEntityTooLargeException(ClientError, status=413): ...
 
 
-class ThrottlingException(ClientError):
-    code = "ThrottlingException"
+class ThrottlingException(ClientError): ...
 
 
 # -- KMS modeled client exceptions ----------------------------------------------------------------
 
 
-class NotFoundException(ClientError):
-    code = "NotFoundException"
+class NotFoundException(ClientError): ...
 
 
-class DisabledException(ClientError):
-    code = "DisabledException"
+class DisabledException(ClientError): ...
 
 
-class KMSInvalidStateException(ClientError):
-    code = "KMSInvalidStateException"
+class KMSInvalidStateException(ClientError): ...
 
 
-class InvalidKeyUsageException(ClientError):
-    code = "InvalidKeyUsageException"
+class InvalidKeyUsageException(ClientError): ...
 
 
-class InvalidCiphertextException(ClientError):
-    """Any failure to open a ciphertext. Opaque on purpose: AWS sends no message at all."""
-
-    code = "InvalidCiphertextException"
-
-    def __init__(self) -> None:
-        super().__init__(None)
+class InvalidCiphertextException(_OpaqueError):
+    """Any failure to open a ciphertext."""
 
 
-class KMSInvalidMacException(ClientError):
-    """A MAC that does not verify. Opaque on purpose: AWS sends no message at all."""
-
-    code = "KMSInvalidMacException"
-
-    def __init__(self) -> None:
-        super().__init__(None)
+class KMSInvalidMacException(_OpaqueError):
+    """A MAC that does not verify."""
 
 
-class KMSInvalidSignatureException(ClientError):
-    """A signature that does not verify. Opaque on purpose: AWS sends no message at all."""
-
-    code = "KMSInvalidSignatureException"
-
-    def __init__(self) -> None:
-        super().__init__(None)
+class KMSInvalidSignatureException(_OpaqueError):
+    """A signature that does not verify."""
 
 
-class IncorrectKeyException(ClientError):
-    code = "IncorrectKeyException"
+class IncorrectKeyException(ClientError): ...
 
 
-class InvalidArnException(ClientError):
-    code = "InvalidArnException"
+class InvalidArnException(ClientError): ...
 
 
-class InvalidAliasNameException(ClientError):
-    code = "InvalidAliasNameException"
+class InvalidAliasNameException(ClientError): ...
 
 
-class AlreadyExistsException(ClientError):
-    code = "AlreadyExistsException"
+class AlreadyExistsException(ClientError): ...
 
 
-class InvalidMarkerException(ClientError):
-    code = "InvalidMarkerException"
+class InvalidMarkerException(ClientError): ...
 
 
-class LimitExceededException(ClientError):
-    code = "LimitExceededException"
+class LimitExceededException(ClientError): ...
 
 
-class MalformedPolicyDocumentException(ClientError):
-    code = "MalformedPolicyDocumentException"
+class MalformedPolicyDocumentException(ClientError): ...
 
 
-class TagException(ClientError):
-    code = "TagException"
+class TagException(ClientError): ...
 
 
-class UnsupportedOperationException(ClientError):
-    code = "UnsupportedOperationException"
+class UnsupportedOperationException(ClientError): ...
 
 
-class InvalidGrantIdException(ClientError):
-    code = "InvalidGrantIdException"
+class InvalidGrantIdException(ClientError): ...
 
 
-class InvalidGrantTokenException(ClientError):
-    code = "InvalidGrantTokenException"
+class InvalidGrantTokenException(ClientError): ...
 
 
 class DryRunOperationException(ClientError):
     """A DryRun call that would have succeeded (nothing was changed)."""
-
-    code = "DryRunOperationException"
 
     def __init__(
         self, message: str = "The request would have succeeded, but the DryRun option is set."
@@ -181,20 +154,16 @@ class DryRunOperationException(ClientError):
         super().__init__(message)
 
 
-class ConflictException(ClientError):
-    code = "ConflictException"
+class ConflictException(ClientError): ...
 
 
-class IncorrectKeyMaterialException(ClientError):
-    code = "IncorrectKeyMaterialException"
+class IncorrectKeyMaterialException(ClientError): ...
 
 
-class ExpiredImportTokenException(ClientError):
-    code = "ExpiredImportTokenException"
+class ExpiredImportTokenException(ClientError): ...
 
 
-class InvalidImportTokenException(ClientError):
-    code = "InvalidImportTokenException"
+class InvalidImportTokenException(ClientError): ...
 
 
 # -- server faults --------------------------------------------------------------------------------
@@ -203,47 +172,30 @@ class InvalidImportTokenException(ClientError):
 class KMSInternalException(ServiceError):
     """An unexpected failure. The message sent never includes the cause."""
 
-    code = "KMSInternalException"
-    status = 500
+
+class KeyUnavailableException(ServiceError): ...
 
 
-class KeyUnavailableException(ServiceError):
-    code = "KeyUnavailableException"
-    status = 500
-
-
-class DependencyTimeoutException(ServiceError):
-    code = "DependencyTimeoutException"
-    status = 503
+class DependencyTimeoutException(ServiceError, status=503): ...
 
 
 class NotAuthorizedException(ClientError):
     """What AWS answers for writes to the reserved ``alias/aws/`` namespace."""
 
-    code = "NotAuthorizedException"
-
 
 # -- IAM and STS (AWS Query services: the code is the Query error code) ----------------------------
 
 
-class MissingActionException(ClientError):
-    code = "MissingAction"
+class MissingActionException(ClientError, code="MissingAction"): ...
 
 
-class NoSuchEntityException(ClientError):
-    code = "NoSuchEntity"
-    status = 404
+class NoSuchEntityException(ClientError, code="NoSuchEntity", status=404): ...
 
 
-class EntityAlreadyExistsException(ClientError):
-    code = "EntityAlreadyExists"
-    status = 409
+class EntityAlreadyExistsException(ClientError, code="EntityAlreadyExists", status=409): ...
 
 
-class DeleteConflictException(ClientError):
-    code = "DeleteConflict"
-    status = 409
+class DeleteConflictException(ClientError, code="DeleteConflict", status=409): ...
 
 
-class InvalidInputException(ClientError):
-    code = "InvalidInput"
+class InvalidInputException(ClientError, code="InvalidInput"): ...

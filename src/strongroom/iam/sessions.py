@@ -12,18 +12,16 @@ import hashlib
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from types import MappingProxyType
 from typing import Any
 
 from strongroom.domain.identity import SessionRecord
-from strongroom.domain.principal import Principal, PrincipalType
+from strongroom.domain.principal import Principal
 from strongroom.iam.credentials import new_access_key_id, new_secret_key
 from strongroom.iam.service import IamService
 
 __all__ = [
     "EXPIRED_SESSION_GRACE_SECONDS",
     "IssuedCredentials",
-    "assumed_role_principal",
     "issue_session",
     "merge_tags",
     "session_purpose",
@@ -50,30 +48,6 @@ def merge_tags(role_tags: Mapping[str, str], session_tags: Mapping[str, str]) ->
     merged = {k: v for k, v in role_tags.items() if k.lower() not in overridden}
     merged.update(session_tags)
     return merged
-
-
-def assumed_role_principal(
-    *,
-    account: str,
-    role_arn: str,
-    role_id: str,
-    session_name: str,
-    tags: Mapping[str, str],
-    partition: str = "aws",
-) -> Principal:
-    """The principal of an assumed-role session: ``arn:aws:sts::A:assumed-role/ROLE/SESSION``."""
-    role_name = role_arn.rsplit("/", 1)[-1]
-    return Principal(
-        account=account,
-        arn=f"arn:{partition}:sts::{account}:assumed-role/{role_name}/{session_name}",
-        type=PrincipalType.ASSUMED_ROLE,
-        user_id=f"{role_id}:{session_name}",
-        name=role_name,
-        role_arn=role_arn,
-        session_name=session_name,
-        tags=MappingProxyType(dict(tags)),
-        partition=partition,
-    )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from strongroom.domain.caller import Caller
 from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.errors import AccessDeniedException, ValidationException
 from strongroom.iam.service import IamService
-from strongroom.iam.sessions import assumed_role_principal, issue_session
+from strongroom.iam.sessions import issue_session
 from strongroom.iam.trust import authorize_assume_role, find_role
 
 __all__ = ["OPERATIONS", "StsOperation", "assume_role", "get_caller_identity", "get_session_token"]
@@ -136,7 +136,7 @@ def assume_role(iam: IamService, caller: Caller, params: dict[str, Any]) -> dict
     )
     assert role is not None  # authorization refuses a role that does not exist
     duration = _duration(params, role.max_session_duration, principal)
-    assumed = assumed_role_principal(
+    assumed = Principal.assumed_role(
         account=role.account,
         role_arn=role.arn,
         role_id=role.role_id,

@@ -45,12 +45,15 @@ def _no_identity_policies(principal: Principal) -> Sequence[NamedPolicy]:
     return ()
 
 
-def _recorded(action: str, resource: str, decision: KmsDecision) -> None:
-    """Put an enforced decision, with what decided it, in the call's record."""
+def _enforce(caller: Caller, action: str, resource: str, decision: KmsDecision) -> None:
+    """Put the decision, with what decided it, in the call's record; AccessDeniedException
+    with AWS's message unless it allows."""
     found = record.current()
     if found is not None:
         by = tuple(ref.describe_source() for ref in decision.statements)
         found.decided(record.Decided(action, resource, decision.allowed, by))
+    if not decision.allowed:
+        raise AccessDeniedException(decision.message(caller.principal_arn, action, resource))
 
 
 def is_static(document: PolicyDocument) -> bool:
@@ -120,10 +123,10 @@ class AccessDecisions:
             account, region, key_id = key.account, key.region, key.key_id
 
             def tags() -> dict[str, str]:
-                return self._keys.get_tags(account, region, key_id)
+                return self._keys.read.get_tags(account, region, key_id)
 
             def aliases() -> list[str]:
-                found = self._keys.list_aliases(account, region, key_id, None, 10_000)
+                found = self._keys.read.list_aliases(account, region, key_id, None, 10_000)
                 return [alias.name for alias in found]
 
         keys = request_keys(
@@ -230,9 +233,7 @@ class AccessDecisions:
     ) -> None:
         """Raise AccessDeniedException unless ``caller`` may do ``action`` on ``key``."""
         decision = self.decide_key(caller, action, key, params, request_alias=request_alias)
-        _recorded(action, key.arn, decision)
-        if not decision.allowed:
-            raise AccessDeniedException(decision.message(caller.principal_arn, action, key.arn))
+        _enforce(caller, action, key.arn, decision)
 
     def decide_account(
         self,
@@ -257,6 +258,4 @@ class AccessDecisions:
     ) -> None:
         """Actions governed by identity policies alone (CreateKey, ListKeys, alias ARNs...)."""
         decision = self.decide_account(caller, action, params, resource=resource, creating=creating)
-        _recorded(action, resource, decision)
-        if not decision.allowed:
-            raise AccessDeniedException(decision.message(caller.principal_arn, action, resource))
+        _enforce(caller, action, resource, decision)

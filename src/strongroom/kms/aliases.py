@@ -141,7 +141,7 @@ def list_aliases(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
 
     def fetch(after: str | None, limit: int) -> list[AliasRecord]:
         key_id = target.key_id if target is not None else None
-        return svc.keys.list_aliases(caller.account, caller.region, key_id, after, limit)
+        return svc.keys.read.list_aliases(caller.account, caller.region, key_id, after, limit)
 
     rows, paging = page(fetch, lambda a: a.name, p, listing="aliases", default=50, maximum=100)
     return {"Aliases": [_entry(caller, a) for a in rows], **paging}

@@ -241,13 +241,11 @@ def _open(
     *,
     action: str,
     permission: str,
-    blob_member: str,
-    key_member: str,
-    context_member: str,
-    algorithm_member: str,
+    names: tuple[str, str, str, str],
 ) -> tuple[KeyRecord, bytes, str]:
     """Find the key a symmetric ciphertext names, check it against the caller's KeyId, and open
-    it."""
+    it. ``names``: the request's members for the blob, the key, the context and the algorithm."""
+    blob_member, key_member, context_member, algorithm_member = names
     blob = _blob(p, blob_member)
     header = ciphertext.peek(blob)
     named = svc.get_key(caller.account, caller.region, header.key_id) or svc.find_key(
@@ -289,15 +287,7 @@ def decrypt(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any
         algorithm = p["EncryptionAlgorithm"]
         return {"KeyId": rsa_key.arn, "Plaintext": plaintext, "EncryptionAlgorithm": algorithm}
     key, plaintext, material_id = _open(
-        svc,
-        caller,
-        p,
-        action="Decrypt",
-        permission="Decrypt",
-        blob_member=names[0],
-        key_member=names[1],
-        context_member=names[2],
-        algorithm_member=names[3],
+        svc, caller, p, action="Decrypt", permission="Decrypt", names=names
     )
     dry_run(p)
     return {
@@ -325,15 +315,7 @@ def _reencrypt_source(
         )
         return rsa_key, plaintext, p[names[3]], None
     source, plaintext, material_id = _open(
-        svc,
-        caller,
-        p,
-        action="ReEncrypt",
-        permission="ReEncryptFrom",
-        blob_member=names[0],
-        key_member=names[1],
-        context_member=names[2],
-        algorithm_member=names[3],
+        svc, caller, p, action="ReEncrypt", permission="ReEncryptFrom", names=names
     )
     return source, plaintext, SYMMETRIC_DEFAULT, material_id
 

@@ -58,7 +58,7 @@ class Deletions:
         waiting in PendingReplicaDeletion, its last replica is gone, so it enters
         PendingDeletion, its window starting when that replica was due (kms-spec.md 12). The
         date derives from stored values only, so workers that race here write the same record."""
-        members = self._keys.key_members(deleted.account, deleted.key_id)
+        members = self._keys.read.key_members(deleted.account, deleted.key_id)
         if len(members) != 1 or members[0].state is not KeyState.PENDING_REPLICA_DELETION:
             return
         primary = members[0]
@@ -79,7 +79,7 @@ class Deletions:
         """
         deleted = 0
         for _ in range(_SWEEP_PASSES):
-            due = self._keys.keys_due_for_deletion(self._clock.now())
+            due = self._keys.read.keys_due_for_deletion(self._clock.now())
             if not due:
                 break
             deleted += sum(self.destroy(key) for key in due)

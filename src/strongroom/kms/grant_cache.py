@@ -40,7 +40,7 @@ class GrantCache:
         ident = (key.account, key.region, key.key_id)
         found = self._indexes.get(ident)
         if found is None:
-            found = GrantIndex(self._keys.grants_for_key(key.account, key.region, key.key_id))
+            found = GrantIndex(self._keys.read.grants_for_key(key.account, key.region, key.key_id))
             self._indexes[ident] = found
         return found
 
@@ -53,7 +53,7 @@ class GrantCache:
             if len(self._tokens) > _MAX_TOKENS:
                 self._tokens.clear()
             self._tokens[(region, token)] = grant_id
-        grant = self._keys.find_grant(region, grant_id)
+        grant = self._keys.read.find_grant(region, grant_id)
         if grant is None:
             raise InvalidGrantTokenException("The grant token is invalid.")
         return grant

@@ -54,7 +54,7 @@ def list_grants(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str,
         raise InvalidGrantIdException("Invalid grant ID.")
 
     def fetch(after: str | None, limit: int) -> list[GrantRecord]:
-        return svc.keys.list_grants(
+        return svc.keys.read.list_grants(
             key.account,
             key.region,
             key.key_id,
@@ -75,7 +75,7 @@ def list_retirable_grants(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
         raise ValidationException("RetiringPrincipal or RetiringServicePrincipal is required.")
 
     def fetch(after: str | None, limit: int) -> list[GrantRecord]:
-        return svc.keys.list_retirable_grants(retiring, after, limit, region=caller.region)
+        return svc.keys.read.list_retirable_grants(retiring, after, limit, region=caller.region)
 
     rows, paging = page(
         fetch, lambda g: g.grant_id, p, listing="retirable", default=50, maximum=100

@@ -173,9 +173,9 @@ def create_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     _check_operations(key, grant.operations)
     existing = None
     if grant.name is not None:
-        named = svc.keys.grant_by_name(key.account, key.region, key.key_id, grant.name)
+        named = svc.keys.read.grant_by_name(key.account, key.region, key.key_id, grant.name)
         existing = next((g for g in named if _same(g, grant)), None)
-    if existing is None and svc.keys.count_grants(key.account, key.region, key.key_id) >= (
+    if existing is None and svc.keys.read.count_grants(key.account, key.region, key.key_id) >= (
         MAX_GRANTS_PER_KEY
     ):
         raise LimitExceededException(
@@ -203,7 +203,7 @@ def _named_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> KeyRecord:
 def _named_grant(svc: KmsService, key: KeyRecord, grant_id: str) -> GrantRecord:
     if not GRANT_ID.fullmatch(grant_id):
         raise InvalidGrantIdException("Invalid grant ID.")
-    grant = svc.keys.get_grant(key.account, key.region, key.key_id, grant_id)
+    grant = svc.keys.read.get_grant(key.account, key.region, key.key_id, grant_id)
     if grant is None:
         raise NotFoundException(f"Grant ID {grant_id} not found")
     return grant

@@ -271,7 +271,7 @@ def _store_new_row(svc: KmsService, key: KeyRecord, row: MaterialRecord, first: 
     without bytes in each replica); returns the key record to write."""
     svc.keys.insert_material(key.account, key.region, key.key_id, row)
     if not first and key.multi_region:
-        for member in svc.keys.key_members(key.account, key.key_id):
+        for member in svc.keys.read.key_members(key.account, key.key_id):
             if member.region == key.region:
                 continue
             try:
@@ -304,7 +304,7 @@ def import_key_material(svc: KmsService, caller: Caller, p: dict[str, Any]) -> d
         raise IncorrectKeyMaterialException(str(error)) from None
     material_id = key_import.material_id(_material_id_key(svc), key.key_id, material)
 
-    rows = svc.keys.get_materials(key.account, key.region, key.key_id)
+    rows = svc.keys.read.get_materials(key.account, key.region, key.key_id)
     import_type = p.get("ImportType") or (NEW if not rows else EXISTING)
     wrapped = svc.keystore.import_material(key, material_id, material)
     terms: dict[str, Any] = {
@@ -353,10 +353,10 @@ def import_key_material(svc: KmsService, caller: Caller, p: dict[str, Any]) -> d
 
 def _clear_pending_in_replicas(svc: KmsService, key: KeyRecord, material_id: str) -> None:
     """A multi-Region primary's material pending rotation is deleted in every replica too."""
-    for member in svc.keys.key_members(key.account, key.key_id):
+    for member in svc.keys.read.key_members(key.account, key.key_id):
         if member.region == key.region:
             continue
-        for row in svc.keys.get_materials(member.account, member.region, member.key_id):
+        for row in svc.keys.read.get_materials(member.account, member.region, member.key_id):
             if row.material_id == material_id and row.wrapped is not None:
                 svc.keys.update_material(member.account, member.region, _removed(row))
 
@@ -370,7 +370,7 @@ def delete_imported_key_material(
     require_origin(key, Origin.EXTERNAL)
     require_state(key, Action.DELETE_IMPORTED_KEY_MATERIAL)
     material_id = p.get("KeyMaterialId", key.current_material_id)
-    rows = svc.keys.get_materials(key.account, key.region, key.key_id)
+    rows = svc.keys.read.get_materials(key.account, key.region, key.key_id)
     row = next((r for r in rows if r.material_id == material_id), None)
     if row is None:
         if "KeyMaterialId" in p:
@@ -400,7 +400,7 @@ def expire_due_material(svc: KmsService) -> int:
     now = svc.clock.now()
     expired = 0
     touched: dict[tuple[str, str, str], None] = {}
-    for account, region, due in svc.keys.materials_due_to_expire(now):
+    for account, region, due in svc.keys.read.materials_due_to_expire(now):
         try:
             # Guarded in storage: only the call that still finds the bytes (and the old term)
             # expires and counts it; a re-import with a new term that landed first stands.
@@ -414,6 +414,6 @@ def expire_due_material(svc: KmsService) -> int:
     for account, region, key_id in touched:
         key = svc.keys.get_key(account, region, key_id)
         if key is not None:
-            rows = svc.keys.get_materials(account, region, key_id)
+            rows = svc.keys.read.get_materials(account, region, key_id)
             svc.keys.update_key(_settled(key, rows))
     return expired

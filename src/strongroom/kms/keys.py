@@ -110,7 +110,7 @@ def members_of(svc: KmsService, key: KeyRecord) -> list[KeyRecord]:
         return [key]
     found = (
         svc.get_key(m.account, m.region, m.key_id)
-        for m in svc.keys.key_members(key.account, key.key_id)
+        for m in svc.keys.read.key_members(key.account, key.key_id)
     )
     # A member whose deletion window has passed is deleted on this read, as by any other.
     return [member for member in found if member is not None]
@@ -261,7 +261,7 @@ def list_keys(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, A
     svc.deletions.sweep()
 
     def fetch(after: str | None, limit: int) -> list[KeyRecord]:
-        return svc.keys.list_keys(caller.account, caller.region, after, limit)
+        return svc.keys.read.list_keys(caller.account, caller.region, after, limit)
 
     rows, paging = page(fetch, lambda k: k.key_id, p, listing="keys", default=100, maximum=1000)
     return {"Keys": [{"KeyId": k.key_id, "KeyArn": k.arn} for k in rows], **paging}
@@ -274,20 +274,23 @@ def _save(svc: KmsService, key: KeyRecord) -> None:
         raise NotFoundException(f"Key '{key.arn}' does not exist") from None
 
 
-def enable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = authorized_key(svc, caller, p["KeyId"], action="EnableKey", allow_alias=False, params=p)
-    require_state(key, Action.ENABLE_KEY)
-    if key.state is not KeyState.ENABLED:
-        _save(svc, dataclasses.replace(key, state=KeyState.ENABLED))
+def _switch(
+    svc: KmsService, caller: Caller, p: dict[str, Any], action: Action, state: KeyState
+) -> dict[str, Any]:
+    """EnableKey and DisableKey: the key in ``state`` (nothing written if it is already)."""
+    key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=False, params=p)
+    require_state(key, action)
+    if key.state is not state:
+        _save(svc, dataclasses.replace(key, state=state))
     return {}
+
+
+def enable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
+    return _switch(svc, caller, p, Action.ENABLE_KEY, KeyState.ENABLED)
 
 
 def disable_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    key = authorized_key(svc, caller, p["KeyId"], action="DisableKey", allow_alias=False, params=p)
-    require_state(key, Action.DISABLE_KEY)
-    if key.state is not KeyState.DISABLED:
-        _save(svc, dataclasses.replace(key, state=KeyState.DISABLED))
-    return {}
+    return _switch(svc, caller, p, Action.DISABLE_KEY, KeyState.DISABLED)
 
 
 def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:

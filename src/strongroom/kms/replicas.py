@@ -114,7 +114,7 @@ def _copied_materials(
     for the replica's ARN. An imported key's replica gets the rows without bytes, awaiting the
     import of the same material."""
     copies = []
-    for material in svc.keys.get_materials(primary.account, primary.region, primary.key_id):
+    for material in svc.keys.read.get_materials(primary.account, primary.region, primary.key_id):
         if replica.origin is Origin.EXTERNAL:
             copies.append(
                 dataclasses.replace(

@@ -7,7 +7,8 @@ store's unwrapped material), so no operation places an invalidation by hand. Cha
 other workers and nodes are seen through storage's change counter, read once per request by
 :meth:`KeyRepository.refresh`.
 
-Operations never see storage: they read and write here.
+Operations never see storage: they read and write here (``read`` is the read-only ports, for
+the reads that are never cached).
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 from strongroom.domain.keys import AliasRecord, GrantRecord, KeyRecord, KeyState, MaterialRecord
 from strongroom.storage.base import (
     DuplicateError,
+    GrantReads,
     GrantRows,
+    KeyReads,
     KeyRows,
+    LifecycleReads,
     LifecycleRows,
     MetaRows,
     StorageError,
@@ -28,7 +32,7 @@ from strongroom.storage.base import (
 
 # DuplicateError and StorageError are storage's word for a clash and a failure; operations
 # catch them from here, as they never import storage.
-__all__ = ["DuplicateError", "KeyRepository", "KmsRows", "StorageError"]
+__all__ = ["DuplicateError", "KeyRepository", "KmsReads", "KmsRows", "StorageError"]
 
 _Ident = tuple[str, str, str]
 _P = ParamSpec("_P")
@@ -51,6 +55,10 @@ def _write(
     return write
 
 
+class KmsReads(KeyReads, LifecycleReads, GrantReads, Protocol):
+    """The reads of KMS state, read-only: listings, due work, grants (never cached)."""
+
+
 class KmsRows(MetaRows, KeyRows, LifecycleRows, GrantRows, Protocol):
     """The storage ports KMS state lives behind."""
 
@@ -60,6 +68,9 @@ class KeyRepository:
 
     def __init__(self, rows: KmsRows) -> None:
         self._rows = rows
+        # Reads that are never cached (listings, due work, grants) go straight to the read-only
+        # ports; the repository's own methods are the cached reads and every write.
+        self.read: KmsReads = rows
         self._seen: int | None = None
         self._keys: dict[_Ident, KeyRecord | None] = {}
         self._owners: dict[tuple[str, str], str | None] = {}  # (region, key id) -> account
@@ -132,93 +143,6 @@ class KeyRepository:
             rows = self._rows.get_materials(key.account, key.region, key.key_id)
             versions = self._materials[ident] = {row.material_id: row for row in rows}
         return versions.get(material_id)
-
-    # -- reads -------------------------------------------------------------------------------------
-    def list_keys(
-        self, account: str, region: str, after_key_id: str | None, limit: int
-    ) -> list[KeyRecord]:
-        return self._rows.list_keys(account, region, after_key_id, limit)
-
-    def key_members(self, account: str, key_id: str) -> list[KeyRecord]:
-        return self._rows.key_members(account, key_id)
-
-    def keys_managed_by(self, key_manager: str) -> list[KeyRecord]:
-        return self._rows.keys_managed_by(key_manager)
-
-    def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]:
-        return self._rows.get_materials(account, region, key_id)
-
-    def list_aliases(
-        self,
-        account: str,
-        region: str,
-        target_key_id: str | None,
-        after_name: str | None,
-        limit: int,
-    ) -> list[AliasRecord]:
-        return self._rows.list_aliases(account, region, target_key_id, after_name, limit)
-
-    def get_tags(self, account: str, region: str, key_id: str) -> dict[str, str]:
-        return self._rows.get_tags(account, region, key_id)
-
-    def keys_due_for_deletion(self, now: float) -> list[KeyRecord]:
-        return self._rows.keys_due_for_deletion(now)
-
-    def keys_due_for_rotation(self, now: float) -> list[KeyRecord]:
-        return self._rows.keys_due_for_rotation(now)
-
-    def materials_due_to_expire(self, now: float) -> list[tuple[str, str, MaterialRecord]]:
-        return self._rows.materials_due_to_expire(now)
-
-    def get_grant(
-        self, account: str, region: str, key_id: str, grant_id: str
-    ) -> GrantRecord | None:
-        return self._rows.get_grant(account, region, key_id, grant_id)
-
-    def find_grant(self, region: str, grant_id: str) -> GrantRecord | None:
-        return self._rows.find_grant(region, grant_id)
-
-    def grant_by_name(self, account: str, region: str, key_id: str, name: str) -> list[GrantRecord]:
-        return self._rows.grant_by_name(account, region, key_id, name)
-
-    def grants_for_key(self, account: str, region: str, key_id: str) -> list[GrantRecord]:
-        return self._rows.grants_for_key(account, region, key_id)
-
-    def count_grants(self, account: str, region: str, key_id: str) -> int:
-        return self._rows.count_grants(account, region, key_id)
-
-    def list_grants(
-        self,
-        account: str,
-        region: str,
-        key_id: str,
-        *,
-        after_grant_id: str | None,
-        limit: int,
-        grant_id: str | None = None,
-        grantee_principal: str | None = None,
-    ) -> list[GrantRecord]:
-        return self._rows.list_grants(
-            account,
-            region,
-            key_id,
-            after_grant_id=after_grant_id,
-            limit=limit,
-            grant_id=grant_id,
-            grantee_principal=grantee_principal,
-        )
-
-    def list_retirable_grants(
-        self,
-        retiring_principal: str,
-        after_grant_id: str | None,
-        limit: int,
-        *,
-        region: str | None = None,
-    ) -> list[GrantRecord]:
-        return self._rows.list_retirable_grants(
-            retiring_principal, after_grant_id, limit, region=region
-        )
 
     # -- writes (each decorated with _write) ------------------------------------------------------
     @_write

@@ -110,7 +110,7 @@ def key_members(svc: KmsService, key: KeyRecord) -> list[KeyRecord]:
     """Every record that holds the key's material: its primary and replicas, or just itself."""
     if not key.multi_region:
         return [key]
-    return svc.keys.key_members(key.account, key.key_id) or [key]
+    return svc.keys.read.key_members(key.account, key.key_id) or [key]
 
 
 # -- EnableKeyRotation, DisableKeyRotation, GetKeyRotationStatus -----------------------------
@@ -250,7 +250,7 @@ def rotate_due_keys(svc: KmsService) -> int:
     again; a key pending deletion never rotates. Returns how many keys this call rotated."""
     now = svc.clock.now()
     rotated = 0
-    for key in svc.keys.keys_due_for_rotation(now):
+    for key in svc.keys.read.keys_due_for_rotation(now):
         if (
             key.is_replica
             or key.state is not KeyState.ENABLED
@@ -326,7 +326,7 @@ def _promote_imported(
     chosen = max(pending, key=lambda m: (m.created_at, m.material_id))
     updates: list[tuple[KeyRecord, MaterialRecord | None]] = []
     for member in members:
-        rows = svc.keys.get_materials(member.account, member.region, member.key_id)
+        rows = svc.keys.read.get_materials(member.account, member.region, member.key_id)
         held = {m.material_id: m for m in rows}
         copy = held.get(chosen.material_id)
         if copy is None or copy.wrapped is None:
@@ -361,7 +361,7 @@ def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
         now = svc.clock.now()
         members = sorted(key_members(svc, key), key=lambda m: m.region != key.region)
         primary = members[0]
-        materials = svc.keys.get_materials(key.account, key.region, key.key_id)
+        materials = svc.keys.read.get_materials(key.account, key.region, key.key_id)
         _check_limit_and_schedule(primary, materials, now)
         promoted: MaterialRecord | None = None
         if primary.origin is Origin.EXTERNAL:
@@ -397,7 +397,7 @@ def _mark_rotated(
     in on demand (written in the same transaction as the rotation)."""
     marked = []
     for member in members:
-        for material in svc.keys.get_materials(member.account, member.region, member.key_id):
+        for material in svc.keys.read.get_materials(member.account, member.region, member.key_id):
             if material.material_id == material_id:
                 done = dataclasses.replace(
                     material, pending_rotation=False, rotation_type=ON_DEMAND, rotated_at=now

@@ -44,7 +44,7 @@ def _not_in_every_member(
     for member in key_members(svc, key):
         held = {
             m.material_id
-            for m in svc.keys.get_materials(member.account, member.region, member.key_id)
+            for m in svc.keys.read.get_materials(member.account, member.region, member.key_id)
             if m.wrapped is not None
         }
         missing |= pending - held
@@ -102,7 +102,7 @@ def list_key_rotations(svc: KmsService, caller: Caller, p: dict[str, Any]) -> di
     )
     unsupported_kind(key)
     everything = p.get("IncludeKeyMaterial", "ROTATIONS_ONLY") == "ALL_KEY_MATERIAL"
-    materials = svc.keys.get_materials(key.account, key.region, key.key_id)
+    materials = svc.keys.read.get_materials(key.account, key.region, key.key_id)
     shown = sorted(
         (m for m in materials if everything or (m.rotation_type and not m.pending_rotation)),
         key=_order,

@@ -46,7 +46,7 @@ def tag_resource(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     key = authorized_key(svc, caller, p["KeyId"], action="TagResource", allow_alias=False, params=p)
     require_state(key, Action.TAG_RESOURCE)
     tags = check_tags(p["Tags"])
-    existing = svc.keys.get_tags(key.account, key.region, key.key_id)
+    existing = svc.keys.read.get_tags(key.account, key.region, key.key_id)
     check_tag_count(len(existing.keys() | tags.keys()))
     svc.keys.put_tags(key.account, key.region, key.key_id, tags)
     return {}
@@ -68,7 +68,7 @@ def list_resource_tags(svc: KmsService, caller: Caller, p: dict[str, Any]) -> di
     key = authorized_key(
         svc, caller, p["KeyId"], action="ListResourceTags", allow_alias=False, params=p
     )
-    tags = sorted(svc.keys.get_tags(key.account, key.region, key.key_id).items())
+    tags = sorted(svc.keys.read.get_tags(key.account, key.region, key.key_id).items())
 
     def fetch(after: str | None, limit: int) -> list[tuple[str, str]]:
         return [t for t in tags if after is None or t[0] > after][:limit]

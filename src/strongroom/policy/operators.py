@@ -18,12 +18,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 __all__ = ["ARN", "DATE", "OPERATORS", "Family", "Operator", "Scalar", "as_text"]
 
 Scalar = str | bool | int | float
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,6 +66,18 @@ def _number(value: Scalar) -> float | None:
         return None
 
 
+def _strict(coerce: Callable[[Scalar], T | None], what: str) -> Callable[[Scalar], T]:
+    """A family's ``parse``: the policy value as ``coerce`` reads it, refused if it cannot be."""
+
+    def parse(value: Scalar) -> T:
+        result = coerce(value)
+        if result is None:
+            raise ValueError(f"not {what}: {value!r}")
+        return result
+
+    return parse
+
+
 def _parse_number(value: Scalar) -> float:
     number = _number(value)
     if number is None or math.isnan(number):  # NaN never compares
@@ -97,26 +110,12 @@ def _epoch(value: Scalar) -> float | None:
     return _epoch_of_text(value)
 
 
-def _parse_date(value: Scalar) -> float:
-    epoch = _epoch(value)
-    if epoch is None:
-        raise ValueError(f"not a date: {value!r}")
-    return epoch
-
-
 def _boolean(value: Scalar) -> bool | None:
     if isinstance(value, bool):
         return value
     if isinstance(value, str) and value.lower() in ("true", "false"):
         return value.lower() == "true"
     return None
-
-
-def _parse_boolean(value: Scalar) -> bool:
-    result = _boolean(value)
-    if result is None:
-        raise ValueError(f"not a boolean: {value!r}")
-    return result
 
 
 def _binary(value: Scalar) -> bytes | None:
@@ -126,13 +125,6 @@ def _binary(value: Scalar) -> bytes | None:
         return base64.b64decode(value, validate=True)
     except (binascii.Error, ValueError):
         return None
-
-
-def _parse_binary(value: Scalar) -> bytes:
-    result = _binary(value)
-    if result is None:
-        raise ValueError(f"not base64: {value!r}")
-    return result
 
 
 def _parse_network(value: Scalar) -> IpNetwork:
@@ -168,9 +160,9 @@ def _glob_match(value: str, pattern: Any) -> bool:
 STRING = Family("String", as_text, as_text, templated=True)
 STRING_FOLDED = Family("String", _lower_text, _lower_text, templated=True)
 NUMERIC = Family("Numeric", _parse_number, _number)
-DATE = Family("Date", _parse_date, _epoch)
-BOOL = Family("Bool", _parse_boolean, _boolean)
-BINARY = Family("Binary", _parse_binary, _binary)
+DATE = Family("Date", _strict(_epoch, "a date"), _epoch)
+BOOL = Family("Bool", _strict(_boolean, "a boolean"), _boolean)
+BINARY = Family("Binary", _strict(_binary, "base64"), _binary)
 IP = Family("Ip", _parse_network, _address)
 ARN = Family("Arn", as_text, _arn, templated=True)
 

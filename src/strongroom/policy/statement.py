@@ -103,17 +103,30 @@ def _effect(raw: dict[str, Any]) -> Effect:
     raise MalformedPolicy(Reason.SYNTAX, f"Effect {effect!r} is neither Allow nor Deny")
 
 
-def _actions(raw: dict[str, Any], kind: PolicyKind) -> ActionMatcher | None:
-    negated = "NotAction" in raw
+def _listed(
+    raw: dict[str, Any], element: str, kind: PolicyKind, missing: str
+) -> tuple[tuple[str, ...], bool] | None:
+    """The strings of ``element`` (``Action``, ``Resource``) or of its ``Not`` form, and whether it
+    was the ``Not`` form. Neither, or an empty list: None in a key policy (accepted, never matches),
+    refused as ``missing`` in any other."""
+    negated = f"Not{element}" in raw
     written = (
-        require_strings(raw["NotAction" if negated else "Action"], "Action")
-        if (negated or "Action" in raw)
+        require_strings(raw[f"Not{element}" if negated else element], element)
+        if (negated or element in raw)
         else ()
     )
     if not written:
         if kind is PolicyKind.RESOURCE:
-            return None  # accepted by KMS, never matches
-        raise MalformedPolicy(Reason.NO_ACTIONS)
+            return None
+        raise MalformedPolicy(missing)
+    return written, negated
+
+
+def _actions(raw: dict[str, Any], kind: PolicyKind) -> ActionMatcher | None:
+    listed = _listed(raw, "Action", kind, Reason.NO_ACTIONS)
+    if listed is None:
+        return None
+    written, negated = listed
     for action in written:
         _check_action(action)
     return ActionMatcher(written, negated=negated)
@@ -132,20 +145,14 @@ def _check_action(action: str) -> None:
 
 
 def _resources(raw: dict[str, Any], kind: PolicyKind, variables: bool) -> ResourceMatcher | None:
-    negated = "NotResource" in raw
     if kind is PolicyKind.TRUST:
-        if negated or "Resource" in raw:
+        if "NotResource" in raw or "Resource" in raw:
             raise MalformedPolicy(Reason.RESOURCE_PROHIBITED)
         return None
-    written = (
-        require_strings(raw["NotResource" if negated else "Resource"], "Resource")
-        if (negated or "Resource" in raw)
-        else ()
-    )
-    if not written:
-        if kind is PolicyKind.RESOURCE:
-            return None
-        raise MalformedPolicy(Reason.NO_RESOURCES)
+    listed = _listed(raw, "Resource", kind, Reason.NO_RESOURCES)
+    if listed is None:
+        return None
+    written, negated = listed
     for resource in written:
         if resource != "*" and (not resource.startswith("arn:") or resource.count(":") < 3):
             raise MalformedPolicy(invalid_resource(resource))

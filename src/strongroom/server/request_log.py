@@ -41,9 +41,7 @@ class RequestLog:
     def write(self, record: RequestRecord) -> None:
         """Queue the record's line; it is written at the end of this turn of the loop."""
         try:
-            line = orjson.dumps(
-                record.as_json(), default=_opaque, option=orjson.OPT_APPEND_NEWLINE
-            )
+            line = orjson.dumps(record.as_json(), default=_opaque, option=orjson.OPT_APPEND_NEWLINE)
         except TypeError:  # never fail a request for its log line
             log.exception("the request log line for %s could not be made", record.request_id)
             return

@@ -16,9 +16,15 @@ from strongroom.domain.keys import AliasRecord, GrantRecord, KeyRecord, KeyState
 __all__ = [
     "AccountRows",
     "DuplicateError",
+    "GrantReads",
     "GrantRows",
+    "GrantWrites",
+    "KeyReads",
     "KeyRows",
+    "KeyWrites",
+    "LifecycleReads",
     "LifecycleRows",
+    "LifecycleWrites",
     "MetaRows",
     "ServiceRows",
     "Storage",
@@ -66,18 +72,8 @@ class AccountRows(Protocol):
     def get_access_key(self, access_key_id: str) -> AccessKeyRecord | None: ...
 
 
-class KeyRows(Protocol):
-    """Keys, their material versions, aliases and tags."""
-
-    def insert_key(
-        self,
-        key: KeyRecord,
-        material: MaterialRecord | Sequence[MaterialRecord] | None,
-        tags: Mapping[str, str],
-    ) -> None:
-        """Create a key with its material versions (none for a key awaiting import; several for
-        a multi-Region replica) and its tags, atomically."""
-        ...
+class KeyReads(Protocol):
+    """Keys, their material versions, aliases and tags, read."""
 
     def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None: ...
 
@@ -86,22 +82,10 @@ class KeyRows(Protocol):
         a ciphertext names its key by id only, and may come from another account."""
         ...
 
-    def update_key(self, key: KeyRecord) -> None:
-        """Write every mutable field (state, description, policy, deletion fields, material id)."""
-        ...
-
-    def update_keys(self, keys: Sequence[KeyRecord]) -> None:
-        """``update_key`` for several keys in one transaction (all or none)."""
-        ...
-
     def list_keys(
         self, account: str, region: str, after_key_id: str | None, limit: int
     ) -> list[KeyRecord]:
         """Keys ordered by key id, strictly after ``after_key_id`` when given, at most ``limit``."""
-        ...
-
-    def delete_key(self, account: str, region: str, key_id: str) -> None:
-        """Remove the key, all its material versions, its aliases, tags and grants, atomically."""
         ...
 
     def keys_managed_by(self, key_manager: str) -> list[KeyRecord]:
@@ -113,27 +97,9 @@ class KeyRows(Protocol):
         key's primary and replicas (one record for any other key)."""
         ...
 
-    def insert_material(
-        self, account: str, region: str, key_id: str, material: MaterialRecord
-    ) -> None:
-        """Add a material version to an existing key (``StorageError`` if the key is missing,
-        ``DuplicateError`` if the material id exists); the key's current material is unchanged."""
-        ...
-
     def get_materials(self, account: str, region: str, key_id: str) -> list[MaterialRecord]: ...
 
-    def update_material(self, account: str, region: str, material: MaterialRecord) -> None:
-        """Write a material version's mutable fields (wrapped bytes, import state and terms,
-        pending-rotation flag); ``StorageError`` if it does not exist."""
-        ...
-
-    def insert_alias(self, alias: AliasRecord) -> None: ...  # DuplicateError if the name exists
-
     def get_alias(self, account: str, region: str, name: str) -> AliasRecord | None: ...
-
-    def update_alias(self, alias: AliasRecord) -> None: ...
-
-    def delete_alias(self, account: str, region: str, name: str) -> bool: ...
 
     def list_aliases(
         self,
@@ -148,12 +114,74 @@ class KeyRows(Protocol):
 
     def get_tags(self, account: str, region: str, key_id: str) -> dict[str, str]: ...
 
+
+class KeyWrites(Protocol):
+    """Keys, their material versions, aliases and tags, written."""
+
+    def insert_key(
+        self,
+        key: KeyRecord,
+        material: MaterialRecord | Sequence[MaterialRecord] | None,
+        tags: Mapping[str, str],
+    ) -> None:
+        """Create a key with its material versions (none for a key awaiting import; several for
+        a multi-Region replica) and its tags, atomically."""
+        ...
+
+    def update_key(self, key: KeyRecord) -> None:
+        """Write every mutable field (state, description, policy, deletion fields, material id)."""
+        ...
+
+    def update_keys(self, keys: Sequence[KeyRecord]) -> None:
+        """``update_key`` for several keys in one transaction (all or none)."""
+        ...
+
+    def delete_key(self, account: str, region: str, key_id: str) -> None:
+        """Remove the key, all its material versions, its aliases, tags and grants, atomically."""
+        ...
+
+    def insert_material(
+        self, account: str, region: str, key_id: str, material: MaterialRecord
+    ) -> None:
+        """Add a material version to an existing key (``StorageError`` if the key is missing,
+        ``DuplicateError`` if the material id exists); the key's current material is unchanged."""
+        ...
+
+    def update_material(self, account: str, region: str, material: MaterialRecord) -> None:
+        """Write a material version's mutable fields (wrapped bytes, import state and terms,
+        pending-rotation flag); ``StorageError`` if it does not exist."""
+        ...
+
+    def insert_alias(self, alias: AliasRecord) -> None: ...  # DuplicateError if the name exists
+
+    def update_alias(self, alias: AliasRecord) -> None: ...
+
+    def delete_alias(self, account: str, region: str, name: str) -> bool: ...
+
     def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None: ...
 
     def delete_tags(self, account: str, region: str, key_id: str, keys: Sequence[str]) -> None: ...
 
 
-class LifecycleRows(Protocol):
+class LifecycleReads(Protocol):
+    """What the work that falls due with time finds due."""
+
+    def keys_due_for_deletion(self, now: float) -> list[KeyRecord]:
+        """Keys in PendingDeletion (any account or region) whose deletion date is <= now."""
+        ...
+
+    def keys_due_for_rotation(self, now: float) -> list[KeyRecord]:
+        """Keys (any account or region) with automatic rotation on and ``next_rotation_date``
+        <= now, oldest due first."""
+        ...
+
+    def materials_due_to_expire(self, now: float) -> list[tuple[str, str, MaterialRecord]]:
+        """``(account, region, material)`` for every imported material version that still has
+        its bytes and whose ``valid_to`` is <= now."""
+        ...
+
+
+class LifecycleWrites(Protocol):
     """The guarded writes of the work that falls due with time: each applies only if its rows
     are still as read, so many workers and nodes can run it at once."""
 
@@ -166,10 +194,6 @@ class LifecycleRows(Protocol):
     def update_key_in_state(self, key: KeyRecord, expected: KeyState) -> bool:
         """``update_key``, provided the stored key is still in state ``expected``; False,
         writing nothing, otherwise."""
-        ...
-
-    def keys_due_for_deletion(self, now: float) -> list[KeyRecord]:
-        """Keys in PendingDeletion (any account or region) whose deletion date is <= now."""
         ...
 
     def insert_replica(
@@ -186,11 +210,6 @@ class LifecycleRows(Protocol):
         material, checked under a lock on the primary's row; False, writing nothing, if a
         rotation got there first (the caller copies the materials again). ``DuplicateError``
         if the replica's region already has the key."""
-        ...
-
-    def keys_due_for_rotation(self, now: float) -> list[KeyRecord]:
-        """Keys (any account or region) with automatic rotation on and ``next_rotation_date``
-        <= now, oldest due first."""
         ...
 
     def apply_rotation(
@@ -218,18 +237,9 @@ class LifecycleRows(Protocol):
         a re-import with a later ``valid_to`` that landed first is left alone."""
         ...
 
-    def materials_due_to_expire(self, now: float) -> list[tuple[str, str, MaterialRecord]]:
-        """``(account, region, material)`` for every imported material version that still has
-        its bytes and whose ``valid_to`` is <= now."""
-        ...
 
-
-class GrantRows(Protocol):
-    """Grants on keys (kms-spec.md section 9)."""
-
-    def insert_grant(self, grant: GrantRecord) -> None:
-        """DuplicateError if the grant id exists; StorageError if the key does not."""
-        ...
+class GrantReads(Protocol):
+    """Grants on keys (kms-spec.md section 9), read."""
 
     def get_grant(
         self, account: str, region: str, key_id: str, grant_id: str
@@ -275,6 +285,14 @@ class GrantRows(Protocol):
 
     def count_grants(self, account: str, region: str, key_id: str) -> int: ...
 
+
+class GrantWrites(Protocol):
+    """Grants on keys, written."""
+
+    def insert_grant(self, grant: GrantRecord) -> None:
+        """DuplicateError if the grant id exists; StorageError if the key does not."""
+        ...
+
     def delete_grant(self, account: str, region: str, key_id: str, grant_id: str) -> bool: ...
 
 
@@ -294,6 +312,18 @@ class ServiceRows(Protocol):
         ...
 
     def delete_service(self, name: str) -> bool: ...
+
+
+class KeyRows(KeyReads, KeyWrites, Protocol):
+    """Keys, their material versions, aliases and tags."""
+
+
+class LifecycleRows(LifecycleReads, LifecycleWrites, Protocol):
+    """The work that falls due with time: what is due, and the guarded writes."""
+
+
+class GrantRows(GrantReads, GrantWrites, Protocol):
+    """Grants on keys."""
 
 
 class Storage(MetaRows, AccountRows, KeyRows, LifecycleRows, GrantRows, ServiceRows, Protocol):

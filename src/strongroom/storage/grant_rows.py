@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import Row
 
 from strongroom.domain.keys import GrantRecord
+from strongroom.storage.rows import record_from_row, record_values
 
 __all__ = ["grant_from_row", "grant_values"]
 
@@ -31,37 +32,25 @@ def _context(text: str | None) -> dict[str, str] | None:
     return value
 
 
+def _operations(text: str) -> tuple[str, ...]:
+    return tuple(orjson.loads(text))
+
+
 def grant_values(grant: GrantRecord) -> dict[str, Any]:
-    return {
-        "account": grant.account,
-        "region": grant.region,
-        "key_id": grant.key_id,
-        "grant_id": grant.grant_id,
-        "name": grant.name,
-        "grantee_principal": grant.grantee_principal,
-        "retiring_principal": grant.retiring_principal,
-        "operations": orjson.dumps(list(grant.operations)).decode(),
-        "context_equals": _context_json(grant.context_equals),
-        "context_subset": _context_json(grant.context_subset),
-        "issuing_account": grant.issuing_account,
-        "created_at": grant.created_at,
-        "for_aws_resource": grant.for_aws_resource,
-    }
+    return record_values(
+        grant,
+        operations=orjson.dumps(list(grant.operations)).decode(),
+        context_equals=_context_json(grant.context_equals),
+        context_subset=_context_json(grant.context_subset),
+    )
 
 
 def grant_from_row(row: Row[Any]) -> GrantRecord:
-    return GrantRecord(
-        account=row.account,
-        region=row.region,
-        key_id=row.key_id,
-        grant_id=row.grant_id,
-        name=row.name,
-        grantee_principal=row.grantee_principal,
-        retiring_principal=row.retiring_principal,
-        operations=tuple(orjson.loads(row.operations)),
-        context_equals=_context(row.context_equals),
-        context_subset=_context(row.context_subset),
-        issuing_account=row.issuing_account,
-        created_at=row.created_at,
-        for_aws_resource=bool(row.for_aws_resource),
+    return record_from_row(
+        GrantRecord,
+        row,
+        operations=_operations,
+        context_equals=_context,
+        context_subset=_context,
+        for_aws_resource=bool,
     )

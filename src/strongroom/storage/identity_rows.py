@@ -1,19 +1,20 @@
 """Conversions between identity rows and the IAM/STS records (see :mod:`strongroom.storage.rows`).
 
 Users, groups, roles and managed policies have a column for every record field (plus
-``name_key``), so one generic pair of functions serves them. Inline policies read their owner
-kind back through the enum; sessions keep their tags as a JSON object.
+``name_key``), so the generic :func:`~strongroom.storage.rows.record_from_row` reads them back;
+inline policies add their owner's and their own ``name_key``. Sessions keep their tags as a JSON
+object.
 """
 
 from __future__ import annotations
 
-from dataclasses import fields
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import orjson
 from sqlalchemy import Row
 
-from strongroom.domain.identity import InlinePolicyRecord, OwnerKind, SessionRecord
+from strongroom.domain.identity import InlinePolicyRecord, SessionRecord
+from strongroom.storage.rows import record_from_row, record_values
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -22,13 +23,10 @@ __all__ = [
     "fold",
     "inline_from_row",
     "inline_values",
-    "named_from_row",
     "named_values",
     "session_from_row",
     "session_values",
 ]
-
-R = TypeVar("R", bound="DataclassInstance")
 
 
 def fold(name: str) -> str:
@@ -38,48 +36,28 @@ def fold(name: str) -> str:
 
 def named_values(record: DataclassInstance) -> dict[str, Any]:
     """Every field of a user, group, role or managed policy record, plus its ``name_key``."""
-    values = {f.name: getattr(record, f.name) for f in fields(record)}
+    values = record_values(record)
     values["name_key"] = fold(values["name"])
     return values
 
 
-def named_from_row(record_type: type[R], row: Row[Any]) -> R:
-    return record_type(**{f.name: getattr(row, f.name) for f in fields(record_type)})
-
-
 def inline_values(policy: InlinePolicyRecord, owner_name: str) -> dict[str, Any]:
     """The row of ``policy``, owned by ``owner_name`` (the owner's name as stored)."""
-    return {
-        "account": policy.account,
-        "owner_kind": policy.owner_kind.value,
-        "owner_key": fold(owner_name),
-        "owner_name": owner_name,
-        "name_key": fold(policy.name),
-        "name": policy.name,
-        "document": policy.document,
-    }
-
-
-def inline_from_row(row: Row[Any]) -> InlinePolicyRecord:
-    return InlinePolicyRecord(
-        account=row.account,
-        owner_kind=OwnerKind(row.owner_kind),
-        owner_name=row.owner_name,
-        name=row.name,
-        document=row.document,
+    return record_values(
+        policy, owner_key=fold(owner_name), owner_name=owner_name, name_key=fold(policy.name)
     )
 
 
+def inline_from_row(row: Row[Any]) -> InlinePolicyRecord:
+    return record_from_row(InlinePolicyRecord, row)
+
+
 def session_values(session: SessionRecord) -> dict[str, Any]:
-    values = {f.name: getattr(session, f.name) for f in fields(session)}
-    values["session_tags"] = orjson.dumps(session.session_tags, option=orjson.OPT_SORT_KEYS)
-    values["session_tags"] = values["session_tags"].decode()
-    return values
+    tags = orjson.dumps(session.session_tags, option=orjson.OPT_SORT_KEYS).decode()
+    return record_values(session, session_tags=tags)
 
 
 def session_from_row(row: Row[Any]) -> SessionRecord:
-    values = {f.name: getattr(row, f.name) for f in fields(SessionRecord)}
-    values["wrapped_secret"] = bytes(row.wrapped_secret)
-    values["token_sha256"] = bytes(row.token_sha256)
-    values["session_tags"] = orjson.loads(row.session_tags)
-    return SessionRecord(**values)
+    return record_from_row(
+        SessionRecord, row, wrapped_secret=bytes, token_sha256=bytes, session_tags=orjson.loads
+    )

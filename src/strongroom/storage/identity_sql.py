@@ -26,14 +26,9 @@ from strongroom.domain.identity import (
 )
 from strongroom.storage import rows
 from strongroom.storage.base import StorageError
-from strongroom.storage.identity_rows import (
-    fold,
-    named_from_row,
-    named_values,
-    session_from_row,
-    session_values,
-)
+from strongroom.storage.identity_rows import fold, named_values, session_from_row, session_values
 from strongroom.storage.policy_sql import OWNERS, delete_owned
+from strongroom.storage.rows import record_from_row
 from strongroom.storage.schema import (
     access_keys,
     accounts,
@@ -74,14 +69,14 @@ class PrincipalSql(SqlBase):
     def _get_named(self, table: Table, kind: type[P], account: str, name: str) -> P | None:
         with self._read() as conn:
             row = conn.execute(select(table).where(_named(table, account, name))).first()
-        return None if row is None else named_from_row(kind, row)
+        return None if row is None else record_from_row(kind, row)
 
     def _list_named(self, table: Table, kind: type[P], account: str, prefix: str) -> list[P]:
         stmt = select(table).where(table.c.account == account)
         if prefix != "/":
             stmt = stmt.where(func.substr(table.c.path, 1, len(prefix)) == prefix)
         with self._read() as conn:
-            return by_name(named_from_row(kind, row) for row in conn.execute(stmt))
+            return by_name(record_from_row(kind, row) for row in conn.execute(stmt))
 
     def _delete_named(self, kind: OwnerKind, account: str, name: str) -> bool:
         table = OWNERS[kind]
@@ -157,14 +152,14 @@ class PrincipalSql(SqlBase):
         stmt = select(iam_users).select_from(_MEMBER_USERS)
         stmt = stmt.where(c.account == account, c.group_key == fold(group))
         with self._read() as conn:
-            return by_name(named_from_row(UserRecord, row) for row in conn.execute(stmt))
+            return by_name(record_from_row(UserRecord, row) for row in conn.execute(stmt))
 
     def list_groups_for_user(self, account: str, user: str) -> list[GroupRecord]:
         c = _MEMBERS.c
         stmt = select(iam_groups).select_from(_MEMBER_GROUPS)
         stmt = stmt.where(c.account == account, c.user_key == fold(user))
         with self._read() as conn:
-            return by_name(named_from_row(GroupRecord, row) for row in conn.execute(stmt))
+            return by_name(record_from_row(GroupRecord, row) for row in conn.execute(stmt))
 
     # -- roles ------------------------------------------------------------------------------------
     def insert_role(self, role: RoleRecord) -> None:

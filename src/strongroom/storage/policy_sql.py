@@ -17,13 +17,8 @@ from sqlalchemy import Connection, Table, delete, func, select
 
 from strongroom.domain.identity import InlinePolicyRecord, ManagedPolicyRecord, OwnerKind
 from strongroom.storage.base import StorageError
-from strongroom.storage.identity_rows import (
-    fold,
-    inline_from_row,
-    inline_values,
-    named_from_row,
-    named_values,
-)
+from strongroom.storage.identity_rows import fold, inline_from_row, inline_values, named_values
+from strongroom.storage.rows import record_from_row
 from strongroom.storage.schema import (
     iam_groups,
     iam_inline_policies,
@@ -110,12 +105,12 @@ class PolicySql(SqlBase):
     def get_managed_policy(self, arn: str) -> ManagedPolicyRecord | None:
         with self._read() as conn:
             row = conn.execute(select(_POLICIES).where(_POLICIES.c.arn == arn)).first()
-        return None if row is None else named_from_row(ManagedPolicyRecord, row)
+        return None if row is None else record_from_row(ManagedPolicyRecord, row)
 
     def list_managed_policies(self, account: str) -> list[ManagedPolicyRecord]:
         stmt = select(_POLICIES).where(_POLICIES.c.account == account)
         with self._read() as conn:
-            return by_name(named_from_row(ManagedPolicyRecord, r) for r in conn.execute(stmt))
+            return by_name(record_from_row(ManagedPolicyRecord, r) for r in conn.execute(stmt))
 
     def delete_managed_policy(self, arn: str) -> bool:
         with self._write() as conn:  # its attachments go by ON DELETE CASCADE
@@ -140,7 +135,7 @@ class PolicySql(SqlBase):
         stmt = select(_POLICIES).select_from(joined)
         stmt = stmt.where(_of_owner(_ATTACHED, account, kind, owner))
         with self._read() as conn:
-            return by_name(named_from_row(ManagedPolicyRecord, r) for r in conn.execute(stmt))
+            return by_name(record_from_row(ManagedPolicyRecord, r) for r in conn.execute(stmt))
 
     def count_policy_attachments(self, policy_arn: str) -> int:
         stmt = select(func.count()).where(_ATTACHED.c.policy_arn == policy_arn)

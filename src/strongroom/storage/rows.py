@@ -1,26 +1,27 @@
 """Conversions between rows and the domain records: the one place that knows column names.
 
-Enumerations are written as their string values and read back through the enum, so a value the
-code no longer knows fails loudly instead of travelling on as a bare string.
+A record's columns are named after its fields, so :func:`record_values` and
+:func:`record_from_row` serve every table; a conversion names only the columns that are stored
+differently from the field. Enumerations are written as their string values and read back through
+the enum, so a value the code no longer knows fails loudly instead of travelling on as a bare
+string.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import fields
+from enum import Enum
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar, get_type_hints
 
 from sqlalchemy import Row
 
 from strongroom.domain.identity import AccessKeyRecord, AccountRecord
-from strongroom.domain.keys import (
-    AliasRecord,
-    KeyManager,
-    KeyRecord,
-    KeySpec,
-    KeyState,
-    KeyUsage,
-    MaterialRecord,
-    Origin,
-)
+from strongroom.domain.keys import AliasRecord, KeyRecord, MaterialRecord
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 __all__ = [
     "access_key_from_row",
@@ -33,29 +34,65 @@ __all__ = [
     "key_values",
     "material_from_row",
     "material_values",
+    "record_from_row",
+    "record_values",
 ]
+
+R = TypeVar("R", bound="DataclassInstance")
+
+# What ``update_key`` never writes: the key's identity, ARN and creation time.
+_KEY_IDENTITY = frozenset({"account", "region", "key_id", "arn", "created_at"})
+# What ``update_material`` never writes: the material's identity and creation time.
+_MATERIAL_IDENTITY = frozenset({"key_id", "material_id", "created_at"})
+
+
+def _column(value: object) -> object:
+    return value.value if isinstance(value, Enum) else value
+
+
+@cache
+def _field_names(record_type: type[DataclassInstance]) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(record_type))
+
+
+def record_values(record: DataclassInstance, **stored: Any) -> dict[str, Any]:
+    """A column for every field of ``record`` (an enumeration as its value); ``stored`` adds
+    columns, or replaces those stored differently from the field."""
+    values = {name: _column(getattr(record, name)) for name in _field_names(type(record))}
+    return values | stored
+
+
+@cache
+def _enumerations(record_type: type[DataclassInstance]) -> dict[str, type[Enum]]:
+    """The fields of ``record_type`` whose type is an enumeration, and that enumeration."""
+    hints = get_type_hints(record_type)
+    return {
+        name: hint
+        for name, hint in hints.items()
+        if isinstance(hint, type) and issubclass(hint, Enum)
+    }
+
+
+def record_from_row(record_type: type[R], row: Row[Any], **read: Callable[[Any], Any]) -> R:
+    """A ``record_type`` from the row's column for each field: an enumeration read back through
+    its enum, any other field converted by ``read[field]`` where given."""
+    values = {name: getattr(row, name) for name in _field_names(record_type)}
+    for name, convert in (_enumerations(record_type) | read).items():
+        values[name] = convert(values[name])
+    return record_type(**values)
+
+
+def _bytes_or_none(value: Any) -> bytes | None:
+    return None if value is None else bytes(value)
+
+
+def key_values(key: KeyRecord) -> dict[str, Any]:
+    return record_values(key)
 
 
 def key_mutable_values(key: KeyRecord) -> dict[str, Any]:
     """The columns ``update_key`` writes: everything but the identity, ARN and creation time."""
-    return {
-        "state": key.state.value,
-        "description": key.description,
-        "key_spec": key.key_spec.value,
-        "key_usage": key.key_usage.value,
-        "origin": key.origin.value,
-        "key_manager": key.key_manager.value,
-        "policy": key.policy,
-        "current_material_id": key.current_material_id,
-        "deletion_date": key.deletion_date,
-        "pending_window_days": key.pending_window_days,
-        "multi_region": key.multi_region,
-        "rotation_period_days": key.rotation_period_days,
-        "next_rotation_date": key.next_rotation_date,
-        "primary_region": key.primary_region,
-        "expiration_model": key.expiration_model,
-        "valid_to": key.valid_to,
-    }
+    return {name: value for name, value in key_values(key).items() if name not in _KEY_IDENTITY}
 
 
 def key_rotation_values(key: KeyRecord) -> dict[str, Any]:
@@ -70,122 +107,39 @@ def key_rotation_values(key: KeyRecord) -> dict[str, Any]:
     }
 
 
-def key_values(key: KeyRecord) -> dict[str, Any]:
-    identity = {"account": key.account, "region": key.region, "key_id": key.key_id}
-    return identity | {"arn": key.arn, "created_at": key.created_at} | key_mutable_values(key)
-
-
 def key_from_row(row: Row[Any]) -> KeyRecord:
-    return KeyRecord(
-        account=row.account,
-        region=row.region,
-        key_id=row.key_id,
-        arn=row.arn,
-        created_at=row.created_at,
-        state=KeyState(row.state),
-        description=row.description,
-        key_spec=KeySpec(row.key_spec),
-        key_usage=KeyUsage(row.key_usage),
-        origin=Origin(row.origin),
-        key_manager=KeyManager(row.key_manager),
-        policy=row.policy,
-        current_material_id=row.current_material_id,
-        deletion_date=row.deletion_date,
-        pending_window_days=row.pending_window_days,
-        multi_region=bool(row.multi_region),
-        rotation_period_days=row.rotation_period_days,
-        next_rotation_date=row.next_rotation_date,
-        primary_region=row.primary_region,
-        expiration_model=row.expiration_model,
-        valid_to=row.valid_to,
-    )
+    return record_from_row(KeyRecord, row, multi_region=bool)
 
 
 def material_values(account: str, region: str, material: MaterialRecord) -> dict[str, Any]:
-    return {
-        "account": account,
-        "region": region,
-        "key_id": material.key_id,
-        "material_id": material.material_id,
-        "wrapped": material.wrapped,
-        "created_at": material.created_at,
-        **material_mutable_values(material),
-    }
+    return {"account": account, "region": region} | record_values(material)
 
 
 def material_mutable_values(material: MaterialRecord) -> dict[str, Any]:
     """The columns ``update_material`` writes: everything but the identity and creation time."""
-    return {
-        "wrapped": material.wrapped,
-        "rotation_type": material.rotation_type,
-        "import_state": material.import_state,
-        "expiration_model": material.expiration_model,
-        "valid_to": material.valid_to,
-        "description": material.description,
-        "pending_rotation": material.pending_rotation,
-        "rotated_at": material.rotated_at,
-    }
+    values = record_values(material)
+    return {name: value for name, value in values.items() if name not in _MATERIAL_IDENTITY}
 
 
 def material_from_row(row: Row[Any]) -> MaterialRecord:
-    return MaterialRecord(
-        key_id=row.key_id,
-        material_id=row.material_id,
-        wrapped=None if row.wrapped is None else bytes(row.wrapped),
-        created_at=row.created_at,
-        rotation_type=row.rotation_type,
-        import_state=row.import_state,
-        expiration_model=row.expiration_model,
-        valid_to=row.valid_to,
-        description=row.description,
-        pending_rotation=bool(row.pending_rotation),
-        rotated_at=row.rotated_at,
-    )
+    return record_from_row(MaterialRecord, row, wrapped=_bytes_or_none, pending_rotation=bool)
 
 
 def alias_values(alias: AliasRecord) -> dict[str, Any]:
-    return {
-        "account": alias.account,
-        "region": alias.region,
-        "name": alias.name,
-        "target_key_id": alias.target_key_id,
-        "created_at": alias.created_at,
-        "updated_at": alias.updated_at,
-    }
+    return record_values(alias)
 
 
 def alias_from_row(row: Row[Any]) -> AliasRecord:
-    return AliasRecord(
-        account=row.account,
-        region=row.region,
-        name=row.name,
-        target_key_id=row.target_key_id,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-    )
+    return record_from_row(AliasRecord, row)
 
 
 def account_from_row(row: Row[Any]) -> AccountRecord:
-    return AccountRecord(account=row.account, created_at=row.created_at)
+    return record_from_row(AccountRecord, row)
 
 
 def access_key_values(key: AccessKeyRecord) -> dict[str, Any]:
-    return {
-        "access_key_id": key.access_key_id,
-        "account": key.account,
-        "principal_arn": key.principal_arn,
-        "wrapped_secret": key.wrapped_secret,
-        "created_at": key.created_at,
-        "status": key.status,
-    }
+    return record_values(key)
 
 
 def access_key_from_row(row: Row[Any]) -> AccessKeyRecord:
-    return AccessKeyRecord(
-        access_key_id=row.access_key_id,
-        account=row.account,
-        principal_arn=row.principal_arn,
-        wrapped_secret=bytes(row.wrapped_secret),
-        created_at=row.created_at,
-        status=row.status,
-    )
+    return record_from_row(AccessKeyRecord, row, wrapped_secret=bytes)

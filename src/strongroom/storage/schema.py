@@ -72,6 +72,18 @@ REGION = String(32)
 ENUM = String(64)
 KEY_FK = ("keys.account", "keys.region", "keys.key_id")
 
+
+def _of_key(**foreign_key: Any) -> list[Column[Any] | ForeignKeyConstraint]:
+    """The columns of rows that belong to a key (its account, region and id), which lead their
+    primary key; the key must exist."""
+    return [
+        Column("account", String(12), primary_key=True),
+        Column("region", REGION, primary_key=True),
+        Column("key_id", ID, primary_key=True),
+        ForeignKeyConstraint(["account", "region", "key_id"], KEY_FK, **foreign_key),
+    ]
+
+
 meta = Table(
     "meta",
     metadata,
@@ -141,9 +153,7 @@ keys = Table(
 key_materials = Table(
     "key_materials",
     metadata,
-    Column("account", String(12), primary_key=True),
-    Column("region", REGION, primary_key=True),
-    Column("key_id", ID, primary_key=True),
+    *_of_key(),
     Column("material_id", ID, primary_key=True),
     Column("wrapped", LargeBinary, nullable=True),  # NULL: deleted imported material (0005)
     Column("created_at", Float, nullable=False),
@@ -154,7 +164,6 @@ key_materials = Table(
     Column("description", String(256), nullable=True),
     Column("pending_rotation", Boolean, nullable=False, server_default=false()),
     Column("rotated_at", Float, nullable=True),
-    ForeignKeyConstraint(["account", "region", "key_id"], KEY_FK),
     Index(None, "valid_to"),  # materials_due_to_expire (revision 0005)
 )
 
@@ -174,12 +183,9 @@ aliases = Table(
 key_tags = Table(
     "key_tags",
     metadata,
-    Column("account", String(12), primary_key=True),
-    Column("region", REGION, primary_key=True),
-    Column("key_id", ID, primary_key=True),
+    *_of_key(),
     Column("tag_key", String(128), primary_key=True),
     Column("tag_value", String(256), nullable=False),
-    ForeignKeyConstraint(["account", "region", "key_id"], KEY_FK),
 )
 
 
@@ -332,9 +338,7 @@ sts_sessions = Table(
 grants = Table(
     "grants",
     metadata,
-    Column("account", String(12), primary_key=True),
-    Column("region", REGION, primary_key=True),
-    Column("key_id", ID, primary_key=True),
+    *_of_key(ondelete="CASCADE"),
     Column("grant_id", ID, primary_key=True),
     Column("name", String(256), nullable=True),
     Column("grantee_principal", Text, nullable=False),
@@ -345,7 +349,6 @@ grants = Table(
     Column("issuing_account", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     Column("for_aws_resource", Boolean, nullable=False),
-    ForeignKeyConstraint(["account", "region", "key_id"], KEY_FK, ondelete="CASCADE"),
     UniqueConstraint("region", "grant_id"),
     Index(None, "retiring_principal", "grant_id", "region"),
     Index(None, "account", "region", "key_id", "name", "grant_id"),

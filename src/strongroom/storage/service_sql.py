@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, delete, insert, select
+from sqlalchemy import Row, bindparam, delete, insert, select
 
 from strongroom.domain.identity import ServiceRecord
+from strongroom.storage.rows import record_from_row, record_values
 from strongroom.storage.schema import services
 from strongroom.storage.sqlbase import SqlBase
 
@@ -23,27 +24,14 @@ _ALL = select(services).order_by(_S.name)
 _DELETE = delete(services).where(_S.name == bindparam("b_name"))
 
 
-def _from_row(row: Any) -> ServiceRecord:
-    return ServiceRecord(
-        name=row.name,
-        via_name=row.via_name,
-        signing_name=row.signing_name,
-        principal_arn=row.principal_arn,
-        created_at=float(row.created_at),
-    )
+def _from_row(row: Row[Any]) -> ServiceRecord:
+    return record_from_row(ServiceRecord, row, created_at=float)
 
 
 class ServiceSql(SqlBase):
     def insert_service(self, service: ServiceRecord) -> None:
-        values = {
-            "name": service.name,
-            "via_name": service.via_name,
-            "signing_name": service.signing_name,
-            "principal_arn": service.principal_arn,
-            "created_at": service.created_at,
-        }
         with self._write() as conn:
-            conn.execute(insert(services), values)
+            conn.execute(insert(services), record_values(service))
 
     def get_service(self, name: str) -> ServiceRecord | None:
         with self._read() as conn:

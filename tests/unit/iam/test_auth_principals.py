@@ -14,7 +14,7 @@ from strongroom.errors import (
     InvalidSignatureException,
     UnrecognizedClientException,
 )
-from strongroom.iam.sessions import IssuedCredentials, assumed_role_principal, issue_session
+from strongroom.iam.sessions import IssuedCredentials, issue_session
 
 INVALID = "The security token included in the request is invalid."
 EXPIRED = "The security token included in the request is expired"
@@ -162,7 +162,7 @@ def test_assumed_role_session_principal_and_merged_tags(world: World) -> None:
         ACCOUNT, OwnerKind.ROLE, "ops", {"Department": "Marketing", "cost": "1"}
     )
     session_tags = {"department": "engineering"}
-    assumed = assumed_role_principal(
+    assumed = Principal.assumed_role(
         account=ACCOUNT,
         role_arn=role.arn,
         role_id=role.role_id,

@@ -95,7 +95,7 @@ def test_expired_rows_keep_their_id_but_not_their_bytes(svc: KmsService, caller:
     answer = imported(svc, caller, meta["Arn"], os.urandom(32), ValidTo=svc.clock.now() + HOUR)
     svc.clock.advance(2 * HOUR)
     assert expire_due_material(svc) == 1
-    (row,) = svc.keys.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
+    (row,) = svc.keys.read.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
     assert row.material_id == answer["KeyMaterialId"]
     assert (row.wrapped, row.import_state, row.valid_to) == (None, "PENDING_IMPORT", None)
     key = svc.keys.get_key(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
@@ -174,17 +174,17 @@ def test_new_material_on_a_multi_region_primary_waits_in_every_replica(
         "KeyMaterialId"
     ]
     # ...and waits, without bytes, in the replica until the same material is imported there.
-    waiting = {r.material_id: r for r in svc.keys.get_materials(account, "eu-west-1", key_id)}
+    waiting = {r.material_id: r for r in svc.keys.read.get_materials(account, "eu-west-1", key_id)}
     assert waiting[new_id].pending_rotation
     assert (waiting[new_id].wrapped, waiting[new_id].import_state) == (None, "PENDING_IMPORT")
     assert state(svc, there, replica["Arn"]) == "Enabled"  # pending material is not required
     imported(svc, there, replica["Arn"], new)
-    held = {r.material_id: r for r in svc.keys.get_materials(account, "eu-west-1", key_id)}
+    held = {r.material_id: r for r in svc.keys.read.get_materials(account, "eu-west-1", key_id)}
     assert held[new_id].wrapped is not None
     assert held[new_id].pending_rotation
     # Deleting the primary's pending material deletes the replicas' copies too.
     call(svc, caller, "DeleteImportedKeyMaterial", {"KeyId": key_id, "KeyMaterialId": new_id})
-    held = {r.material_id: r for r in svc.keys.get_materials(account, "eu-west-1", key_id)}
+    held = {r.material_id: r for r in svc.keys.read.get_materials(account, "eu-west-1", key_id)}
     assert held[new_id].wrapped is None
     assert state(svc, caller, key_id) == "Enabled"
     assert state(svc, there, replica["Arn"]) == "Enabled"

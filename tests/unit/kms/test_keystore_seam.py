@@ -229,7 +229,7 @@ def test_asymmetric_and_hmac_keys_serve_everything_without_export(
 
 def _only_references(svc: KmsService, caller: Caller, key_id: str, vault: VaultStore) -> None:
     """Storage holds only the vault's references, and nothing asked for raw material."""
-    rows = svc.keys.get_materials(caller.account, caller.region, key_id)
+    rows = svc.keys.read.get_materials(caller.account, caller.region, key_id)
     assert rows
     assert all(row.wrapped is not None and row.wrapped.startswith(_PREFIX) for row in rows)
     assert vault.export_attempts == 0

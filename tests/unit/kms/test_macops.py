@@ -42,7 +42,7 @@ def _hmac_key(svc: KmsService, caller: Caller, spec: str = "HMAC_256") -> dict[s
 
 def _raw_material(svc: KmsService, keystore: SoftwareKeyStore, meta: dict[str, Any]) -> bytes:
     """The key's material as stored, unwrapped by the key store (not through the service)."""
-    (record,) = svc.keys.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
+    (record,) = svc.keys.read.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
     return keystore.unwrap_material(_bytes(record.wrapped), meta["Arn"], record.material_id)
 
 

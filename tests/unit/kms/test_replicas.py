@@ -119,8 +119,8 @@ def test_a_replica_shares_id_and_material_and_has_its_own_everything_else(
     assert _request(svc, _in(caller, WEST), "ListResourceTags", KeyId=key_id)["Tags"] == []
 
     # Same material ids and bytes, each copy wrapped for its own key ARN.
-    east = svc.keys.get_materials(caller.account, EAST, key_id)
-    west = svc.keys.get_materials(caller.account, WEST, key_id)
+    east = svc.keys.read.get_materials(caller.account, EAST, key_id)
+    west = svc.keys.read.get_materials(caller.account, WEST, key_id)
     assert [m.material_id for m in east] == [m.material_id for m in west]
     assert east[0].wrapped != west[0].wrapped
     east_key, west_key = _stored(svc, caller, EAST, key_id), _stored(svc, caller, WEST, key_id)
@@ -300,7 +300,7 @@ def test_an_imported_primary_gets_a_replica_awaiting_the_same_material(
         "EXTERNAL",
     )
     assert "ExpirationModel" not in replica
-    (copy,) = svc.keys.get_materials(caller.account, WEST, key_id)
+    (copy,) = svc.keys.read.get_materials(caller.account, WEST, key_id)
     assert (copy.material_id, copy.wrapped, copy.import_state) == (
         material_id,
         None,
@@ -329,7 +329,7 @@ def test_every_material_version_is_copied(svc: KmsService, caller: Caller) -> No
     )
     _replicate(svc, caller, key_id)
     west = _in(caller, WEST)
-    copies = svc.keys.get_materials(caller.account, WEST, key_id)
+    copies = svc.keys.read.get_materials(caller.account, WEST, key_id)
     assert {m.material_id for m in copies} == {old, newer}
     assert {m.rotation_type for m in copies} == {None, "ON_DEMAND"}
     assert _request(svc, west, "Decrypt", CiphertextBlob=blob)["Plaintext"] == b"old"
@@ -509,7 +509,7 @@ def test_a_primary_waits_for_its_replicas_then_its_window_begins(
     assert meta["MultiRegionConfiguration"]["ReplicaKeys"] == []
     _travel(svc, 10 * DAY)
     assert svc.deletions.sweep() == 1
-    assert svc.keys.key_members(caller.account, key_id) == []
+    assert svc.keys.read.key_members(caller.account, key_id) == []
 
 
 def test_one_sweep_takes_the_replica_and_a_primary_already_due(
@@ -521,7 +521,7 @@ def test_one_sweep_takes_the_replica_and_a_primary_already_due(
     _request(svc, _in(caller, WEST), "ScheduleKeyDeletion", KeyId=key_id, PendingWindowInDays=7)
     _travel(svc, 14 * DAY + 1)  # the server was down: both windows are over
     assert svc.deletions.sweep() == 2
-    assert svc.keys.key_members(caller.account, key_id) == []
+    assert svc.keys.read.key_members(caller.account, key_id) == []
 
 
 def test_reading_a_due_replica_deletes_it_and_starts_the_primary_window(

@@ -111,7 +111,7 @@ def test_a_managed_key_rotates_after_a_year(svc: KmsService, caller: Caller) -> 
     rotated = _key(svc, caller, key.key_id)
     assert rotated.current_material_id not in (None, key.current_material_id)
     assert rotated.next_rotation_date == pytest.approx(svc.clock.now() + 365 * DAY, abs=5)
-    assert len(svc.keys.get_materials(key.account, key.region, key.key_id)) == 2
+    assert len(svc.keys.read.get_materials(key.account, key.region, key.key_id)) == 2
     opened = call(svc, caller, "Decrypt", {"CiphertextBlob": old_blob["CiphertextBlob"]})
     assert opened["Plaintext"] == b"year one"
     assert opened["KeyMaterialId"] == key.current_material_id
@@ -191,7 +191,7 @@ def test_a_rotation_overtaken_by_another_worker_writes_nothing(
     assert rotate_due_keys(svc) == 1  # the faster worker
     assert _rotate_automatically(svc, stale, svc.clock.now()) is False
     assert len(_rotations(svc, caller, meta["KeyId"])) == 1
-    assert len(svc.keys.get_materials(stale.account, stale.region, stale.key_id)) == 2
+    assert len(svc.keys.read.get_materials(stale.account, stale.region, stale.key_id)) == 2
 
 
 def test_workers_racing_rotate_a_due_key_exactly_once(
@@ -372,7 +372,7 @@ def _replicate(svc: KmsService, primary: KeyRecord) -> KeyRecord:
     arn = primary.arn.replace(f":{primary.region}:", f":{REPLICA_REGION}:", 1)
     replica = dataclasses.replace(primary, region=REPLICA_REGION, arn=arn, policy=primary.policy)
     rows = []
-    for row in svc.keys.get_materials(primary.account, primary.region, primary.key_id):
+    for row in svc.keys.read.get_materials(primary.account, primary.region, primary.key_id):
         material = _raw(svc, primary, row.material_id)
         wrapped = _software(svc).wrap_material(material, arn, row.material_id)
         rows.append(dataclasses.replace(row, wrapped=wrapped))
@@ -488,7 +488,7 @@ def test_imported_material_rotates_in_every_region_once_imported_there(
 ) -> None:
     key = _imported_key(svc, caller, pending=True, multi_region=True)
     arn = key.arn.replace(f":{key.region}:", f":{REPLICA_REGION}:", 1)
-    rows = svc.keys.get_materials(key.account, key.region, key.key_id)
+    rows = svc.keys.read.get_materials(key.account, key.region, key.key_id)
     first, second = sorted(rows, key=lambda m: m.pending_rotation)
     replica_rows = [
         dataclasses.replace(first, wrapped=_software(svc).wrap_material(bytes(range(32)), arn,

@@ -67,7 +67,7 @@ def test_key_past_its_deletion_window_is_destroyed(svc: KmsService, caller: Call
     _travel(svc, 120)
     with pytest.raises(NotFoundException):
         _request(svc, caller, "DescribeKey", KeyId=key_id)
-    assert svc.keys.get_materials(caller.account, caller.region, key_id) == []
+    assert svc.keys.read.get_materials(caller.account, caller.region, key_id) == []
     assert svc.keys.get_alias(caller.account, caller.region, "alias/doomed") is None
 
 

@@ -47,7 +47,7 @@ def _signing_key(svc: KmsService, caller: Caller, spec: str = "ECC_NIST_P256") -
 
 def _private(svc: KmsService, keystore: SoftwareKeyStore, meta: dict[str, Any]) -> PrivateKey:
     """The key's private key, unwrapped from storage apart from the service's cache."""
-    (record,) = svc.keys.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
+    (record,) = svc.keys.read.get_materials(meta["AWSAccountId"], "us-east-1", meta["KeyId"])
     return load_private_key(
         keystore.unwrap_material(_bytes(record.wrapped), meta["Arn"], record.material_id)
     )

@@ -17,6 +17,7 @@ from strongroom.iam.api.authorize import authorize
 from strongroom.iam.api.common import Operation, Params
 from strongroom.iam.api.inline import INLINE_OPERATIONS
 from strongroom.iam.api.managed import MANAGED_OPERATIONS
+from strongroom.iam.api.tags import TAG_OPERATIONS
 from strongroom.iam.service import IamService
 
 __all__ = ["OPERATIONS", "call"]
@@ -26,9 +27,6 @@ OPERATIONS: dict[str, Operation] = {
     "GetUser": users.get_user,
     "ListUsers": users.list_users,
     "DeleteUser": users.delete_user,
-    "TagUser": users.tag_user,
-    "UntagUser": users.untag_user,
-    "ListUserTags": users.list_user_tags,
     "CreateAccessKey": access_keys.create_key,
     "ListAccessKeys": access_keys.list_keys,
     "UpdateAccessKey": access_keys.update_key,
@@ -46,11 +44,9 @@ OPERATIONS: dict[str, Operation] = {
     "DeleteRole": roles.delete_role,
     "UpdateAssumeRolePolicy": roles.update_assume_role_policy,
     "UpdateRole": roles.update_role,
-    "TagRole": roles.tag_role,
-    "UntagRole": roles.untag_role,
-    "ListRoleTags": roles.list_role_tags,
     **INLINE_OPERATIONS,
     **MANAGED_OPERATIONS,
+    **TAG_OPERATIONS,
 }
 
 

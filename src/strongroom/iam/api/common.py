@@ -1,5 +1,5 @@
-"""What every IAM operation shares: identifiers, ARNs, lookups that raise AWS's ``NoSuchEntity``,
-policy-document checks, tags and ``Marker``/``MaxItems`` paging.
+"""What every IAM operation shares: identifiers, ARNs, new entities, lookups that raise AWS's
+``NoSuchEntity``, delete conflicts, policy-document checks and ``Marker``/``MaxItems`` paging.
 
 Operations are ``op(iam, caller, params) -> output`` where ``params`` has been validated against
 the model's input shape and the output dict is keyed by the output shape's member names.
@@ -8,8 +8,8 @@ the model's input shape and the output dict is keyed by the output shape's membe
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Protocol, TypeVar
 
 from strongroom.domain.caller import Caller
 from strongroom.domain.identity import (
@@ -21,9 +21,8 @@ from strongroom.domain.identity import (
 )
 from strongroom.domain.principal import PrincipalType
 from strongroom.errors import (
+    DeleteConflictException,
     EntityAlreadyExistsException,
-    InvalidInputException,
-    LimitExceededException,
     MalformedPolicyDocumentException,
     NoSuchEntityException,
 )
@@ -33,14 +32,18 @@ from strongroom.storage import DuplicateError
 
 __all__ = [
     "NOT_A_USER",
+    "OWNER_PARAM",
     "Operation",
+    "OwnerOperation",
     "Params",
+    "check_no_policies",
     "entity_arn",
+    "new_entity",
     "new_id",
     "page",
-    "put_tags",
-    "remove_tags",
-    "tag_list",
+    "paged",
+    "per_owner",
+    "policy_size",
     "unique",
     "user_name_or_self",
     "valid_document",
@@ -53,12 +56,22 @@ __all__ = [
 
 Params = dict[str, Any]
 Operation = Callable[[IamService, Caller, Params], dict[str, Any]]
+# An operation on a user's, group's or role's policies or tags: (..., kind, owner's name, params).
+OwnerOperation = Callable[[IamService, Caller, OwnerKind, str, Params], dict[str, Any]]
 T = TypeVar("T")
+E = TypeVar("E", UserRecord, GroupRecord, RoleRecord, ManagedPolicyRecord)
 
 _B32 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"
-MAX_TAGS = 50
 NOT_A_USER = "Must specify userName when calling with non-User credentials"
-_DUPLICATE_TAGS = "Duplicate tag keys found. Please note that Tag keys are case insensitive."
+# The parameter that names the owner of inline policies, attachments and tags.
+OWNER_PARAM = {OwnerKind.USER: "UserName", OwnerKind.GROUP: "GroupName", OwnerKind.ROLE: "RoleName"}
+# Each entity's kind in its ARN and the prefix of its id (the record's ``<kind>_id`` field).
+_ENTITIES: dict[type[Any], tuple[str, str]] = {
+    UserRecord: ("user", "AIDA"),
+    GroupRecord: ("group", "AGPA"),
+    RoleRecord: ("role", "AROA"),
+    ManagedPolicyRecord: ("policy", "ANPA"),
+}
 
 
 def new_id(prefix: str) -> str:
@@ -71,6 +84,19 @@ def entity_arn(caller: Caller, kind: str, path: str, name: str) -> str:
     return f"arn:{caller.partition}:iam::{caller.account}:{kind}{path}{name}"
 
 
+def new_entity(
+    caller: Caller, record_type: type[E], name: str, path: str, created_at: float, **fields: Any
+) -> E:
+    """A new user, group, role or managed policy in the caller's account, with a fresh id and its
+    ARN; ``fields`` are the rest of the record."""
+    kind, prefix = _ENTITIES[record_type]
+    arn = entity_arn(caller, kind, path, name)
+    fields[f"{kind}_id"] = new_id(prefix)
+    return record_type(
+        account=caller.account, name=name, path=path, arn=arn, created_at=created_at, **fields
+    )
+
+
 def unique(create: Callable[[], None], message: str) -> None:
     """Run a storage insert; a name clash is IAM's ``EntityAlreadyExists``."""
     try:
@@ -79,25 +105,22 @@ def unique(create: Callable[[], None], message: str) -> None:
         raise EntityAlreadyExistsException(message) from None
 
 
+def _found(record: T | None, kind: str, name: str) -> T:
+    if record is None:
+        raise NoSuchEntityException(f"The {kind} with name {name} cannot be found.")
+    return record
+
+
 def want_user(iam: IamService, caller: Caller, name: str) -> UserRecord:
-    found = iam.storage.get_user(caller.account, name)
-    if found is None:
-        raise NoSuchEntityException(f"The user with name {name} cannot be found.")
-    return found
+    return _found(iam.storage.get_user(caller.account, name), "user", name)
 
 
 def want_group(iam: IamService, caller: Caller, name: str) -> GroupRecord:
-    found = iam.storage.get_group(caller.account, name)
-    if found is None:
-        raise NoSuchEntityException(f"The group with name {name} cannot be found.")
-    return found
+    return _found(iam.storage.get_group(caller.account, name), "group", name)
 
 
 def want_role(iam: IamService, caller: Caller, name: str) -> RoleRecord:
-    found = iam.storage.get_role(caller.account, name)
-    if found is None:
-        raise NoSuchEntityException(f"The role with name {name} cannot be found.")
-    return found
+    return _found(iam.storage.get_role(caller.account, name), "role", name)
 
 
 def want_policy(iam: IamService, caller: Caller, arn: str) -> ManagedPolicyRecord:
@@ -116,12 +139,47 @@ def want_owner(iam: IamService, caller: Caller, kind: OwnerKind, name: str) -> s
     return want_role(iam, caller, name).name
 
 
+def check_no_policies(iam: IamService, caller: Caller, kind: OwnerKind, name: str) -> None:
+    """``DeleteConflict`` while the user, group or role ``name`` has inline or attached policies."""
+    if iam.storage.list_inline_policies(caller.account, kind, name):
+        raise DeleteConflictException("Cannot delete entity, must delete policies first.")
+    if iam.storage.list_attached_policies(caller.account, kind, name):
+        raise DeleteConflictException("Cannot delete entity, must detach all policies first.")
+
+
+def per_owner(
+    operations: Mapping[str, OwnerOperation], kinds: Iterable[OwnerKind] = tuple(OwnerKind)
+) -> dict[str, Operation]:
+    """Each of ``operations`` for each kind of owner, named by its template (``"Attach{}Policy"``:
+    AttachUserPolicy, AttachGroupPolicy, AttachRolePolicy). The operation is given the stored name
+    of the owner the call names by ``UserName``, ``GroupName`` or ``RoleName`` (NoSuchEntity if
+    there is none)."""
+    return {
+        template.format(kind.value.capitalize()): _on_owner(operation, kind)
+        for template, operation in operations.items()
+        for kind in kinds
+    }
+
+
+def _on_owner(operation: OwnerOperation, kind: OwnerKind) -> Operation:
+    def on_owner(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
+        owner = want_owner(iam, caller, kind, params[OWNER_PARAM[kind]])
+        return operation(iam, caller, kind, owner, params)
+
+    return on_owner
+
+
 def user_name_or_self(caller: Caller, params: Params) -> str | None:
     """``UserName``, or the calling user's own name when it is left out (None for a root)."""
     name = params.get("UserName")
     if name is not None:
         return str(name)
     return caller.principal.name if caller.principal.type is PrincipalType.USER else None
+
+
+def policy_size(text: str) -> int:
+    """A policy document's size as IAM's quotas count it: whitespace is not counted."""
+    return sum(1 for char in text if not char.isspace())
 
 
 def valid_document(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> str:
@@ -133,37 +191,21 @@ def valid_document(text: str, kind: PolicyKind = PolicyKind.IDENTITY) -> str:
     return text
 
 
-def tag_list(tags: Mapping[str, str]) -> list[dict[str, str]]:
-    return [{"Key": key, "Value": value} for key, value in tags.items()]
+class _Named(Protocol):
+    @property
+    def name(self) -> str: ...
 
 
-def put_tags(
-    iam: IamService, caller: Caller, kind: OwnerKind, owner: str, tags: Sequence[Mapping[str, str]]
-) -> None:
-    """Add or replace tags; keys are case-insensitive, at most 50 per user or role."""
-    new = {str(tag["Key"]): str(tag.get("Value", "")) for tag in tags}
-    if len({key.lower() for key in new}) != len(tags):
-        raise InvalidInputException(_DUPLICATE_TAGS)
-    existing = iam.storage.get_principal_tags(caller.account, kind, owner)
-    folded = {key.lower(): key for key in existing}
-    stale = [folded[key.lower()] for key in new if folded.get(key.lower(), key) != key]
-    if len({key.lower() for key in [*existing, *new]}) > MAX_TAGS:
-        quota = "TagsPerUser" if kind is OwnerKind.USER else "TagsPerRole"
-        raise LimitExceededException(f"Cannot exceed quota for {quota}: {MAX_TAGS}")
-    if stale:
-        iam.storage.delete_principal_tags(caller.account, kind, owner, stale)
-    iam.storage.put_principal_tags(caller.account, kind, owner, new)
+N = TypeVar("N", bound=_Named)
 
 
-def remove_tags(
-    iam: IamService, caller: Caller, kind: OwnerKind, owner: str, keys: Sequence[str]
-) -> None:
-    """Remove the tags with these keys (case-insensitively); absent keys are no error."""
-    wanted = {key.lower() for key in keys}
-    existing = iam.storage.get_principal_tags(caller.account, kind, owner)
-    doomed = [key for key in existing if key.lower() in wanted]
-    if doomed:
-        iam.storage.delete_principal_tags(caller.account, kind, owner, doomed)
+def paged(
+    member: str, items: Sequence[N], params: Params, output: Callable[[N], dict[str, Any]]
+) -> Params:
+    """The output ``member``: one :func:`page` of ``items`` by name, each as ``output`` shows it;
+    with the ``IsTruncated``/``Marker`` members."""
+    chosen, more = page(items, params, lambda item: item.name)
+    return {member: [output(item) for item in chosen], **more}
 
 
 def page(items: Sequence[T], params: Params, name: Callable[[T], str]) -> tuple[list[T], Params]:

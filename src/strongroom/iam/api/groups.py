@@ -13,9 +13,9 @@ from strongroom.domain.identity import GroupRecord, OwnerKind
 from strongroom.errors import DeleteConflictException, LimitExceededException, NoSuchEntityException
 from strongroom.iam.api.common import (
     Params,
-    entity_arn,
-    new_id,
-    page,
+    check_no_policies,
+    new_entity,
+    paged,
     unique,
     want_group,
     want_user,
@@ -48,14 +48,7 @@ def _output(group: GroupRecord) -> dict[str, Any]:
 
 def create_group(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
     name, path = params["GroupName"], params.get("Path", "/")
-    group = GroupRecord(
-        account=caller.account,
-        name=name,
-        path=path,
-        group_id=new_id("AGPA"),
-        arn=entity_arn(caller, "group", path, name),
-        created_at=iam.clock.now(),
-    )
+    group = new_entity(caller, GroupRecord, name, path, iam.clock.now())
     unique(lambda: iam.storage.insert_group(group), f"Group with name {name} already exists.")
     return {"Group": _output(group)}
 
@@ -63,14 +56,12 @@ def create_group(iam: IamService, caller: Caller, params: Params) -> dict[str, A
 def get_group(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
     group = want_group(iam, caller, params["GroupName"])
     members = iam.storage.list_group_members(caller.account, group.name)
-    chosen, more = page(members, params, lambda user: user.name)
-    return {"Group": _output(group), "Users": [user_output(user) for user in chosen], **more}
+    return {"Group": _output(group), **paged("Users", members, params, user_output)}
 
 
 def list_groups(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
     groups = iam.storage.list_groups(caller.account, params.get("PathPrefix", "/"))
-    chosen, more = page(groups, params, lambda group: group.name)
-    return {"Groups": [_output(group) for group in chosen], **more}
+    return paged("Groups", groups, params, _output)
 
 
 def delete_group(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
@@ -78,10 +69,7 @@ def delete_group(iam: IamService, caller: Caller, params: Params) -> dict[str, A
     store, account = iam.storage, caller.account
     if store.list_group_members(account, group.name):
         raise DeleteConflictException("Cannot delete entity, must remove users from group first.")
-    if store.list_inline_policies(account, OwnerKind.GROUP, group.name):
-        raise DeleteConflictException("Cannot delete entity, must delete policies first.")
-    if store.list_attached_policies(account, OwnerKind.GROUP, group.name):
-        raise DeleteConflictException("Cannot delete entity, must detach all policies first.")
+    check_no_policies(iam, caller, OwnerKind.GROUP, group.name)
     store.delete_group(account, group.name)
     return {}
 
@@ -113,5 +101,4 @@ def remove_user_from_group(iam: IamService, caller: Caller, params: Params) -> d
 def list_groups_for_user(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
     user = want_user(iam, caller, params["UserName"])
     groups = iam.storage.list_groups_for_user(caller.account, user.name)
-    chosen, more = page(groups, params, lambda group: group.name)
-    return {"Groups": [_output(group) for group in chosen], **more}
+    return paged("Groups", groups, params, _output)

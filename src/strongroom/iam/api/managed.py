@@ -20,12 +20,12 @@ from strongroom.errors import (
 from strongroom.iam.api.common import (
     Operation,
     Params,
-    entity_arn,
-    new_id,
-    page,
+    new_entity,
+    paged,
+    per_owner,
+    policy_size,
     unique,
     valid_document,
-    want_owner,
     want_policy,
 )
 from strongroom.iam.service import IamService
@@ -35,7 +35,6 @@ __all__ = ["MANAGED_OPERATIONS"]
 VERSION = "v1"
 MAX_POLICY_SIZE = 6144
 MAX_ATTACHED = 10
-_PARAM = {OwnerKind.USER: "UserName", OwnerKind.GROUP: "GroupName", OwnerKind.ROLE: "RoleName"}
 
 
 def _output(iam: IamService, policy: ManagedPolicyRecord, *, described: bool) -> dict[str, Any]:
@@ -61,18 +60,17 @@ def create_policy(iam: IamService, caller: Caller, params: Params) -> dict[str, 
         raise InvalidInputException("Tags on managed policies are not supported by Strongroom.")
     name, path = params["PolicyName"], params.get("Path", "/")
     document = valid_document(params["PolicyDocument"])
-    if sum(1 for char in document if not char.isspace()) > MAX_POLICY_SIZE:
+    if policy_size(document) > MAX_POLICY_SIZE:
         raise LimitExceededException(f"Cannot exceed quota for PolicySize: {MAX_POLICY_SIZE}")
     now = iam.clock.now()
-    policy = ManagedPolicyRecord(
-        account=caller.account,
-        name=name,
-        path=path,
-        policy_id=new_id("ANPA"),
-        arn=entity_arn(caller, "policy", path, name),
+    policy = new_entity(
+        caller,
+        ManagedPolicyRecord,
+        name,
+        path,
+        now,
         document=document,
         description=params.get("Description", ""),
-        created_at=now,
         updated_at=now,
     )
     duplicate = f"A policy called {name} already exists. Duplicate names are not allowed."
@@ -111,8 +109,7 @@ def list_policies(iam: IamService, caller: Caller, params: Params) -> dict[str, 
     ]
     if params.get("OnlyAttached"):
         found = [p for p in found if iam.storage.count_policy_attachments(p.arn)]
-    chosen, more = page(found, params, lambda policy: policy.name)
-    return {"Policies": [_output(iam, p, described=False) for p in chosen], **more}
+    return paged("Policies", found, params, lambda p: _output(iam, p, described=False))
 
 
 def delete_policy(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
@@ -123,60 +120,53 @@ def delete_policy(iam: IamService, caller: Caller, params: Params) -> dict[str, 
     return {}
 
 
-def _attach(kind: OwnerKind) -> Operation:
-    def attach(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
-        owner = want_owner(iam, caller, kind, params[_PARAM[kind]])
-        policy = want_policy(iam, caller, params["PolicyArn"])
-        attached = iam.storage.list_attached_policies(caller.account, kind, owner)
-        if policy.arn in {p.arn for p in attached}:
-            return {}
-        if len(attached) >= MAX_ATTACHED:
-            quota = f"PoliciesPer{kind.value.capitalize()}"
-            raise LimitExceededException(f"Cannot exceed quota for {quota}: {MAX_ATTACHED}")
-        iam.storage.attach_policy(caller.account, kind, owner, policy.arn)
+def _attach(
+    iam: IamService, caller: Caller, kind: OwnerKind, owner: str, params: Params
+) -> dict[str, Any]:
+    policy = want_policy(iam, caller, params["PolicyArn"])
+    attached = iam.storage.list_attached_policies(caller.account, kind, owner)
+    if policy.arn in {p.arn for p in attached}:
         return {}
-
-    return attach
-
-
-def _detach(kind: OwnerKind) -> Operation:
-    def detach(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
-        owner = want_owner(iam, caller, kind, params[_PARAM[kind]])
-        arn = params["PolicyArn"]
-        if not iam.storage.detach_policy(caller.account, kind, owner, arn):
-            raise NoSuchEntityException(f"Policy {arn} was not found.")
-        return {}
-
-    return detach
+    if len(attached) >= MAX_ATTACHED:
+        quota = f"PoliciesPer{kind.value.capitalize()}"
+        raise LimitExceededException(f"Cannot exceed quota for {quota}: {MAX_ATTACHED}")
+    iam.storage.attach_policy(caller.account, kind, owner, policy.arn)
+    return {}
 
 
-def _list_attached(kind: OwnerKind) -> Operation:
-    def list_attached(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
-        owner = want_owner(iam, caller, kind, params[_PARAM[kind]])
-        prefix = params.get("PathPrefix", "/")
-        found = iam.storage.list_attached_policies(caller.account, kind, owner)
-        found = [p for p in found if p.path.startswith(prefix)]
-        chosen, more = page(found, params, lambda policy: policy.name)
-        attached = [{"PolicyName": p.name, "PolicyArn": p.arn} for p in chosen]
-        return {"AttachedPolicies": attached, **more}
-
-    return list_attached
+def _detach(
+    iam: IamService, caller: Caller, kind: OwnerKind, owner: str, params: Params
+) -> dict[str, Any]:
+    arn = params["PolicyArn"]
+    if not iam.storage.detach_policy(caller.account, kind, owner, arn):
+        raise NoSuchEntityException(f"Policy {arn} was not found.")
+    return {}
 
 
-def _operations() -> dict[str, Operation]:
-    table: dict[str, Operation] = {
-        "CreatePolicy": create_policy,
-        "GetPolicy": get_policy,
-        "GetPolicyVersion": get_policy_version,
-        "ListPolicies": list_policies,
-        "DeletePolicy": delete_policy,
-    }
-    for kind in OwnerKind:
-        noun = kind.value.capitalize()
-        table[f"Attach{noun}Policy"] = _attach(kind)
-        table[f"Detach{noun}Policy"] = _detach(kind)
-        table[f"ListAttached{noun}Policies"] = _list_attached(kind)
-    return table
+def _attached(policy: ManagedPolicyRecord) -> dict[str, Any]:
+    return {"PolicyName": policy.name, "PolicyArn": policy.arn}
 
 
-MANAGED_OPERATIONS: dict[str, Operation] = _operations()
+def _list_attached(
+    iam: IamService, caller: Caller, kind: OwnerKind, owner: str, params: Params
+) -> dict[str, Any]:
+    prefix = params.get("PathPrefix", "/")
+    found = iam.storage.list_attached_policies(caller.account, kind, owner)
+    found = [p for p in found if p.path.startswith(prefix)]
+    return paged("AttachedPolicies", found, params, _attached)
+
+
+MANAGED_OPERATIONS: dict[str, Operation] = {
+    "CreatePolicy": create_policy,
+    "GetPolicy": get_policy,
+    "GetPolicyVersion": get_policy_version,
+    "ListPolicies": list_policies,
+    "DeletePolicy": delete_policy,
+    **per_owner(
+        {
+            "Attach{}Policy": _attach,
+            "Detach{}Policy": _detach,
+            "ListAttached{}Policies": _list_attached,
+        }
+    ),
+}

@@ -1,4 +1,4 @@
-"""IAM users: CreateUser, GetUser, ListUsers, DeleteUser and the user's tags."""
+"""IAM users: CreateUser, GetUser, ListUsers, DeleteUser (their tags: :mod:`~.tags`)."""
 
 from __future__ import annotations
 
@@ -10,28 +10,17 @@ from strongroom.errors import DeleteConflictException, ValidationException
 from strongroom.iam.api.common import (
     NOT_A_USER,
     Params,
-    entity_arn,
-    new_id,
-    page,
-    put_tags,
-    remove_tags,
-    tag_list,
+    check_no_policies,
+    new_entity,
+    paged,
     unique,
     user_name_or_self,
     want_user,
 )
+from strongroom.iam.api.tags import tag_list, tag_new
 from strongroom.iam.service import IamService
 
-__all__ = [
-    "create_user",
-    "delete_user",
-    "get_user",
-    "list_user_tags",
-    "list_users",
-    "tag_user",
-    "untag_user",
-    "user_output",
-]
+__all__ = ["create_user", "delete_user", "get_user", "list_users", "user_output"]
 
 
 def user_output(user: UserRecord, tags: dict[str, str] | None = None) -> dict[str, Any]:
@@ -49,19 +38,9 @@ def user_output(user: UserRecord, tags: dict[str, str] | None = None) -> dict[st
 
 def create_user(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
     name, path = params["UserName"], params.get("Path", "/")
-    user = UserRecord(
-        account=caller.account,
-        name=name,
-        path=path,
-        user_id=new_id("AIDA"),
-        arn=entity_arn(caller, "user", path, name),
-        created_at=iam.clock.now(),
-    )
+    user = new_entity(caller, UserRecord, name, path, iam.clock.now())
     unique(lambda: iam.storage.insert_user(user), f"User with name {name} already exists.")
-    tags = params.get("Tags", [])
-    if tags:
-        put_tags(iam, caller, OwnerKind.USER, name, tags)
-    return {"User": user_output(user, {t["Key"]: t["Value"] for t in tags})}
+    return {"User": user_output(user, tag_new(iam, caller, OwnerKind.USER, name, params))}
 
 
 def _root_as_user(iam: IamService, caller: Caller) -> dict[str, Any]:
@@ -84,46 +63,16 @@ def get_user(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
 
 def list_users(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
     users = iam.storage.list_users(caller.account, params.get("PathPrefix", "/"))
-    chosen, more = page(users, params, lambda user: user.name)
-    return {"Users": [user_output(user) for user in chosen], **more}
-
-
-def _conflict(iam: IamService, caller: Caller, user: UserRecord) -> str | None:
-    store = iam.storage
-    if store.list_access_keys(user.arn):
-        return "Cannot delete entity, must delete access keys first."
-    if store.list_inline_policies(caller.account, OwnerKind.USER, user.name):
-        return "Cannot delete entity, must delete policies first."
-    if store.list_attached_policies(caller.account, OwnerKind.USER, user.name):
-        return "Cannot delete entity, must detach all policies first."
-    if store.list_groups_for_user(caller.account, user.name):
-        return "Cannot delete entity, must remove users from group first."
-    return None
+    return paged("Users", users, params, user_output)
 
 
 def delete_user(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
     user = want_user(iam, caller, params["UserName"])
-    conflict = _conflict(iam, caller, user)
-    if conflict is not None:
-        raise DeleteConflictException(conflict)
-    iam.storage.delete_user(caller.account, user.name)
+    store = iam.storage
+    if store.list_access_keys(user.arn):
+        raise DeleteConflictException("Cannot delete entity, must delete access keys first.")
+    check_no_policies(iam, caller, OwnerKind.USER, user.name)
+    if store.list_groups_for_user(caller.account, user.name):
+        raise DeleteConflictException("Cannot delete entity, must remove users from group first.")
+    store.delete_user(caller.account, user.name)
     return {}
-
-
-def tag_user(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
-    user = want_user(iam, caller, params["UserName"])
-    put_tags(iam, caller, OwnerKind.USER, user.name, params["Tags"])
-    return {}
-
-
-def untag_user(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
-    user = want_user(iam, caller, params["UserName"])
-    remove_tags(iam, caller, OwnerKind.USER, user.name, params["TagKeys"])
-    return {}
-
-
-def list_user_tags(iam: IamService, caller: Caller, params: Params) -> dict[str, Any]:
-    user = want_user(iam, caller, params["UserName"])
-    tags = iam.storage.get_principal_tags(caller.account, OwnerKind.USER, user.name)
-    chosen, more = page(list(tags.items()), params, lambda item: item[0])
-    return {"Tags": tag_list(dict(chosen)), **more}
