@@ -299,6 +299,8 @@ class StrongroomApp:
                 self._sweeper = asyncio.create_task(self._sweep_forever())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                if self.request_log is not None:
+                    self.request_log.flush()
                 if self._sweeper is not None:
                     self._sweeper.cancel()
                     with contextlib.suppress(asyncio.CancelledError):

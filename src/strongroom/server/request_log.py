@@ -1,12 +1,13 @@
 """The request log: one JSON line per API call, the call's :class:`RequestRecord` (setting
 ``request_log``; ``strongroom serve --request-log``), on the worker's standard error.
 
-Lines made during one turn of the event loop are written together at the end of that turn, in
-writes of whole lines of at most ``PIPE_BUF`` bytes (a longer line alone), so that lines from
-several workers never interleave even on a pipe, and a busy worker pays one system call for
-many lines. A line never holds a secret: the record keeps none (``domain/record.py``), and any
-binary value that reaches the encoder is written as ``null``. This is a log, not the audit
-trail: lines of a worker killed in mid-turn are lost.
+Lines are gathered and written every :data:`FLUSH_SECONDS` (and when the worker stops), so a
+busy worker pays one system call for many lines. To a file each batch is one write; to a pipe
+the batch is cut into writes of whole lines of at most ``PIPE_BUF`` bytes (a longer line alone),
+so that lines from several workers never interleave. A line never holds a secret: the record
+keeps none (``domain/record.py``), and any binary value that reaches the encoder is written as
+``null``. This is a log, not the audit trail: the lines of the last fraction of a second of a
+worker that is killed are lost.
 """
 
 from __future__ import annotations
@@ -15,17 +16,19 @@ import asyncio
 import logging
 import os
 import select
+import stat
 from typing import Any
 
 import orjson
 
 from strongroom.domain.record import RequestRecord
 
-__all__ = ["RequestLog"]
+__all__ = ["FLUSH_SECONDS", "RequestLog"]
 
 log = logging.getLogger("strongroom.server")
 
-_ATOMIC = getattr(select, "PIPE_BUF", 512)
+FLUSH_SECONDS = 0.05
+_PIPE_BUF = getattr(select, "PIPE_BUF", 512)
 
 
 def _opaque(value: Any) -> None:
@@ -37,17 +40,24 @@ class RequestLog:
     def __init__(self, fd: int = 2) -> None:
         self._fd = fd
         self._lines: list[bytes] = []
+        try:
+            to_file = stat.S_ISREG(os.fstat(fd).st_mode)
+        except OSError:
+            to_file = False
+        self._chunk = 1 << 30 if to_file else _PIPE_BUF
 
     def write(self, record: RequestRecord) -> None:
-        """Queue the record's line; it is written at the end of this turn of the loop."""
+        """Queue the record's line; it is written with the others within FLUSH_SECONDS."""
         try:
-            line = orjson.dumps(record.as_json(), default=_opaque, option=orjson.OPT_APPEND_NEWLINE)
+            line = orjson.dumps(
+                record.as_json(), default=_opaque, option=orjson.OPT_APPEND_NEWLINE
+            )
         except TypeError:  # never fail a request for its log line
             log.exception("the request log line for %s could not be made", record.request_id)
             return
         if not self._lines:
             try:
-                asyncio.get_running_loop().call_soon(self.flush)
+                asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
             except RuntimeError:  # no loop (a test, a tool): write at once
                 self._lines.append(line)
                 self.flush()
@@ -59,7 +69,7 @@ class RequestLog:
         chunk: list[bytes] = []
         size = 0
         for line in lines:
-            if chunk and size + len(line) > _ATOMIC:
+            if chunk and size + len(line) > self._chunk:
                 self._write(b"".join(chunk))
                 chunk, size = [], 0
             chunk.append(line)
@@ -69,6 +79,8 @@ class RequestLog:
 
     def _write(self, data: bytes) -> None:
         try:
-            os.write(self._fd, data)
+            while data:
+                written = os.write(self._fd, data)
+                data = data[written:]
         except OSError:
             log.exception("the request log could not be written")
