@@ -64,14 +64,19 @@ def _grantee_keys(runtime: Any) -> tuple[str, str, str]:
     """A new IAM user (no policies) and an access key for it: (key id, secret, user ARN)."""
     from strongroom.domain.identity import UserRecord  # noqa: PLC0415
     from strongroom.iam.credentials import create_access_key  # noqa: PLC0415
+    from strongroom.storage import open_storage  # noqa: PLC0415
 
     account = runtime.settings.account_id
     arn = f"arn:aws:iam::{account}:user/bench-grantee"
     now = time.time()
-    storage = runtime.kms.storage
-    storage.insert_user(UserRecord(account, "bench-grantee", "/", "AIDABENCHGRANTEE00", arn, now))
-    key = create_access_key(storage, runtime.kms.keystore, account, now, principal_arn=arn)
-    runtime.kms.changed()
+    storage = open_storage(runtime.settings.database_url)  # as the IAM API would write
+    try:
+        storage.insert_user(
+            UserRecord(account, "bench-grantee", "/", "AIDABENCHGRANTEE00", arn, now)
+        )
+        key = create_access_key(storage, runtime.kms.keystore, account, now, principal_arn=arn)
+    finally:
+        storage.close()
     return key.access_key_id, key.secret_access_key, arn
 
 

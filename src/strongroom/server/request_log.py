@@ -49,9 +49,7 @@ class RequestLog:
     def write(self, record: RequestRecord) -> None:
         """Queue the record's line; it is written with the others within FLUSH_SECONDS."""
         try:
-            line = orjson.dumps(
-                record.as_json(), default=_opaque, option=orjson.OPT_APPEND_NEWLINE
-            )
+            line = orjson.dumps(record.as_json(), default=_opaque, option=orjson.OPT_APPEND_NEWLINE)
         except TypeError:  # never fail a request for its log line
             log.exception("the request log line for %s could not be made", record.request_id)
             return

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import abc
 import contextlib
+import mmap
+import os
 import threading
 from typing import Any, Protocol
 
@@ -96,7 +98,53 @@ class Backend(abc.ABC):
 
 
 class SqliteBackend(Backend):
+    """SQLite in WAL mode. Its change counter has a fast path: the WAL-index header in the
+    ``-shm`` file, mapped read-only, changes with every commit of any process
+    (https://www.sqlite.org/walformat.html, "The WAL-Index Header": iChange, mxFrame, salts,
+    checksum). While both copies of the header read the same as they did before the last
+    ``PRAGMA data_version``, nothing was committed since, and the PRAGMA is not asked again.
+    Anything else (the header changed, its copies differ mid-write, no ``-shm`` file) asks the
+    PRAGMA, which stays the authority."""
+
     upsert = staticmethod(sqlite.insert)
+    _HEADER = 48  # one copy of the WAL-index header; a second copy follows it
+
+    def __init__(self, engine: Engine, database: str) -> None:
+        super().__init__(engine, engine, engine)
+        self._shm_path = f"{database}-shm"
+        self._shm: mmap.mmap | None = None
+        self._seen: tuple[bytes, int] | None = None  # header, counter at the last PRAGMA
+
+    def _header(self) -> bytes | None:
+        """The WAL-index header when both its copies agree; None when it cannot be read."""
+        if self._shm is None:
+            try:
+                fd = os.open(self._shm_path, os.O_RDONLY)
+            except OSError:
+                return None
+            try:
+                self._shm = mmap.mmap(fd, 2 * self._HEADER, access=mmap.ACCESS_READ)
+            except (OSError, ValueError):  # not yet as long as a header
+                return None
+            finally:
+                os.close(fd)
+        first, second = self._shm[: self._HEADER], self._shm[self._HEADER : 2 * self._HEADER]
+        return first if first == second else None
+
+    def change_counter(self) -> int:
+        header = self._header()
+        seen = self._seen
+        if header is not None and seen is not None and seen[0] == header:
+            return seen[1]
+        counter = super().change_counter()  # read after the header: a commit between the two
+        self._seen = None if header is None else (header, counter)  # shows at the next call
+        return counter
+
+    def close(self) -> None:
+        super().close()
+        if self._shm is not None:
+            self._shm.close()
+            self._shm = None
 
     def before_write(self, conn: Connection) -> None:
         # The driver is in autocommit mode (no implicit BEGIN); its commit() and rollback() still
@@ -142,7 +190,7 @@ def _sqlite_engine(url: str) -> SqliteBackend:
         ):
             dbapi_connection.execute(pragma)
 
-    return SqliteBackend(engine, engine, engine)
+    return SqliteBackend(engine, database)
 
 
 def _postgres_engine(url: str) -> PostgresBackend:

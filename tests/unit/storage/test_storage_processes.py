@@ -64,3 +64,21 @@ def test_acknowledged_write_survives_kill_9(storage: SqlStorage, db_url: str) ->
         assert reopened.get_materials(ACCOUNT, REGION, "durable") == [material]
     finally:
         reopened.close()
+
+
+def test_every_commit_of_another_connection_moves_the_counter(
+    storage: SqlStorage, db_url: str
+) -> None:
+    """SQLite's fast path (the WAL-index header in -shm) never hides a commit: each of many
+    commits in a row by another connection moves the counter; reads in between do not."""
+    other = open_storage(db_url)
+    try:
+        seen = {storage.change_counter()}
+        for n in range(50):
+            assert storage.change_counter() in seen  # nothing committed: the same answer
+            other.set_meta("n", str(n))
+            counter = storage.change_counter()
+            assert counter not in seen, f"commit {n} was not seen"
+            seen.add(counter)
+    finally:
+        other.close()
