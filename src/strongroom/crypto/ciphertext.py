@@ -23,14 +23,13 @@ same bare :class:`~strongroom.errors.InvalidCiphertextException`.
 
 from __future__ import annotations
 
+import hmac
 import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from strongroom.crypto.encryption_context import canonical_context
 from strongroom.errors import InvalidCiphertextException
@@ -48,7 +47,6 @@ KDF_INFO = b"strongroom/v1/symmetric-default"
 
 _FIXED_HEADER = 2 + MATERIAL_ID_SIZE + NONCE_SIZE + IV_SIZE  # 78: everything but the key id
 _VERSION_BYTE = bytes([FORMAT_VERSION])
-_SHA256 = hashes.SHA256()
 _KEY_ID = re.compile(
     rb"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|mrk-[0-9a-f]{32}"
 )
@@ -64,8 +62,11 @@ class Header:
 
 
 def _derive_key(material: bytes, nonce: bytes) -> bytes:
-    hkdf = HKDF(algorithm=_SHA256, length=32, salt=nonce, info=KDF_INFO)
-    return hkdf.derive(material)
+    """HKDF-SHA256 (RFC 5869) of ``material`` with salt ``nonce`` and info ``KDF_INFO``, 32
+    bytes: one block, so extract and expand are one HMAC each (the test vectors hold it to
+    ``cryptography``'s HKDF)."""
+    prk = hmac.digest(nonce, material, "sha256")
+    return hmac.digest(prk, KDF_INFO + b"\x01", "sha256")
 
 
 def _encode_key_id(key_id: str) -> bytes:

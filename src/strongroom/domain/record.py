@@ -5,9 +5,10 @@ and makes it the current one; authentication, authorization and the operation ad
 run (:func:`current`); the edge completes it with the outcome. Today it is written as one JSON
 line per request when the ``request_log`` setting is on; the audit trail persists the same record.
 
-A record never holds a secret: no plaintext, ciphertext, key material, secret key, session token
-or signature. Parameters are kept only after :func:`public_parameters` has dropped every member
-the service model marks sensitive or binary, and the grant tokens.
+A record never hands out a secret: no plaintext, ciphertext, key material, secret key, session
+token or signature. The request's parameters are seen only through :attr:`parameters`, which
+drops every member the service model marks sensitive or binary, and the grant tokens
+(:func:`public_parameters`); the work is done only when a record is written.
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ class Decided:
     action: str  # kms:Encrypt, iam:CreateUser, ...
     resource: str  # the key's ARN, or "*"
     allowed: bool
-    by: tuple[str, ...]  # "key policy/Sid", "grant <id>", ... (what allowed or denied)
+    # What allowed or denied, each written as its str(): "key policy/Sid", "grant <id>", ...
+    by: tuple[object, ...]
 
 
 @dataclass(slots=True)
@@ -59,10 +61,19 @@ class RequestRecord:
     decisions: list[Decided] = field(default_factory=list)
     resources: list[str] = field(default_factory=list)  # key ARNs
     key_material_id: str | None = None
-    parameters: dict[str, Any] | None = None  # public_parameters() of the request
+    # The request as validated, and the members that must not be kept (see ``parameters``).
+    request: Mapping[str, Any] | None = field(default=None, repr=False)
+    hidden: Collection[str] = ()
     error_code: str | None = None
     status: int = 200
     duration_ms: float | None = None
+
+    @property
+    def parameters(self) -> dict[str, Any] | None:
+        """The request's parameters less its hidden members and grant tokens."""
+        if self.request is None:
+            return None
+        return public_parameters(self.request, self.hidden)
 
     def decided(self, decision: Decided) -> None:
         self.decisions.append(decision)
@@ -97,7 +108,7 @@ class RequestRecord:
                     "action": d.action,
                     "resource": d.resource,
                     "allowed": d.allowed,
-                    "by": list(d.by),
+                    "by": [str(source) for source in d.by],
                 }
                 for d in self.decisions
             ],

@@ -50,8 +50,7 @@ def _enforce(caller: Caller, action: str, resource: str, decision: KmsDecision) 
     with AWS's message unless it allows."""
     found = record.current()
     if found is not None:
-        by = tuple(ref.describe_source() for ref in decision.statements)
-        found.decided(record.Decided(action, resource, decision.allowed, by))
+        found.decided(record.Decided(action, resource, decision.allowed, decision.statements))
     if not decision.allowed:
         raise AccessDeniedException(decision.message(caller.principal_arn, action, resource))
 

@@ -50,7 +50,7 @@ class StatementRef:
     effect: Effect
     principal_match: PrincipalMatch | None  # None when principals were not checked
 
-    def describe_source(self) -> str:
+    def __str__(self) -> str:
         """Which policy and statement: ``key policy/Sid`` (or ``key policy/#2`` without one)."""
         return f"{self.policy}/{self.sid if self.sid else f'#{self.index + 1}'}"
 

@@ -244,8 +244,7 @@ class StrongroomApp:
             caller = self._authenticate(scope, headers, body, rec, service.name)
             action, params = service.decode(body)
             rec.action = action
-            hidden = service.validator.hidden_members(action)
-            rec.parameters = record.public_parameters(params, hidden)
+            rec.request, rec.hidden = params, service.validator.hidden_members(action)
             result = self._query_call(service.name, caller, action, params)
             reply = service.encode_result(action, result, request_id)
             status = 200
@@ -279,15 +278,14 @@ class StrongroomApp:
         if target == _EXPLAIN_TARGET:
             rec.service, rec.action = "admin", "ExplainDecision"
             params = runtime.model.validate_admin(target, decode_body(body))
-            rec.parameters = params
+            rec.request = params
             return encode_result(explain_operation(runtime.kms, caller, params))
         operation = target[len(_TARGET_PREFIX) :] if target.startswith(_TARGET_PREFIX) else ""
         if operation not in runtime.model.operation_names:
             raise UnknownOperationException(f"Unknown operation {target!r}.")
         rec.action = operation
         params = runtime.model.validate(operation, decode_body(body))
-        hidden = runtime.model.hidden_members(operation)
-        rec.parameters = record.public_parameters(params, hidden)
+        rec.request, rec.hidden = params, runtime.model.hidden_members(operation)
         return encode_result(call(runtime.kms, caller, operation, params))
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:

@@ -5,10 +5,20 @@ from __future__ import annotations
 import os
 
 import pytest
+from cryptography.hazmat.primitives import hashes  # noqa: TID251 -- the reference HKDF
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF  # noqa: TID251
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from strongroom.crypto.ciphertext import FORMAT_VERSION, Header, open_blob, peek, seal
+from strongroom.crypto.ciphertext import (
+    FORMAT_VERSION,
+    KDF_INFO,
+    Header,
+    _derive_key,
+    open_blob,
+    peek,
+    seal,
+)
 from strongroom.errors import InvalidCiphertextException
 
 KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
@@ -163,3 +173,10 @@ def test_each_seal_uses_fresh_nonce_and_iv() -> None:
     second = seal(MATERIAL, KEY_ID, MATERIAL_ID, b"same", None)
     header_len = 78 + len(KEY_ID)
     assert first[header_len - 44 : header_len] != second[header_len - 44 : header_len]
+
+
+@given(st.binary(min_size=1, max_size=64), st.binary(min_size=32, max_size=32))
+def test_the_per_message_key_is_rfc5869_hkdf(material: bytes, nonce: bytes) -> None:
+    """The two-HMAC derivation is HKDF-SHA256 as ``cryptography`` computes it."""
+    expected = HKDF(hashes.SHA256(), 32, salt=nonce, info=KDF_INFO).derive(material)
+    assert _derive_key(material, nonce) == expected

@@ -101,7 +101,7 @@ def denied(
     )
 
 
-def _recorded(action: str, resource: str, *, allowed: bool, by: tuple[str, ...]) -> None:
+def _recorded(action: str, resource: str, *, allowed: bool, by: tuple[object, ...]) -> None:
     found = record.current()
     if found is not None:
         found.decided(record.Decided(f"iam:{action}", resource, allowed, by))
@@ -130,7 +130,6 @@ def authorize(iam: IamService, caller: Caller, action: str, params: Params) -> N
         f"iam:{action}", resource, principal, _keys(iam, caller, action, params)
     )
     decision = decide_identity(policies, context)
-    by = tuple(ref.describe_source() for ref in decision.statements)
-    _recorded(action, resource, allowed=decision.allowed, by=by)
+    _recorded(action, resource, allowed=decision.allowed, by=decision.statements)
     if not decision.allowed:
         raise denied(principal, action, resource, decision.outcome)
