@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from strongroom.clock import Clock
 from strongroom.domain import record
@@ -23,17 +23,12 @@ from strongroom.kms.condition_keys import request_keys
 from strongroom.kms.grant_cache import GrantCache
 from strongroom.kms.grant_match import GrantIndex, depends_on_context
 from strongroom.kms.repository import KeyRepository
-from strongroom.policy.authorizer import (
-    Denial,
-    KmsDecision,
-    allow_by_grants,
-    decide_account_action,
-    decide_key_access,
-)
+from strongroom.policy.authorizer import allow_by_grants, decide_account_action, decide_key_access
+from strongroom.policy.decision import Decision, Denial
 from strongroom.policy.document import MalformedPolicy, PolicyDocument, PolicyKind, parse_policy
 from strongroom.policy.request import RequestContext
 
-__all__ = ["AccessDecisions", "IdentityPolicies", "is_static"]
+__all__ = ["AccessDecisions", "AccountRequest", "IdentityPolicies", "KeyRequest", "is_static"]
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +40,21 @@ def _no_identity_policies(principal: Principal) -> Sequence[NamedPolicy]:
     return ()
 
 
-def _enforce(caller: Caller, action: str, resource: str, decision: KmsDecision) -> None:
+class KeyRequest(TypedDict, total=False):
+    """What a request on a key tells its decision beyond the action, the key and the parameters."""
+
+    request_alias: str | None  # the alias the request named the key by (kms:RequestAlias)
+
+
+class AccountRequest(TypedDict, total=False):
+    """What a request governed by identity policies alone tells its decision beyond the action
+    and the parameters."""
+
+    resource: str  # "*" unless it names one (an alias's ARN; a grant's key for RetireGrant)
+    creating: bool  # CreateKey: the new key's condition keys (kms:KeySpec...) are set
+
+
+def _enforce(caller: Caller, action: str, resource: str, decision: Decision) -> None:
     """Put the decision, with what decided it, in the call's record; AccessDeniedException
     with AWS's message unless it allows."""
     found = record.current()
@@ -77,7 +86,7 @@ class AccessDecisions:
         self._keys = keys
         self._clock = clock
         self.identity_policies = identity_policies or _no_identity_policies
-        self._decisions: dict[tuple[str, ...], KmsDecision] = {}
+        self._decisions: dict[tuple[str, ...], Decision] = {}
         self._grant_cache = GrantCache(keys, keystore)
         keys.on_change(self._forget)
 
@@ -149,9 +158,9 @@ class AccessDecisions:
         key: KeyRecord,
         params: Mapping[str, Any],
         *,
-        request_alias: str | None = None,
         policy: str | None = None,
-    ) -> KmsDecision:
+        **request: Unpack[KeyRequest],
+    ) -> Decision:
         """The decision for ``action`` on ``key`` (under ``policy`` instead of the key's own, for
         the lockout check): the policies', then, if they leave it to the implicit deny, the
         grants'. Grant tokens in the parameters are checked first (InvalidGrantTokenException).
@@ -161,7 +170,8 @@ class AccessDecisions:
         by_grant = (*memo, "\0grant")  # no policy name contains NUL
         if not tokens and by_grant in self._decisions:
             return self._decisions[by_grant]
-        decision, static = self._decide_policies(caller, action, key, params, request_alias, memo)
+        alias = request.get("request_alias")
+        decision, static = self._decide_policies(caller, action, key, params, alias, memo)
         if decision.allowed or policy is not None:
             return decision
         operation = action.removeprefix("kms:")
@@ -184,7 +194,7 @@ class AccessDecisions:
             return memo
         return memo + tuple(p.name for p in self.identity_policies(principal))
 
-    def _remember(self, memo: tuple[str, ...], decision: KmsDecision) -> None:
+    def _remember(self, memo: tuple[str, ...], decision: Decision) -> None:
         if len(self._decisions) > _MAX_DECISIONS:
             self._decisions.clear()
         self._decisions[memo] = decision
@@ -197,7 +207,7 @@ class AccessDecisions:
         params: Mapping[str, Any],
         request_alias: str | None,
         memo: tuple[str, ...],
-    ) -> tuple[KmsDecision, bool]:
+    ) -> tuple[Decision, bool]:
         """The key policy (``memo[0]``) and identity policies alone, and whether the decision is
         static.
 
@@ -212,7 +222,7 @@ class AccessDecisions:
             document = parse_policy(memo[0], PolicyKind.RESOURCE)
         except MalformedPolicy:
             log.warning("key %s has a key policy that does not parse; denying", key.arn)
-            return KmsDecision(False, Denial.NO_RESOURCE_ALLOW, ()), False
+            return Decision.deny(Denial.NO_RESOURCE_ALLOW), False
         identity = self._identity(caller.principal)
         ctx = self._context(caller, action, key.arn, params, key, request_alias=request_alias)
         decision = decide_key_access(ctx, key.account, document, identity)
@@ -227,11 +237,10 @@ class AccessDecisions:
         action: str,
         key: KeyRecord,
         params: Mapping[str, Any],
-        *,
-        request_alias: str | None = None,
+        **request: Unpack[KeyRequest],
     ) -> None:
         """Raise AccessDeniedException unless ``caller`` may do ``action`` on ``key``."""
-        decision = self.decide_key(caller, action, key, params, request_alias=request_alias)
+        decision = self.decide_key(caller, action, key, params, **request)
         _enforce(caller, action, key.arn, decision)
 
     def decide_account(
@@ -239,11 +248,14 @@ class AccessDecisions:
         caller: Caller,
         action: str,
         params: Mapping[str, Any],
-        *,
-        resource: str = "*",
-        creating: bool = False,
-    ) -> KmsDecision:
-        ctx = self._context(caller, action, resource, params, None, creating=creating)
+        **request: Unpack[AccountRequest],
+    ) -> Decision:
+        """The decision for an action governed by identity policies alone (CreateKey, ListKeys,
+        alias ARNs...)."""
+        resource = request.get("resource", "*")
+        ctx = self._context(
+            caller, action, resource, params, None, creating=request.get("creating", False)
+        )
         return decide_account_action(ctx, self._identity(caller.principal))
 
     def authorize_account(
@@ -251,10 +263,8 @@ class AccessDecisions:
         caller: Caller,
         action: str,
         params: Mapping[str, Any],
-        *,
-        resource: str = "*",
-        creating: bool = False,
+        **request: Unpack[AccountRequest],
     ) -> None:
-        """Actions governed by identity policies alone (CreateKey, ListKeys, alias ARNs...)."""
-        decision = self.decide_account(caller, action, params, resource=resource, creating=creating)
-        _enforce(caller, action, resource, decision)
+        """Raise AccessDeniedException unless :meth:`decide_account` allows."""
+        decision = self.decide_account(caller, action, params, **request)
+        _enforce(caller, action, request.get("resource", "*"), decision)

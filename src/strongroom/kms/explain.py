@@ -22,7 +22,7 @@ from strongroom.iam.lookup import (
 )
 from strongroom.kms.resolve import is_key_id, parse_arn, request_alias, resolve_key
 from strongroom.kms.service import KmsService
-from strongroom.policy.authorizer import KmsDecision
+from strongroom.policy.decision import Decision
 
 __all__ = ["ACCOUNT_ACTIONS", "decision_json", "explain", "explain_operation", "with_defaults"]
 
@@ -80,7 +80,7 @@ def explain(
     key_id: str | None,
     params: Mapping[str, Any],
     source_ip: str = "127.0.0.1",
-) -> tuple[KmsDecision, str]:
+) -> tuple[Decision, str]:
     """Evaluate ``action`` for the principal ``principal_arn`` as the server would; returns the
     decision and the resource it is about (the key's ARN, or ``*``)."""
     try:
@@ -93,7 +93,7 @@ def explain(
 
 def _decide(
     svc: KmsService, caller: Caller, action: str, key_id: str | None, params: Mapping[str, Any]
-) -> tuple[KmsDecision, str]:
+) -> tuple[Decision, str]:
     params = with_defaults(action, params)
     if key_id is None or action in ACCOUNT_ACTIONS:
         return svc.access.decide_account(caller, action, params), "*"
@@ -104,10 +104,10 @@ def _decide(
     return decision, key.arn
 
 
-def decision_json(decision: KmsDecision) -> dict[str, Any]:
+def decision_json(decision: Decision) -> dict[str, Any]:
     return {
         "Decision": "ALLOW" if decision.allowed else "DENY",
-        "Denial": decision.denial.name if decision.denial else None,
+        "Denial": decision.denial.name if decision.denial is not None else None,
         "Statements": [
             {
                 "Policy": ref.policy,

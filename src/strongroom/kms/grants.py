@@ -30,7 +30,7 @@ from strongroom.kms.grant_tokens import issue_token
 from strongroom.kms.resolve import resolve_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_state
-from strongroom.policy.authorizer import Denial, KmsDecision
+from strongroom.policy.decision import Decision, Denial
 
 __all__ = [
     "CONSTRAINT_KINDS",
@@ -124,7 +124,7 @@ def _authorize_create(
         caller, "kms:CreateGrant", key, {**p, "GrantIsForAWSResource": for_resource}
     )
     if decision.allowed and decision.grants and not _narrow_enough(svc, caller, key, p, child):
-        decision = KmsDecision(False, Denial.NO_RESOURCE_ALLOW, ())
+        decision = Decision.deny(Denial.NO_RESOURCE_ALLOW)
     if not decision.allowed:
         raise AccessDeniedException(
             decision.message(caller.principal_arn, "kms:CreateGrant", key.arn)

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 
 from strongroom.domain.principal import Principal
+from strongroom.policy.decision import Decision, Denial, Outcome, StatementRef
 from strongroom.policy.document import PolicyDocument, Statement
 from strongroom.policy.grammar import ConditionValue, Effect
 from strongroom.policy.principals import PrincipalMatch
@@ -38,30 +38,6 @@ def match_principal(statement: Statement, principal: Principal) -> PrincipalMatc
     if statement.principal is None:
         return PrincipalMatch.DIRECT
     return statement.principal.match(principal)
-
-
-@dataclass(frozen=True, slots=True)
-class StatementRef:
-    """A statement that matched, as a decision reports it."""
-
-    policy: str  # the name the caller gave the policy
-    sid: str | None
-    index: int
-    effect: Effect
-    principal_match: PrincipalMatch | None  # None when principals were not checked
-
-    def __str__(self) -> str:
-        """Which policy and statement: ``key policy/Sid`` (or ``key policy/#2`` without one)."""
-        return f"{self.policy}/{self.sid if self.sid else f'#{self.index + 1}'}"
-
-    def describe(self) -> str:
-        label = f'"{self.sid}"' if self.sid else f"#{self.index + 1}"
-        how = ""
-        if self.principal_match is PrincipalMatch.ACCOUNT:
-            how = " (principal: the caller's account)"
-        elif self.principal_match is PrincipalMatch.DIRECT:
-            how = " (principal: the caller)"
-        return f"{self.effect.value} in {self.policy}, statement {label}{how}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,30 +89,6 @@ def _conditions_hold(statement: Statement, ctx: RequestContext) -> bool:
     return True
 
 
-class Outcome(StrEnum):
-    ALLOW = "allow"
-    EXPLICIT_DENY = "explicit-deny"
-    IMPLICIT_DENY = "implicit-deny"
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    outcome: Outcome
-    statements: tuple[StatementRef, ...]  # the denies, or the allows, that decided; () if implicit
-
-    @property
-    def allowed(self) -> bool:
-        return self.outcome is Outcome.ALLOW
-
-    def explain(self) -> str:
-        if self.outcome is Outcome.IMPLICIT_DENY:
-            return "implicit deny: no statement allows the request"
-        head = "allowed by" if self.outcome is Outcome.ALLOW else "explicitly denied by"
-        lines = [f"{self.outcome.value}: {head}"]
-        lines += [f"  - {ref.describe()}" for ref in self.statements]
-        return "\n".join(lines)
-
-
 def decide_identity(
     policies: Sequence[tuple[str, PolicyDocument]], ctx: RequestContext
 ) -> Decision:
@@ -148,7 +100,7 @@ def decide_identity(
         allows += result.allows
         denies += result.denies
     if denies:
-        return Decision(Outcome.EXPLICIT_DENY, tuple(denies))
+        return Decision.deny(Denial.IDENTITY_DENY, denies)
     if allows:
-        return Decision(Outcome.ALLOW, tuple(allows))
-    return Decision(Outcome.IMPLICIT_DENY, ())
+        return Decision.allow(allows)
+    return Decision.deny(Denial.NO_IDENTITY_ALLOW)

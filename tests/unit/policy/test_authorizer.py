@@ -9,12 +9,8 @@ from typing import Any
 import pytest
 
 from strongroom.domain.principal import Principal, PrincipalType
-from strongroom.policy.authorizer import (
-    Denial,
-    KmsDecision,
-    decide_account_action,
-    decide_key_access,
-)
+from strongroom.policy.authorizer import allow_by_grants, decide_account_action, decide_key_access
+from strongroom.policy.decision import Decision, Denial, Outcome
 from strongroom.policy.document import PolicyDocument, PolicyKind, parse_policy
 from strongroom.policy.evaluate import RequestContext
 
@@ -175,10 +171,57 @@ def test_account_actions_use_identity_policies_alone() -> None:
     ],
 )
 def test_messages_follow_aws(denial: Denial, tail: str) -> None:
-    message = KmsDecision(False, denial, ()).message(
-        f"arn:aws:iam::{A}:user/alice", "kms:Decrypt", KEY
-    )
+    message = Decision.deny(denial).message(f"arn:aws:iam::{A}:user/alice", "kms:Decrypt", KEY)
     assert message == (
         f"User: arn:aws:iam::{A}:user/alice is not authorized to perform: kms:Decrypt on "
         f"resource: {KEY} {tail}"
+    )
+
+
+def test_allowed_and_the_outcome_follow_from_the_denial() -> None:
+    allowed = Decision.allow()
+    assert (allowed.allowed, allowed.outcome, allowed.denial) == (True, Outcome.ALLOW, None)
+    explicit = {Denial.RESOURCE_DENY, Denial.IDENTITY_DENY}
+    for denial in Denial:
+        denied = Decision.deny(denial)
+        assert not denied.allowed
+        assert denied.outcome is (
+            Outcome.EXPLICIT_DENY if denial in explicit else Outcome.IMPLICIT_DENY
+        )
+
+
+def test_a_grant_turns_only_an_implicit_deny_into_an_allow() -> None:
+    for denial in (Denial.NO_RESOURCE_ALLOW, Denial.NO_IDENTITY_ALLOW):
+        by_grant = allow_by_grants(Decision.deny(denial), "g1", "for-bob")
+        assert (by_grant.allowed, by_grant.grants) == (True, ("g1",))
+        assert by_grant.explain() == (
+            "ALLOW\n  Allow by grant g1: Sid 'for-bob', principal matched directly"
+        )
+    for denial in (Denial.RESOURCE_DENY, Denial.IDENTITY_DENY):
+        explicit = Decision.deny(denial)
+        assert allow_by_grants(explicit, "g1", None) is explicit
+    allowed = Decision.allow()
+    assert allow_by_grants(allowed, "g1", None) is allowed
+
+
+def test_explanations_name_the_statements_that_decided() -> None:
+    alice = user(A, "alice")
+    allowed = decide_key_access(ctx(alice), A, key_policy(ROOT_STATEMENT), identity(ALLOW_DECRYPT))
+    assert allowed.explain() == (
+        "ALLOW\n"
+        "  Allow by key policy: Sid 'Enable IAM User Permissions', principal matched through its "
+        "account\n"
+        "  Allow by user inline: statement #1"
+    )
+    denied = decide_key_access(ctx(alice), A, key_policy(ROOT_STATEMENT), [])
+    assert denied.explain() == (
+        "DENY: the key policy leaves it to identity policies, and none allows it\n"
+        "  Allow by key policy: Sid 'Enable IAM User Permissions', principal matched through its "
+        "account"
+    )
+    bob_only = {**ROOT_STATEMENT, "Principal": {"AWS": f"arn:aws:iam::{A}:user/bob"}}
+    nothing = decide_key_access(ctx(alice), A, key_policy(bob_only), identity(ALLOW_DECRYPT))
+    assert nothing.explain() == (
+        "DENY: the key policy allows neither the caller nor its account\n"
+        "  (no statement matched the request)"
     )

@@ -14,6 +14,7 @@ from strongroom.policy import (
     evaluate_policy,
     parse_policy,
 )
+from strongroom.policy.decision import Denial
 
 from .policy_helpers import ACCOUNT, ALICE, BOB, KEY_ARN, ROOT, ctx, doc, identity
 
@@ -70,18 +71,26 @@ def test_explicit_deny_beats_allow_and_carries_its_statements() -> None:
     ]
     decision = decide_identity(policies, ctx())
     assert decision.outcome is Outcome.EXPLICIT_DENY
+    assert not decision.allowed
+    assert decision.denial is Denial.IDENTITY_DENY
     assert [(r.policy, r.sid, r.effect) for r in decision.statements] == [
         ("deny-decrypt", "NoDecrypt", Effect.DENY)
     ]
-    assert "NoDecrypt" in decision.explain()
+    assert decision.explain() == (
+        "DENY: an explicit deny in an identity policy\n  Deny by deny-decrypt: Sid 'NoDecrypt'"
+    )
     allowed = decide_identity(policies, ctx(action="kms:Encrypt"))
     assert allowed.outcome is Outcome.ALLOW
+    assert allowed.allowed
+    assert allowed.denial is None
+    assert allowed.grants == ()
     assert allowed.statements[0].policy == "allow-all"
     assert allowed.statements[0].principal_match is None  # principals were not checked
     nothing = decide_identity([], ctx())
     assert nothing.outcome is Outcome.IMPLICIT_DENY
+    assert nothing.denial is Denial.NO_IDENTITY_ALLOW
     assert nothing.statements == ()
-    assert "implicit deny" in nothing.explain()
+    assert "(no statement matched the request)" in nothing.explain()
 
 
 def test_statement_order_and_index_are_reported() -> None:

@@ -15,13 +15,13 @@ from typing import Any
 from strongroom.domain import record
 from strongroom.domain.caller import Caller
 from strongroom.domain.identity import GroupRecord, RoleRecord, UserRecord
-from strongroom.domain.principal import Principal
 from strongroom.errors import AccessDeniedException
 from strongroom.iam.api.common import Params, entity_arn, user_name_or_self
 from strongroom.iam.service import IamService
-from strongroom.policy import Outcome, PolicyKind, RequestContext, decide_identity, parse_policy
+from strongroom.policy import PolicyKind, RequestContext, decide_identity, parse_policy
+from strongroom.policy.decision import Decision, Denial
 
-__all__ = ["authorize", "denied", "resource_for"]
+__all__ = ["authorize", "resource_for"]
 
 _LISTINGS = {
     "ListUsers": "user",
@@ -87,20 +87,6 @@ def _keys(iam: IamService, caller: Caller, action: str, params: Params) -> dict[
     return keys
 
 
-def denied(
-    principal: Principal, action: str, resource: str, outcome: Outcome
-) -> AccessDeniedException:
-    why = (
-        "with an explicit deny in an identity-based policy"
-        if outcome is Outcome.EXPLICIT_DENY
-        else f"because no identity-based policy allows the iam:{action} action"
-    )
-    return AccessDeniedException(
-        f"User: {principal.arn} is not authorized to perform: iam:{action} "
-        f"on resource: {resource} {why}"
-    )
-
-
 def _recorded(action: str, resource: str, *, allowed: bool, by: tuple[object, ...]) -> None:
     found = record.current()
     if found is not None:
@@ -117,19 +103,19 @@ def authorize(iam: IamService, caller: Caller, action: str, params: Params) -> N
     principal = caller.principal
     resource = resource_for(iam, caller, action, params)
     if _account_of(resource) not in (caller.account, "aws"):
-        _recorded(action, resource, allowed=False, by=())
-        raise denied(principal, action, resource, Outcome.IMPLICIT_DENY)
-    if principal.is_root:
+        decision = Decision.deny(Denial.NO_IDENTITY_ALLOW)
+    elif principal.is_root:
         _recorded(action, resource, allowed=True, by=("account root",))
         return
-    policies = [
-        (named.name, parse_policy(named.text, PolicyKind.IDENTITY))
-        for named in iam.policies_for(principal)
-    ]
-    context = RequestContext(
-        f"iam:{action}", resource, principal, _keys(iam, caller, action, params)
-    )
-    decision = decide_identity(policies, context)
+    else:
+        policies = [
+            (named.name, parse_policy(named.text, PolicyKind.IDENTITY))
+            for named in iam.policies_for(principal)
+        ]
+        context = RequestContext(
+            f"iam:{action}", resource, principal, _keys(iam, caller, action, params)
+        )
+        decision = decide_identity(policies, context)
     _recorded(action, resource, allowed=decision.allowed, by=decision.statements)
     if not decision.allowed:
-        raise denied(principal, action, resource, decision.outcome)
+        raise AccessDeniedException(decision.message(principal.arn, f"iam:{action}", resource))
