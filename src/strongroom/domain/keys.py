@@ -1,4 +1,5 @@
-"""KMS keys: their enumerations and records (keys, material versions, aliases, grants).
+"""KMS keys: their enumerations and records (keys, material versions, aliases, grants, and what
+a rotation writes).
 
 Records are frozen; a change is a new record written through storage, so a failed write leaves
 memory as it was. Enumerations persist as their string values.
@@ -6,6 +7,7 @@ memory as it was. Enumerations persist as their string values.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +21,7 @@ __all__ = [
     "KeyUsage",
     "MaterialRecord",
     "Origin",
+    "Rotation",
     "key_arn",
 ]
 
@@ -143,6 +146,19 @@ class MaterialRecord:
     description: str | None = None  # KeyMaterialDescription
     pending_rotation: bool = False  # imported NEW material awaiting RotateKeyOnDemand
     rotated_at: float | None = None  # when it became current by a rotation
+
+
+@dataclass(frozen=True, slots=True)
+class Rotation:
+    """What one rotation writes, all or nothing: every Region's key with its new material fields
+    (current material id, rotation schedule, expiry terms) and the material version it inserts
+    (None when the version is stored already); ``material_updates``, existing versions to write
+    again, as ``(account, region, material)``. It applies only while every key's stored current
+    material is still ``expected_material_id``."""
+
+    updates: Sequence[tuple[KeyRecord, MaterialRecord | None]]
+    expected_material_id: str | None
+    material_updates: Sequence[tuple[str, str, MaterialRecord]] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
-import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
@@ -92,14 +90,9 @@ def verify_forwarded(
     credential = forwarded.credential
     sigv4.check_scope(credential, signing_name)
     sigv4.check_time(credential, forwarded.amz_date, forwarded.signed_at, now)
-    scope = f"{credential.date}/{credential.region}/{credential.service}/{sigv4.TERMINATOR}"
-    string_to_sign = (
-        f"{sigv4.ALGORITHM}\n{forwarded.amz_date}\n{scope}\n"
-        f"{hashlib.sha256(forwarded.canonical_request).hexdigest()}"
-    )
-    key = cache.get(secret_key, credential.date, credential.region, credential.service)
-    expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
-    if not hmac.compare_digest(expected.encode(), credential.signature.encode("utf-8", "replace")):
+    if not sigv4.signature_matches(
+        credential, secret_key, forwarded.amz_date, forwarded.canonical_request, cache
+    ):
         raise InvalidSignatureException(_MSG_MISMATCH)
 
 

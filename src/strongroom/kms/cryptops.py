@@ -29,12 +29,11 @@ from strongroom.errors import (
 )
 from strongroom.kms.resolve import authorized_key, request_alias, resolve_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import require_state, require_usage
+from strongroom.kms.states import dry_run, require_state, require_usage
 
 __all__ = [
     "SYMMETRIC_DEFAULT",
     "decrypt",
-    "dry_run",
     "encrypt",
     "re_encrypt",
     "seal",
@@ -116,11 +115,6 @@ def seal(
     """``plaintext`` sealed under the current material of the symmetric ``key`` with
     ``context`` (what Encrypt, GenerateDataKey and GenerateDataKeyPair return)."""
     return svc.keystore.encrypt(svc.handle(key), plaintext, context)
-
-
-def dry_run(p: dict[str, Any]) -> None:
-    if p.get("DryRun"):
-        raise DryRunOperationException()
 
 
 def _dry_run_without_ciphertext(

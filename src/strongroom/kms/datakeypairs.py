@@ -14,10 +14,11 @@ from typing import Any
 from strongroom.crypto.asymmetric import public_key_der
 from strongroom.crypto.keyspecs import DATA_KEY_PAIR_SPECS, UNSUPPORTED_SPECS
 from strongroom.domain.caller import Caller
-from strongroom.errors import DryRunOperationException, UnsupportedOperationException
+from strongroom.errors import UnsupportedOperationException
 from strongroom.kms.cryptops import seal
 from strongroom.kms.datakeys import data_key_source
 from strongroom.kms.service import KmsService
+from strongroom.kms.states import dry_run
 
 __all__ = ["generate_data_key_pair", "generate_data_key_pair_without_plaintext"]
 
@@ -32,8 +33,7 @@ def _key_pair(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) -
         raise UnsupportedOperationException(UNSUPPORTED_SPECS[spec])
     if spec not in DATA_KEY_PAIR_SPECS:  # a spec a newer model may add
         raise UnsupportedOperationException(f"KeyPairSpec {spec} is not supported by Strongroom.")
-    if p.get("DryRun"):
-        raise DryRunOperationException()
+    dry_run(p)
     private = svc.key_pairs.take(spec)  # RSA from a pre-generated stock (crypto/keypool.py)
     return {
         "PrivateKeyCiphertextBlob": seal(svc, key, private, p.get("EncryptionContext")),

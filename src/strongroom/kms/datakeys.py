@@ -18,10 +18,10 @@ from strongroom.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
-from strongroom.kms.cryptops import SYMMETRIC_DEFAULT, dry_run, seal, with_algorithm
+from strongroom.kms.cryptops import SYMMETRIC_DEFAULT, seal, with_algorithm
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import require_state, require_usage
+from strongroom.kms.states import dry_run, require_state, require_usage
 
 __all__ = [
     "data_key_source",

@@ -18,7 +18,6 @@ from strongroom.domain.caller import Caller
 from strongroom.domain.keys import GrantRecord, KeyRecord, key_arn
 from strongroom.errors import (
     AccessDeniedException,
-    DryRunOperationException,
     InvalidGrantIdException,
     LimitExceededException,
     NotFoundException,
@@ -29,7 +28,7 @@ from strongroom.kms.grant_match import grant_operations_for, grantee_names, with
 from strongroom.kms.grant_tokens import issue_token
 from strongroom.kms.resolve import resolve_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import require_state
+from strongroom.kms.states import dry_run, require_state
 from strongroom.policy.decision import Decision, Denial
 
 __all__ = [
@@ -181,8 +180,7 @@ def create_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
         raise LimitExceededException(
             f"The number of grants on key {key.arn} would exceed {MAX_GRANTS_PER_KEY}."
         )
-    if p.get("DryRun"):
-        raise DryRunOperationException()
+    dry_run(p)
     if existing is None:
         svc.keys.insert_grant(grant)
     else:
@@ -239,8 +237,7 @@ def retire_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
             f"resource: {arn} because it is neither the grant's retiring principal nor a grantee "
             "allowed to retire it"
         )
-    if p.get("DryRun"):
-        raise DryRunOperationException()
+    dry_run(p)
     svc.keys.delete_grant(grant.account, grant.region, grant.key_id, grant.grant_id)
     return {}
 
@@ -252,7 +249,6 @@ def revoke_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
         caller, "kms:RevokeGrant", key, {**p, "GrantIsForAWSResource": for_resource}
     )
     grant = _named_grant(svc, key, p["GrantId"])
-    if p.get("DryRun"):
-        raise DryRunOperationException()
+    dry_run(p)
     svc.keys.delete_grant(key.account, key.region, key.key_id, grant.grant_id)
     return {}

@@ -16,14 +16,10 @@ from strongroom.crypto import kem, keyspecs
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyUsage
-from strongroom.errors import (
-    DryRunOperationException,
-    InvalidCiphertextException,
-    InvalidKeyUsageException,
-)
+from strongroom.errors import InvalidCiphertextException, InvalidKeyUsageException
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import require_state, require_usage
+from strongroom.kms.states import dry_run, require_state, require_usage
 
 __all__ = ["decapsulate", "encapsulate"]
 
@@ -43,8 +39,7 @@ def _kem_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) ->
 
 def encapsulate(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
     key = _kem_key(svc, caller, p, "Encapsulate")
-    if p.get("DryRun"):
-        raise DryRunOperationException()
+    dry_run(p)
     secret, ciphertext = svc.keystore.encapsulate(svc.handle(key))
     return {
         "KeyId": key.arn,
@@ -59,8 +54,7 @@ def decapsulate(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str,
     ciphertext = p["SharedSecretCiphertextBlob"]
     if len(ciphertext) != kem.CIPHERTEXT_SIZES.get(key.key_spec.value):
         raise InvalidCiphertextException()
-    if p.get("DryRun"):
-        raise DryRunOperationException()
+    dry_run(p)
     return {
         "KeyId": key.arn,
         "SharedSecret": svc.keystore.decapsulate(svc.handle(key), ciphertext),

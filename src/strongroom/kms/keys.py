@@ -21,7 +21,6 @@ from strongroom.domain.keys import (
     Origin,
 )
 from strongroom.errors import (
-    DryRunOperationException,
     NotFoundException,
     UnsupportedOperationException,
     ValidationException,
@@ -33,7 +32,7 @@ from strongroom.kms.policy_text import default_key_policy
 from strongroom.kms.repository import StorageError
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import require_state
+from strongroom.kms.states import dry_run, require_state
 from strongroom.kms.tags import check_tag_count, check_tags
 
 __all__ = [
@@ -274,6 +273,18 @@ def _save(svc: KmsService, key: KeyRecord) -> None:
         raise NotFoundException(f"Key '{key.arn}' does not exist") from None
 
 
+def _save_deletion(
+    svc: KmsService, key: KeyRecord, state: KeyState, deletion_date: float | None, days: int | None
+) -> KeyRecord:
+    """Write ``key`` in ``state`` with its deletion fields (the date its window ends, the window's
+    length in days); returns what was written."""
+    key = dataclasses.replace(
+        key, state=state, deletion_date=deletion_date, pending_window_days=days
+    )
+    _save(svc, key)
+    return key
+
+
 def _switch(
     svc: KmsService, caller: Caller, p: dict[str, Any], action: Action, state: KeyState
 ) -> dict[str, Any]:
@@ -304,8 +315,7 @@ def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
     if not 7 <= days <= 30:
         raise ValidationException("PendingWindowInDays must be between 7 and 30")
     require_state(key, Action.SCHEDULE_KEY_DELETION)
-    if p.get("DryRun"):
-        raise DryRunOperationException()
+    dry_run(p)
 
     def has_replicas(key: KeyRecord) -> bool:
         if not key.multi_region or key.primary_region != key.region:
@@ -314,24 +324,12 @@ def schedule_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) ->
 
     answer: dict[str, Any] = {"KeyId": key.arn}
     if has_replicas(key):
-        key = dataclasses.replace(
-            key,
-            state=KeyState.PENDING_REPLICA_DELETION,
-            deletion_date=None,
-            pending_window_days=days,
-        )
-        _save(svc, key)
+        key = _save_deletion(svc, key, KeyState.PENDING_REPLICA_DELETION, None, days)
         if has_replicas(key):
             return answer | {"KeyState": key.state.value, "PendingWindowInDays": days}
         # The last replica was deleted while this was written: the window begins now.
     deletion_date = svc.clock.now() + days * DAY
-    key = dataclasses.replace(
-        key,
-        state=KeyState.PENDING_DELETION,
-        deletion_date=deletion_date,
-        pending_window_days=days,
-    )
-    _save(svc, key)
+    key = _save_deletion(svc, key, KeyState.PENDING_DELETION, deletion_date, days)
     return answer | {
         "DeletionDate": deletion_date,
         "KeyState": key.state.value,
@@ -345,10 +343,7 @@ def cancel_key_deletion(svc: KmsService, caller: Caller, p: dict[str, Any]) -> d
         svc, caller, p["KeyId"], action="CancelKeyDeletion", allow_alias=False, params=p
     )
     require_state(key, Action.CANCEL_KEY_DELETION)
-    key = dataclasses.replace(
-        key, state=KeyState.DISABLED, deletion_date=None, pending_window_days=None
-    )
-    _save(svc, key)
+    key = _save_deletion(svc, key, KeyState.DISABLED, None, None)
     return {"KeyId": key.arn}
 
 

@@ -12,13 +12,10 @@ from typing import Any
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyUsage
-from strongroom.errors import (
-    DryRunOperationException,
-    InvalidKeyUsageException,
-)
+from strongroom.errors import InvalidKeyUsageException
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import require_state, require_usage
+from strongroom.kms.states import dry_run, require_state, require_usage
 
 __all__ = ["generate_mac", "verify_mac"]
 
@@ -36,8 +33,7 @@ def _check_usable(key: KeyRecord, action: str, algorithm: str) -> None:
 def _mac_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str) -> KeyRecord:
     key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=True, params=p)
     _check_usable(key, action, p["MacAlgorithm"])
-    if p.get("DryRun"):
-        raise DryRunOperationException()
+    dry_run(p)
     return key
 
 

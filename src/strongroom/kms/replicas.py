@@ -193,12 +193,9 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
         replica = dataclasses.replace(replica, policy=policy)
     for _ in range(_COPY_ATTEMPTS):
         try:
+            # Written only while the primary's current material is still the replica's.
             copied = svc.keys.insert_replica(
-                replica,
-                _copied_materials(svc, primary, replica),
-                tags,
-                primary_region=primary.region,
-                expected_material_id=replica.current_material_id,
+                replica, _copied_materials(svc, primary, replica), tags
             )
         except DuplicateError:  # a concurrent ReplicateKey into the same region won
             raced = svc.get_key(primary.account, region, primary.key_id)

@@ -13,19 +13,21 @@ the reads that are never cached).
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Mapping, Sequence
-from typing import Concatenate, ParamSpec, Protocol, TypeVar
+from collections.abc import Callable
+from typing import Any, Concatenate, Generic, ParamSpec, Protocol, Self, TypeVar, overload
 
-from strongroom.domain.keys import AliasRecord, GrantRecord, KeyRecord, KeyState, MaterialRecord
+from strongroom.domain.keys import AliasRecord, KeyRecord, MaterialRecord
 from strongroom.storage.base import (
     DuplicateError,
     GrantReads,
     GrantRows,
+    GrantWrites,
     KeyReads,
     KeyRows,
+    KeyWrites,
     LifecycleReads,
     LifecycleRows,
+    LifecycleWrites,
     MetaRows,
     StorageError,
 )
@@ -37,22 +39,52 @@ __all__ = ["DuplicateError", "KeyRepository", "KmsReads", "KmsRows", "StorageErr
 _Ident = tuple[str, str, str]
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
+_V = TypeVar("_V")
 
 
-def _write(
-    method: Callable[Concatenate[KeyRepository, _P], _R],
-) -> Callable[Concatenate[KeyRepository, _P], _R]:
-    """A write: once it has committed, or failed (another worker may have seen part of what it
-    raced with; a re-read is always right), every cache is dropped."""
+def _cached(cache: dict[_Ident, _V], ident: _Ident, read: Callable[[str, str, str], _V]) -> _V:
+    """``cache[ident]``, read (``read(*ident)``) and kept the first time it is asked for."""
+    try:
+        return cache[ident]
+    except KeyError:
+        found = cache[ident] = read(*ident)
+        return found
 
-    @functools.wraps(method)
-    def write(self: KeyRepository, /, *args: _P.args, **kwargs: _P.kwargs) -> _R:
-        try:
-            return method(self, *args, **kwargs)
-        finally:
-            self.invalidate()
 
-    return write
+class _Write(Generic[_P, _R]):
+    """A write: the storage port's method of the same name, after which, committed or failed
+    (another worker may have seen part of what it raced with; a re-read is always right), every
+    cache is dropped. Bound once per repository, on first use."""
+
+    def __init__(self, port_method: Callable[Concatenate[Any, _P], _R]) -> None:
+        self.name = port_method.__name__
+        self.__doc__ = port_method.__doc__
+
+    def __set_name__(self, owner: type[KeyRepository], name: str) -> None:
+        if name != self.name:
+            raise TypeError(f"KeyRepository.{name} would write through {self.name}")
+
+    @overload
+    def __get__(self, repo: None, owner: type[KeyRepository]) -> Self: ...
+
+    @overload
+    def __get__(self, repo: KeyRepository, owner: type[KeyRepository]) -> Callable[_P, _R]: ...
+
+    def __get__(
+        self, repo: KeyRepository | None, owner: type[KeyRepository]
+    ) -> Self | Callable[_P, _R]:
+        if repo is None:
+            return self
+        method: Callable[_P, _R] = getattr(repo._rows, self.name)
+
+        def write(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+            try:
+                return method(*args, **kwargs)
+            finally:
+                repo.invalidate()
+
+        vars(repo)[self.name] = write  # found before this descriptor from now on
+        return write
 
 
 class KmsReads(KeyReads, LifecycleReads, GrantReads, Protocol):
@@ -107,12 +139,7 @@ class KeyRepository:
 
     # -- cached reads ----------------------------------------------------------------------------
     def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None:
-        ident = (account, region, key_id)
-        try:
-            return self._keys[ident]
-        except KeyError:
-            key = self._keys[ident] = self._rows.get_key(account, region, key_id)
-            return key
+        return _cached(self._keys, (account, region, key_id), self._rows.get_key)
 
     def find_key(self, region: str, key_id: str) -> KeyRecord | None:
         """The key with this id in ``region``, whatever its account (a ciphertext names its key
@@ -128,12 +155,7 @@ class KeyRepository:
         return None if account is None else self.get_key(account, region, key_id)
 
     def get_alias(self, account: str, region: str, name: str) -> AliasRecord | None:
-        ident = (account, region, name)
-        try:
-            return self._aliases[ident]
-        except KeyError:
-            alias = self._aliases[ident] = self._rows.get_alias(account, region, name)
-            return alias
+        return _cached(self._aliases, (account, region, name), self._rows.get_alias)
 
     def material(self, key: KeyRecord, material_id: str) -> MaterialRecord | None:
         """One stored material version of ``key`` (its versions are read together, once)."""
@@ -144,103 +166,23 @@ class KeyRepository:
             versions = self._materials[ident] = {row.material_id: row for row in rows}
         return versions.get(material_id)
 
-    # -- writes (each decorated with _write) ------------------------------------------------------
-    @_write
-    def insert_key(
-        self,
-        key: KeyRecord,
-        material: MaterialRecord | Sequence[MaterialRecord] | None,
-        tags: Mapping[str, str],
-    ) -> None:
-        self._rows.insert_key(key, material, tags)
-
-    @_write
-    def update_key(self, key: KeyRecord) -> None:
-        self._rows.update_key(key)
-
-    @_write
-    def update_keys(self, keys: Sequence[KeyRecord]) -> None:
-        self._rows.update_keys(keys)
-
-    @_write
-    def update_key_in_state(self, key: KeyRecord, expected: KeyState) -> bool:
-        return self._rows.update_key_in_state(key, expected)
-
-    @_write
-    def delete_key(self, account: str, region: str, key_id: str) -> None:
-        self._rows.delete_key(account, region, key_id)
-
-    @_write
-    def delete_due_key(self, account: str, region: str, key_id: str, now: float) -> bool:
-        return self._rows.delete_due_key(account, region, key_id, now)
-
-    @_write
-    def insert_replica(
-        self,
-        replica: KeyRecord,
-        materials: Sequence[MaterialRecord],
-        tags: Mapping[str, str],
-        *,
-        primary_region: str,
-        expected_material_id: str | None,
-    ) -> bool:
-        return self._rows.insert_replica(
-            replica,
-            materials,
-            tags,
-            primary_region=primary_region,
-            expected_material_id=expected_material_id,
-        )
-
-    @_write
-    def apply_rotation(
-        self,
-        updates: Sequence[tuple[KeyRecord, MaterialRecord | None]],
-        expected_material_id: str | None,
-        material_updates: Sequence[tuple[str, str, MaterialRecord]] = (),
-    ) -> bool:
-        return self._rows.apply_rotation(updates, expected_material_id, material_updates)
-
-    @_write
-    def insert_material(
-        self, account: str, region: str, key_id: str, material: MaterialRecord
-    ) -> None:
-        self._rows.insert_material(account, region, key_id, material)
-
-    @_write
-    def update_material(self, account: str, region: str, material: MaterialRecord) -> None:
-        self._rows.update_material(account, region, material)
-
-    @_write
-    def expire_material(
-        self, account: str, region: str, key_id: str, material_id: str, now: float
-    ) -> bool:
-        return self._rows.expire_material(account, region, key_id, material_id, now)
-
-    @_write
-    def insert_alias(self, alias: AliasRecord) -> None:
-        self._rows.insert_alias(alias)
-
-    @_write
-    def update_alias(self, alias: AliasRecord) -> None:
-        self._rows.update_alias(alias)
-
-    @_write
-    def delete_alias(self, account: str, region: str, name: str) -> bool:
-        return self._rows.delete_alias(account, region, name)
-
-    @_write
-    def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None:
-        self._rows.put_tags(account, region, key_id, tags)
-
-    @_write
-    def delete_tags(self, account: str, region: str, key_id: str, keys: Sequence[str]) -> None:
-        self._rows.delete_tags(account, region, key_id, keys)
-
-    @_write
-    def insert_grant(self, grant: GrantRecord) -> None:
-        self._rows.insert_grant(grant)
-
-    @_write
-    def delete_grant(self, account: str, region: str, key_id: str, grant_id: str) -> bool:
-        return self._rows.delete_grant(account, region, key_id, grant_id)
+    # -- writes ------------------------------------------------------------------------------------
+    # Each is the port's method of the same name, its signature and documentation the port's.
+    insert_key = _Write(KeyWrites.insert_key)
+    update_key = _Write(KeyWrites.update_key)
+    update_keys = _Write(KeyWrites.update_keys)
+    delete_key = _Write(KeyWrites.delete_key)
+    insert_material = _Write(KeyWrites.insert_material)
+    update_material = _Write(KeyWrites.update_material)
+    insert_alias = _Write(KeyWrites.insert_alias)
+    update_alias = _Write(KeyWrites.update_alias)
+    delete_alias = _Write(KeyWrites.delete_alias)
+    put_tags = _Write(KeyWrites.put_tags)
+    delete_tags = _Write(KeyWrites.delete_tags)
+    update_key_in_state = _Write(LifecycleWrites.update_key_in_state)
+    delete_due_key = _Write(LifecycleWrites.delete_due_key)
+    insert_replica = _Write(LifecycleWrites.insert_replica)
+    apply_rotation = _Write(LifecycleWrites.apply_rotation)
+    expire_material = _Write(LifecycleWrites.expire_material)
+    insert_grant = _Write(GrantWrites.insert_grant)
+    delete_grant = _Write(GrantWrites.delete_grant)

@@ -27,7 +27,15 @@ from typing import Any
 
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
-from strongroom.domain.keys import KeyManager, KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
+from strongroom.domain.keys import (
+    KeyManager,
+    KeyRecord,
+    KeySpec,
+    KeyState,
+    MaterialRecord,
+    Origin,
+    Rotation,
+)
 from strongroom.errors import (
     ConflictException,
     KMSInvalidStateException,
@@ -236,7 +244,7 @@ def _rotate_automatically(svc: KmsService, key: KeyRecord, now: float) -> bool:
         return False
     next_date = now + primary.rotation_period_days * DAY  # one rotation, however late
     updates = _new_version(svc, members, now, AUTOMATIC, next_rotation_date=next_date)
-    if not svc.keys.apply_rotation(updates, key.current_material_id):
+    if not svc.keys.apply_rotation(Rotation(updates, key.current_material_id)):
         log.debug("rotation of %s was done by another worker", key.arn)
         return False
     new_id = updates[0][0].current_material_id
@@ -373,7 +381,7 @@ def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
             if promoted is not None
             else []
         )
-        if svc.keys.apply_rotation(updates, primary.current_material_id, marked):
+        if svc.keys.apply_rotation(Rotation(updates, primary.current_material_id, marked)):
             log.info(
                 "rotated %s (on demand): material version %s",
                 key.arn,

@@ -18,14 +18,13 @@ from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord, KeyUsage
 from strongroom.errors import (
-    DryRunOperationException,
     InvalidKeyUsageException,
     UnsupportedOperationException,
     ValidationException,
 )
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import require_state, require_usage
+from strongroom.kms.states import dry_run, require_state, require_usage
 
 __all__ = ["sign", "verify"]
 
@@ -61,8 +60,7 @@ def _signing_key(svc: KmsService, caller: Caller, p: dict[str, Any], action: str
     key = authorized_key(svc, caller, p["KeyId"], action=action, allow_alias=True, params=view)
     _check_usage(key, action)
     _check_message(key, p["SigningAlgorithm"], p["Message"], p.get("MessageType", "RAW"))
-    if p.get("DryRun"):
-        raise DryRunOperationException()
+    dry_run(p)
     return key
 
 

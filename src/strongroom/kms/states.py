@@ -1,20 +1,24 @@
 """Applying the key-state table (``domain/actions.py``'s :data:`KEY_STATES`, kms-spec.md 5.2) and
-the key-usage rule: AWS's error when a key cannot take an action in its state or with its usage.
+the key-usage rule: AWS's error when a key cannot take an action in its state or with its usage;
+and the last check of every operation that can be tried dry (:func:`dry_run`).
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 from strongroom.domain.actions import KEY_STATES, Action, Refusal
 from strongroom.domain.keys import KeyRecord, KeyState, KeyUsage, Origin
 from strongroom.errors import (
     DisabledException,
+    DryRunOperationException,
     InvalidKeyUsageException,
     KMSInternalException,
     KMSInvalidStateException,
     UnsupportedOperationException,
 )
 
-__all__ = ["current_material_id", "require_origin", "require_state", "require_usage"]
+__all__ = ["current_material_id", "dry_run", "require_origin", "require_state", "require_usage"]
 
 _STATE_TEXT = {
     KeyState.PENDING_DELETION: "is pending deletion.",
@@ -63,3 +67,10 @@ def current_material_id(key: KeyRecord) -> str:
     if key.current_material_id is None:
         raise KMSInternalException("The key's current material is missing.")
     return key.current_material_id
+
+
+def dry_run(p: dict[str, Any]) -> None:
+    """``DryRunOperationException`` (the call would have succeeded) when the request is a dry run:
+    called once every check has passed and before anything is done."""
+    if p.get("DryRun"):
+        raise DryRunOperationException()

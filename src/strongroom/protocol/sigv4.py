@@ -44,6 +44,7 @@ __all__ = [
     "derive_signing_key",
     "parse_authorization",
     "request_time",
+    "signature_matches",
     "verify_signature",
 ]
 
@@ -308,14 +309,25 @@ def verify_signature(
         f"{method}\n{canonical_uri(path)}\n{canonical_query(query)}\n{canonical_headers}\n"
         f"{';'.join(signed)}\n{payload_hash}"
     )
+    signed_request = canonical_request.encode("utf-8", _SURROGATES)
+    if not signature_matches(credential, secret_key, amz_date, signed_request, cache):
+        raise InvalidSignatureException(_MSG_MISMATCH)
+
+
+def signature_matches(
+    credential: Credential,
+    secret_key: str,
+    amz_date: str,
+    canonical_request: bytes,
+    cache: SigningKeyCache,
+) -> bool:
+    """Whether ``credential.signature`` is the signature, under ``secret_key``, of
+    ``canonical_request`` made at ``amz_date`` in the credential's scope: the last step of
+    verifying a request, and all of verifying a forwarded one (whose canonical request arrives
+    made)."""
     scope = f"{credential.date}/{credential.region}/{credential.service}/{TERMINATOR}"
-    string_to_sign = (
-        f"{ALGORITHM}\n{amz_date}\n{scope}\n"
-        f"{hashlib.sha256(canonical_request.encode('utf-8', _SURROGATES)).hexdigest()}"
-    )
+    digest = hashlib.sha256(canonical_request).hexdigest()
+    string_to_sign = f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
     key = cache.get(secret_key, credential.date, credential.region, credential.service)
     expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
-    if not hmac.compare_digest(
-        expected.encode(), credential.signature.encode("utf-8", _SURROGATES)
-    ):
-        raise InvalidSignatureException(_MSG_MISMATCH)
+    return hmac.compare_digest(expected.encode(), credential.signature.encode("utf-8", _SURROGATES))

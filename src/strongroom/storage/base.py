@@ -11,7 +11,14 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from strongroom.domain.identity import AccessKeyRecord, AccountRecord, ServiceRecord
-from strongroom.domain.keys import AliasRecord, GrantRecord, KeyRecord, KeyState, MaterialRecord
+from strongroom.domain.keys import (
+    AliasRecord,
+    GrantRecord,
+    KeyRecord,
+    KeyState,
+    MaterialRecord,
+    Rotation,
+)
 
 __all__ = [
     "AccountRows",
@@ -197,35 +204,26 @@ class LifecycleWrites(Protocol):
         ...
 
     def insert_replica(
-        self,
-        replica: KeyRecord,
-        materials: Sequence[MaterialRecord],
-        tags: Mapping[str, str],
-        *,
-        primary_region: str,
-        expected_material_id: str | None,
+        self, replica: KeyRecord, materials: Sequence[MaterialRecord], tags: Mapping[str, str]
     ) -> bool:
-        """``insert_key`` for a multi-Region replica, provided the primary (same account and
-        key id, in ``primary_region``) still has ``expected_material_id`` as its current
-        material, checked under a lock on the primary's row; False, writing nothing, if a
-        rotation got there first (the caller copies the materials again). ``DuplicateError``
-        if the replica's region already has the key."""
+        """``insert_key`` for a multi-Region replica, provided its primary (same account and key
+        id, in the replica's ``primary_region``) still has the replica's ``current_material_id``
+        as its current material, checked under a lock on the primary's row; False, writing
+        nothing, if a rotation got there first (the caller copies the materials again).
+        ``DuplicateError`` if the replica's region already has the key; ``ValueError`` if the
+        record is not a replica's (no other primary region)."""
         ...
 
-    def apply_rotation(
-        self,
-        updates: Sequence[tuple[KeyRecord, MaterialRecord | None]],
-        expected_material_id: str | None,
-        material_updates: Sequence[tuple[str, str, MaterialRecord]] = (),
-    ) -> bool:
-        """Atomically, for every ``(key, material)``: insert ``material`` (when given) and
-        write ``key``'s material fields (current material id, rotation schedule, expiry terms;
-        never its state, policy or description), and for every ``(account, region, material)`` of
-        ``material_updates`` write that existing version's mutable fields; provided every key's
-        stored current material id is still ``expected_material_id``, and the updates name
-        every region's key of that id (a replica added meanwhile must get the new material too).
-        Returns False, writing nothing, when either fails: another worker or node rotated or
-        replicated first (how a due rotation happens exactly once)."""
+    def apply_rotation(self, rotation: Rotation) -> bool:
+        """Atomically, for every ``(key, material)`` of ``rotation.updates``: insert ``material``
+        (when given) and write ``key``'s material fields (current material id, rotation schedule,
+        expiry terms; never its state, policy or description), and for every ``(account, region,
+        material)`` of ``rotation.material_updates`` write that existing version's mutable
+        fields; provided every key's stored current material id is still
+        ``rotation.expected_material_id``, and the updates name every region's key of that id (a
+        replica added meanwhile must get the new material too). Returns False, writing nothing,
+        when either fails: another worker or node rotated or replicated first (how a due rotation
+        happens exactly once)."""
         ...
 
     def expire_material(

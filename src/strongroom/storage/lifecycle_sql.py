@@ -14,50 +14,51 @@ from collections.abc import Mapping, Sequence
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
-from strongroom.domain.keys import KeyRecord, MaterialRecord
+from strongroom.domain.keys import KeyRecord, MaterialRecord, Rotation
 from strongroom.storage import rows
 from strongroom.storage.base import StorageError
 from strongroom.storage.schema import key_materials, key_tags, keys
 from strongroom.storage.sqlbase import SqlBase, key_params, of_key
 
-__all__ = ["LifecycleSql"]
+__all__ = ["LifecycleSql", "insert_key_rows"]
 
 
 class _Overtaken(Exception):
     """Another writer got there first (a guarded write found its row changed)."""
 
 
+def insert_key_rows(
+    conn: Connection, key: KeyRecord, materials: Sequence[MaterialRecord], tags: Mapping[str, str]
+) -> None:
+    """Insert a new key's rows (the key, its material versions, its tags) in the caller's
+    transaction."""
+    conn.execute(insert(keys), rows.key_values(key))
+    if materials:
+        values = [rows.material_values(key.account, key.region, m) for m in materials]
+        conn.execute(insert(key_materials), values)
+    if tags:
+        conn.execute(insert(key_tags), rows.tag_values(key.account, key.region, key.key_id, tags))
+
+
 class LifecycleSql(SqlBase):
     def insert_replica(
-        self,
-        replica: KeyRecord,
-        materials: Sequence[MaterialRecord],
-        tags: Mapping[str, str],
-        *,
-        primary_region: str,
-        expected_material_id: str | None,
+        self, replica: KeyRecord, materials: Sequence[MaterialRecord], tags: Mapping[str, str]
     ) -> bool:
+        primary_region = replica.primary_region
+        if primary_region is None or primary_region == replica.region:
+            raise ValueError("the key record is not a multi-Region replica's")
         lock = (
             select(keys.c.current_material_id)
             .where(of_key(keys))
             .with_for_update()  # PostgreSQL: a rotation of the primary waits, or we do
         )
-        ident = {"account": replica.account, "region": replica.region, "key_id": replica.key_id}
         try:
             with self._write() as conn:
                 params = key_params(replica.account, primary_region, replica.key_id)
                 current = conn.execute(lock, params).scalar_one_or_none()
-                if current != expected_material_id:
+                if current != replica.current_material_id:
                     raise _Overtaken
-                conn.execute(insert(keys), rows.key_values(replica))
-                if materials:
-                    values = [
-                        rows.material_values(replica.account, replica.region, m) for m in materials
-                    ]
-                    conn.execute(insert(key_materials), values)
-                if tags:
-                    tag_rows = [ident | {"tag_key": k, "tag_value": v} for k, v in tags.items()]
-                    conn.execute(insert(key_tags), tag_rows)
+                insert_key_rows(conn, replica, materials, tags)
         except _Overtaken:
             return False
         return True
@@ -91,12 +92,8 @@ class LifecycleSql(SqlBase):
         with self._read() as conn:
             return [rows.key_from_row(row) for row in conn.execute(stmt)]
 
-    def apply_rotation(
-        self,
-        updates: Sequence[tuple[KeyRecord, MaterialRecord | None]],
-        expected_material_id: str | None,
-        material_updates: Sequence[tuple[str, str, MaterialRecord]] = (),
-    ) -> bool:
+    def apply_rotation(self, rotation: Rotation) -> bool:
+        updates, expected_material_id = rotation.updates, rotation.expected_material_id
         guard = keys.c.current_material_id == bindparam("b_expected")
         if expected_material_id is None:
             guard = keys.c.current_material_id.is_(None)
@@ -113,7 +110,7 @@ class LifecycleSql(SqlBase):
                     if material is not None:
                         values = rows.material_values(key.account, key.region, material)
                         conn.execute(insert(key_materials), values)
-                for account, region, version in material_updates:
+                for account, region, version in rotation.material_updates:
                     self._write_material(conn, account, region, version)
                 if updates:
                     first = updates[0][0]

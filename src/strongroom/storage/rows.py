@@ -9,7 +9,7 @@ string.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import fields
 from enum import Enum
 from functools import cache
@@ -36,6 +36,7 @@ __all__ = [
     "material_values",
     "record_from_row",
     "record_values",
+    "tag_values",
 ]
 
 R = TypeVar("R", bound="DataclassInstance")
@@ -113,6 +114,14 @@ def key_from_row(row: Row[Any]) -> KeyRecord:
 
 def material_values(account: str, region: str, material: MaterialRecord) -> dict[str, Any]:
     return {"account": account, "region": region} | record_values(material)
+
+
+def tag_values(
+    account: str, region: str, key_id: str, tags: Mapping[str, str]
+) -> list[dict[str, str]]:
+    """The ``key_tags`` rows of a key's tags."""
+    ident = {"account": account, "region": region, "key_id": key_id}
+    return [ident | {"tag_key": key, "tag_value": value} for key, value in tags.items()]
 
 
 def material_mutable_values(material: MaterialRecord) -> dict[str, Any]:

@@ -18,7 +18,7 @@ from strongroom.storage import rows
 from strongroom.storage.base import StorageError
 from strongroom.storage.grant_sql import GrantSql, delete_key_grants
 from strongroom.storage.identity_sql import PrincipalSql
-from strongroom.storage.lifecycle_sql import LifecycleSql
+from strongroom.storage.lifecycle_sql import LifecycleSql, insert_key_rows
 from strongroom.storage.policy_sql import PolicySql
 from strongroom.storage.schema import (
     access_keys,
@@ -114,7 +114,6 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql, LifecycleSql):
         material: MaterialRecord | Sequence[MaterialRecord] | None,
         tags: Mapping[str, str],
     ) -> None:
-        ident = {"account": key.account, "region": key.region, "key_id": key.key_id}
         if material is None:
             materials: Sequence[MaterialRecord] = ()
         elif isinstance(material, MaterialRecord):
@@ -122,13 +121,7 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql, LifecycleSql):
         else:
             materials = material
         with self._write() as conn:
-            conn.execute(insert(keys), rows.key_values(key))
-            if materials:
-                values = [rows.material_values(key.account, key.region, m) for m in materials]
-                conn.execute(insert(key_materials), values)
-            if tags:
-                tag_rows = [ident | {"tag_key": k, "tag_value": v} for k, v in tags.items()]
-                conn.execute(insert(key_tags), tag_rows)
+            insert_key_rows(conn, key, materials, tags)
 
     def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None:
         with self._read() as conn:
@@ -284,14 +277,13 @@ class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql, LifecycleSql):
     def put_tags(self, account: str, region: str, key_id: str, tags: Mapping[str, str]) -> None:
         if not tags:
             return
-        ident = {"account": account, "region": region, "key_id": key_id}
         stmt = self._backend.upsert(key_tags)
         stmt = stmt.on_conflict_do_update(
             index_elements=list(key_tags.primary_key.columns),
             set_={"tag_value": stmt.excluded.tag_value},
         )
         with self._write() as conn:
-            conn.execute(stmt, [ident | {"tag_key": k, "tag_value": v} for k, v in tags.items()])
+            conn.execute(stmt, rows.tag_values(account, region, key_id, tags))
 
     def delete_tags(self, account: str, region: str, key_id: str, keys: Sequence[str]) -> None:
         if not keys:

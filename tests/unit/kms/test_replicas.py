@@ -11,7 +11,7 @@ import pytest
 
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
-from strongroom.domain.keys import KeyRecord, KeyState, MaterialRecord
+from strongroom.domain.keys import KeyRecord, KeyState, MaterialRecord, Rotation
 from strongroom.errors import (
     AlreadyExistsException,
     ClientError,
@@ -325,7 +325,7 @@ def test_every_material_version_is_copied(svc: KmsService, caller: Caller) -> No
         rotation_type="ON_DEMAND",
     )
     assert svc.keys.apply_rotation(
-        [(dataclasses.replace(key, current_material_id=newer), material)], old
+        Rotation([(dataclasses.replace(key, current_material_id=newer), material)], old)
     )
     _replicate(svc, caller, key_id)
     west = _in(caller, WEST)

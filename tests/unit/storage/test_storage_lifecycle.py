@@ -12,7 +12,7 @@ import pytest
 from storage_worker import ACCOUNT, REGION, make_key, make_material  # type: ignore[import-not-found]
 
 from strongroom.domain.identity import AccountRecord
-from strongroom.domain.keys import KeyRecord, KeyState, MaterialRecord
+from strongroom.domain.keys import KeyRecord, KeyState, MaterialRecord, Rotation
 from strongroom.storage import DuplicateError, SqlStorage, StorageError
 
 
@@ -59,12 +59,12 @@ def test_apply_rotation_writes_only_while_the_current_material_is_as_expected(
     key = _key(store)
     new = make_material("k1", 2, created_at=2e9)
     rotated = dataclasses.replace(key, current_material_id=new.material_id, next_rotation_date=9.0)
-    assert store.apply_rotation([(rotated, new)], key.current_material_id)
+    assert store.apply_rotation(Rotation([(rotated, new)], key.current_material_id))
     assert store.get_key(ACCOUNT, REGION, "k1") == rotated
     # A second worker that read the key before the rotation loses, and writes nothing.
     late = make_material("k1", 3, created_at=2e9)
     stale = dataclasses.replace(key, current_material_id=late.material_id)
-    assert not store.apply_rotation([(stale, late)], key.current_material_id)
+    assert not store.apply_rotation(Rotation([(stale, late)], key.current_material_id))
     assert store.get_key(ACCOUNT, REGION, "k1") == rotated
     assert [m.material_id for m in store.get_materials(ACCOUNT, REGION, "k1")] == [
         make_material("k1").material_id,
@@ -82,7 +82,7 @@ def test_apply_rotation_is_all_or_nothing_across_members(store: SqlStorage) -> N
         (dataclasses.replace(primary, current_material_id=new.material_id), new),
         (dataclasses.replace(replica, current_material_id=new.material_id), new),
     ]
-    assert not store.apply_rotation(updates, primary.current_material_id)
+    assert not store.apply_rotation(Rotation(updates, primary.current_material_id))
     assert store.get_key(ACCOUNT, REGION, "mrk-1") == primary
     assert len(store.get_materials(ACCOUNT, REGION, "mrk-1")) == 1
 
@@ -123,7 +123,7 @@ def test_a_key_awaiting_import_has_no_material(store: SqlStorage) -> None:
     store.insert_key(key, None, {})
     assert store.get_materials(ACCOUNT, REGION, "k1") == []
     unused: MaterialRecord | None = None
-    assert store.apply_rotation([(key, unused)], None)
+    assert store.apply_rotation(Rotation([(key, unused)], None))
 
 
 def test_apply_rotation_updates_existing_material_in_the_same_transaction(
@@ -135,10 +135,12 @@ def test_apply_rotation_updates_existing_material_in_the_same_transaction(
     promoted = dataclasses.replace(key, current_material_id=pending.material_id)
     done = dataclasses.replace(pending, pending_rotation=False, rotation_type="ON_DEMAND")
     # Overtaken: neither the key nor the material row changes.
-    assert not store.apply_rotation([(promoted, None)], "0" * 64, [(ACCOUNT, REGION, done)])
+    assert not store.apply_rotation(
+        Rotation([(promoted, None)], "0" * 64, [(ACCOUNT, REGION, done)])
+    )
     assert store.get_materials(ACCOUNT, REGION, "k1")[1] == pending
     assert store.apply_rotation(
-        [(promoted, None)], key.current_material_id, [(ACCOUNT, REGION, done)]
+        Rotation([(promoted, None)], key.current_material_id, [(ACCOUNT, REGION, done)])
     )
     assert store.get_key(ACCOUNT, REGION, "k1") == promoted
     assert store.get_materials(ACCOUNT, REGION, "k1")[1] == done
@@ -168,7 +170,7 @@ def test_apply_rotation_leaves_state_and_policy_to_other_writers(store: SqlStora
     store.update_key(disabled)  # a DisableKey and a PutKeyPolicy land while a rotation runs
     new = make_material("k1", 2)
     stale = dataclasses.replace(key, current_material_id=new.material_id, next_rotation_date=9.0)
-    assert store.apply_rotation([(stale, new)], key.current_material_id)
+    assert store.apply_rotation(Rotation([(stale, new)], key.current_material_id))
     assert store.get_key(ACCOUNT, REGION, "k1") == dataclasses.replace(
         disabled, current_material_id=new.material_id, next_rotation_date=9.0
     )
@@ -177,32 +179,33 @@ def test_apply_rotation_leaves_state_and_policy_to_other_writers(store: SqlStora
 def test_insert_replica_only_while_the_primary_material_is_as_copied(store: SqlStorage) -> None:
     primary = _key(store, "mrk-1", REGION)
     (material,) = store.get_materials(ACCOUNT, REGION, "mrk-1")
-    replica = dataclasses.replace(
-        primary, region="eu-west-1", arn=primary.arn.replace(REGION, "eu-west-1")
-    )
+    replica = _replica_of(primary)
     # A rotation of the primary landed after the materials were read: nothing is written.
-    assert not store.insert_replica(
-        replica, [material], {"t": "v"}, primary_region=REGION, expected_material_id="9" * 64
-    )
+    stale = dataclasses.replace(replica, current_material_id="9" * 64)
+    assert not store.insert_replica(stale, [material], {"t": "v"})
     assert store.get_key(ACCOUNT, "eu-west-1", "mrk-1") is None
     assert store.get_tags(ACCOUNT, "eu-west-1", "mrk-1") == {}
-    assert store.insert_replica(
-        replica,
-        [material],
-        {"t": "v"},
-        primary_region=REGION,
-        expected_material_id=primary.current_material_id,
-    )
+    assert store.insert_replica(replica, [material], {"t": "v"})
     assert store.get_key(ACCOUNT, "eu-west-1", "mrk-1") == replica
     assert store.get_materials(ACCOUNT, "eu-west-1", "mrk-1") == [material]
+    assert store.get_tags(ACCOUNT, "eu-west-1", "mrk-1") == {"t": "v"}
     with pytest.raises(DuplicateError):
-        store.insert_replica(
-            replica,
-            [],
-            {},
-            primary_region=REGION,
-            expected_material_id=primary.current_material_id,
-        )
+        store.insert_replica(replica, [], {})
+
+
+def test_insert_replica_wants_a_replica(store: SqlStorage) -> None:
+    primary = _key(store, "mrk-1", REGION)
+    with pytest.raises(ValueError, match="replica"):
+        store.insert_replica(dataclasses.replace(primary, region="eu-west-1"), [], {})
+    with pytest.raises(ValueError, match="replica"):
+        store.insert_replica(dataclasses.replace(primary, primary_region=REGION), [], {})
+
+
+def _replica_of(primary: KeyRecord) -> KeyRecord:
+    """``primary``'s replica in eu-west-1 (the same material, the primary's region named)."""
+    region = "eu-west-1"
+    arn = primary.arn.replace(primary.region, region)
+    return dataclasses.replace(primary, region=region, arn=arn, primary_region=primary.region)
 
 
 def test_apply_rotation_refuses_when_a_replica_it_does_not_name_exists(store: SqlStorage) -> None:
@@ -210,7 +213,7 @@ def test_apply_rotation_refuses_when_a_replica_it_does_not_name_exists(store: Sq
     _key(store, "mrk-1", "eu-west-1")  # replicated after the rotation read the members
     new = make_material("mrk-1", 2)
     rotated = dataclasses.replace(primary, current_material_id=new.material_id)
-    assert not store.apply_rotation([(rotated, new)], primary.current_material_id)
+    assert not store.apply_rotation(Rotation([(rotated, new)], primary.current_material_id))
     assert store.get_key(ACCOUNT, REGION, "mrk-1") == primary
     assert len(store.get_materials(ACCOUNT, REGION, "mrk-1")) == 1
 
@@ -220,9 +223,7 @@ def _race(store: SqlStorage, key_id: str) -> dict[str, bool]:
     from two threads started together. Returns which of the two committed."""
     primary = _key(store, key_id, REGION)
     (material,) = store.get_materials(ACCOUNT, REGION, key_id)
-    replica = dataclasses.replace(
-        primary, region="eu-west-1", arn=primary.arn.replace(REGION, "eu-west-1")
-    )
+    replica = _replica_of(primary)
     new = make_material(key_id, 2)
     rotated = dataclasses.replace(primary, current_material_id=new.material_id)
     start = threading.Barrier(2)
@@ -230,17 +231,13 @@ def _race(store: SqlStorage, key_id: str) -> dict[str, bool]:
 
     def replicate() -> None:
         start.wait()
-        won["replicate"] = store.insert_replica(
-            replica,
-            [material],
-            {},
-            primary_region=REGION,
-            expected_material_id=primary.current_material_id,
-        )
+        won["replicate"] = store.insert_replica(replica, [material], {})
 
     def rotate() -> None:
         start.wait()
-        won["rotate"] = store.apply_rotation([(rotated, new)], primary.current_material_id)
+        won["rotate"] = store.apply_rotation(
+            Rotation([(rotated, new)], primary.current_material_id)
+        )
 
     threads = [threading.Thread(target=replicate), threading.Thread(target=rotate)]
     for thread in threads:
