@@ -18,6 +18,7 @@ from strongroom.storage import rows
 from strongroom.storage.base import StorageError
 from strongroom.storage.grant_sql import GrantSql, delete_key_grants
 from strongroom.storage.identity_sql import PrincipalSql
+from strongroom.storage.integrated_services_sql import IntegratedServicesSql
 from strongroom.storage.lifecycle_sql import LifecycleSql, insert_key_rows
 from strongroom.storage.policy_sql import PolicySql
 from strongroom.storage.schema import (
@@ -30,7 +31,6 @@ from strongroom.storage.schema import (
     keys,
     meta,
 )
-from strongroom.storage.service_sql import ServiceSql
 from strongroom.storage.sqlbase import key_params, of_key
 
 __all__ = ["SqlStorage"]
@@ -61,12 +61,12 @@ _GET_ALIAS = select(aliases).where(_ALIAS_PK)
 _GET_TAGS = select(key_tags.c.tag_key, key_tags.c.tag_value).where(of_key(key_tags))
 
 
-class SqlStorage(PrincipalSql, PolicySql, GrantSql, ServiceSql, LifecycleSql):
+class SqlStorage(PrincipalSql, PolicySql, GrantSql, IntegratedServicesSql, LifecycleSql):
     """:class:`~strongroom.storage.base.Storage` and :class:`~strongroom.storage.identity.
     IdentityStorage` on SQLite or PostgreSQL (see ``engine``); the identity methods come from
     the ``identity_sql`` and ``policy_sql`` mixins, the grants from ``grant_sql``, integrated
-    services from ``service_sql``, rotation, imported material and multi-Region keys from
-    ``lifecycle_sql``, the transactions from ``sqlbase``."""
+    services from ``integrated_services_sql``, rotation, imported material and multi-Region
+    keys from ``lifecycle_sql``, the transactions from ``sqlbase``."""
 
     # -- lifecycle ------------------------------------------------------------------------------
     def reset(self) -> None:

@@ -15,7 +15,7 @@ from strongroom.storage.rows import record_from_row, record_values
 from strongroom.storage.schema import services
 from strongroom.storage.sqlbase import SqlBase
 
-__all__ = ["ServiceSql"]
+__all__ = ["IntegratedServicesSql"]
 
 _S = services.c
 _BY_NAME = select(services).where(_S.name == bindparam("b_name"))
@@ -28,7 +28,7 @@ def _from_row(row: Row[Any]) -> ServiceRecord:
     return record_from_row(ServiceRecord, row, created_at=float)
 
 
-class ServiceSql(SqlBase):
+class IntegratedServicesSql(SqlBase):
     def insert_service(self, service: ServiceRecord) -> None:
         with self._write() as conn:
             conn.execute(insert(services), record_values(service))
