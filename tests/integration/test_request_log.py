@@ -98,6 +98,28 @@ def test_a_denied_call_is_recorded_with_its_error(server: Server) -> None:
     ]
 
 
+def test_a_call_a_grant_allowed_names_the_grant(server: Server) -> None:
+    iam = server.client("iam")
+    user = iam.create_user(UserName="grantee")["User"]
+    key = iam.create_access_key(UserName="grantee")["AccessKey"]
+    owner = server.client()
+    arn = owner.create_key()["KeyMetadata"]["Arn"]
+    grant_id = owner.create_grant(KeyId=arn, GranteePrincipal=user["Arn"], Operations=["Encrypt"])[
+        "GrantId"
+    ]
+    kms = server.client(access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+    for _ in range(2):  # the second is decided from the memo, and recorded the same
+        line = _one(server, _request_id(kms.encrypt(KeyId=arn, Plaintext=PLAINTEXT)))
+        assert line["decisions"] == [
+            {
+                "action": "kms:Encrypt",
+                "resource": arn,
+                "allowed": True,
+                "by": [f"grant {grant_id}/#1"],
+            }
+        ]
+
+
 def test_iam_sts_and_refused_requests_are_recorded(server: Server) -> None:
     created = server.client("iam").create_user(UserName="recorded-user")
     line = _one(server, _request_id(created))

@@ -3,7 +3,8 @@
 The edge (``server/app.py``) opens a :class:`RequestRecord` for every KMS, IAM, STS and admin call
 and makes it the current one; authentication, authorization and the operation add to it as they
 run (:func:`current`); the edge completes it with the outcome. Today it is written as one JSON
-line per request when the ``request_log`` setting is on; the audit trail persists the same record.
+line per request when the ``request_log`` setting is on (``server/request_log.py`` holds the
+line's format); the audit trail persists the same record.
 
 A record never hands out a secret: no plaintext, ciphertext, key material, secret key, session
 token or signature. The request's parameters are seen only through :attr:`parameters`, which
@@ -28,9 +29,6 @@ __all__ = [
     "opened",
     "public_parameters",
 ]
-
-# Members that are never recorded whatever the model says: bearer tokens.
-_ALWAYS_HIDDEN = frozenset({"GrantTokens"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,46 +78,6 @@ class RequestRecord:
         if decision.resource != "*" and decision.resource not in self.resources:
             self.resources.append(decision.resource)
 
-    def as_json(self) -> dict[str, Any]:
-        """The record as a JSON object (field names in camelCase, as CloudTrail's)."""
-        principal = self.principal
-        return {
-            "requestId": self.request_id,
-            "eventTime": self.started,
-            "eventSource": self.service,
-            "eventName": self.action,
-            "awsRegion": self.region,
-            "sourceIPAddress": self.source_ip,
-            "userAgent": self.user_agent,
-            "tls": self.tls,
-            "principal": None
-            if principal is None
-            else {
-                "arn": principal.arn,
-                "type": principal.type.value,
-                "accountId": principal.account,
-                "principalId": principal.user_id,
-            },
-            "accessKeyId": self.access_key_id,
-            "sessionCredentials": self.session_credentials,
-            "invokedBy": self.via_service,
-            "decisions": [
-                {
-                    "action": d.action,
-                    "resource": d.resource,
-                    "allowed": d.allowed,
-                    "by": [str(source) for source in d.by],
-                }
-                for d in self.decisions
-            ],
-            "resources": self.resources,
-            "keyMaterialId": self.key_material_id,
-            "requestParameters": self.parameters,
-            "errorCode": self.error_code,
-            "status": self.status,
-            "durationMs": self.duration_ms,
-        }
-
 
 _current: ContextVar[RequestRecord | None] = ContextVar("strongroom_request", default=None)
 
@@ -141,8 +99,8 @@ def closed(token: Token[RequestRecord | None]) -> None:
 def public_parameters(params: Mapping[str, Any], hidden: Collection[str]) -> dict[str, Any]:
     """``params`` less the members in ``hidden`` (the model's sensitive and binary members)
     and the grant tokens."""
-    return {
-        name: value
-        for name, value in params.items()
-        if name not in hidden and name not in _ALWAYS_HIDDEN
-    }
+    public = dict(params)
+    for name in hidden:
+        public.pop(name, None)
+    public.pop("GrantTokens", None)  # bearer tokens, never recorded whatever the model says
+    return public

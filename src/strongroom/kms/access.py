@@ -54,16 +54,6 @@ class AccountRequest(TypedDict, total=False):
     creating: bool  # CreateKey: the new key's condition keys (kms:KeySpec...) are set
 
 
-def _enforce(caller: Caller, action: str, resource: str, decision: Decision) -> None:
-    """Put the decision, with what decided it, in the call's record; AccessDeniedException
-    with AWS's message unless it allows."""
-    found = record.current()
-    if found is not None:
-        found.decided(record.Decided(action, resource, decision.allowed, decision.statements))
-    if not decision.allowed:
-        raise AccessDeniedException(decision.message(caller.principal_arn, action, resource))
-
-
 def is_static(document: PolicyDocument) -> bool:
     """True when no statement reads the request context: no Condition, no policy variable."""
     return all(
@@ -87,12 +77,33 @@ class AccessDecisions:
         self._clock = clock
         self.identity_policies = identity_policies or _no_identity_policies
         self._decisions: dict[tuple[str, ...], Decision] = {}
+        # What the call's record keeps of each decision, by action, resource and decision (kept
+        # with it, so that its id is not reused while the entry lives).
+        self._recorded: dict[tuple[str, str, int], tuple[Decision, record.Decided]] = {}
         self._grant_cache = GrantCache(keys, keystore)
         keys.on_change(self._forget)
 
     def _forget(self) -> None:
         self._decisions.clear()
+        self._recorded.clear()
         self._grant_cache.clear()
+
+    def _enforce(self, caller: Caller, action: str, resource: str, decision: Decision) -> None:
+        """Put the decision, with what decided it, in the call's record; AccessDeniedException
+        with AWS's message unless it allows. A memoised decision is recorded by the same
+        :class:`~strongroom.domain.record.Decided` each time (the request log encodes it once)."""
+        found = record.current()
+        if found is not None:
+            memo = (action, resource, id(decision))
+            kept = self._recorded.get(memo)
+            if kept is None or kept[0] is not decision:
+                if len(self._recorded) > _MAX_DECISIONS:
+                    self._recorded.clear()
+                decided = record.Decided(action, resource, decision.allowed, decision.statements)
+                kept = self._recorded[memo] = (decision, decided)
+            found.decided(kept[1])
+        if not decision.allowed:
+            raise AccessDeniedException(decision.message(caller.principal_arn, action, resource))
 
     # -- grants ----------------------------------------------------------------------------------
     def grants(self, key: KeyRecord) -> GrantIndex:
@@ -241,7 +252,7 @@ class AccessDecisions:
     ) -> None:
         """Raise AccessDeniedException unless ``caller`` may do ``action`` on ``key``."""
         decision = self.decide_key(caller, action, key, params, **request)
-        _enforce(caller, action, key.arn, decision)
+        self._enforce(caller, action, key.arn, decision)
 
     def decide_account(
         self,
@@ -267,4 +278,4 @@ class AccessDecisions:
     ) -> None:
         """Raise AccessDeniedException unless :meth:`decide_account` allows."""
         decision = self.decide_account(caller, action, params, **request)
-        _enforce(caller, action, request.get("resource", "*"), decision)
+        self._enforce(caller, action, request.get("resource", "*"), decision)

@@ -1,0 +1,197 @@
+"""The request log's own mechanics: the line, the queue, the buffer, whole lines to a pipe.
+
+Over HTTP (every kind of call, never a secret): tests/integration/test_request_log.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import select
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+
+from strongroom.domain.principal import Principal
+from strongroom.domain.record import Decided, RequestRecord
+from strongroom.server import request_log
+from strongroom.server.request_log import RequestLog, encode
+
+ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+ROOT = Principal.root("111122223333")
+ALLOWED = Decided("kms:Encrypt", ARN, True, ("key policy/Enable IAM User Permissions",))
+
+
+def _record(n: int, *, padding: int = 0) -> RequestRecord:
+    rec = RequestRecord(f"req-{n:05d}", 1.5, "10.0.0.1", principal=ROOT, action="Encrypt")
+    rec.decided(ALLOWED)
+    rec.request = {"KeyId": ARN, "Plaintext": b"secret", "Note": "x" * padding}
+    rec.hidden = frozenset({"Plaintext"})
+    return rec
+
+
+def _read_lines(path: Path) -> list[dict[str, Any]]:
+    return [orjson.loads(line) for line in path.read_bytes().splitlines()]
+
+
+@pytest.fixture
+def log_file(tmp_path: Path) -> Iterator[tuple[int, Path]]:
+    path = tmp_path / "requests.log"
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND)
+    yield fd, path
+    os.close(fd)
+
+
+def test_the_line_names_who_what_and_how_it_ended() -> None:
+    rec = _record(1)
+    rec.region, rec.status, rec.error_code = "us-east-1", 400, "ValidationException"
+    rec.decided(Decided("kms:ReEncryptTo", ARN, False, ("grant g-1",)))
+    line = encode(rec)
+    assert line.endswith(b"\n")
+    assert line.count(b"\n") == 1
+    got = orjson.loads(line)
+    assert got["requestId"] == "req-00001"
+    assert got["eventName"] == "Encrypt"
+    assert got["principal"] == {
+        "arn": "arn:aws:iam::111122223333:root",
+        "type": "Account",
+        "accountId": "111122223333",
+        "principalId": "111122223333",
+    }
+    assert got["decisions"] == [
+        {
+            "action": "kms:Encrypt",
+            "resource": ARN,
+            "allowed": True,
+            "by": ["key policy/Enable IAM User Permissions"],
+        },
+        {"action": "kms:ReEncryptTo", "resource": ARN, "allowed": False, "by": ["grant g-1"]},
+    ]
+    assert got["resources"] == [ARN]
+    assert got["requestParameters"] == {"KeyId": ARN, "Note": ""}
+    assert (got["status"], got["errorCode"]) == (400, "ValidationException")
+
+
+def test_hidden_members_and_nested_binary_values_never_reach_the_line() -> None:
+    rec = _record(1)
+    rec.request = {"KeyId": ARN, "Plaintext": b"top-secret", "Nested": {"blob": b"also-secret"}}
+    line = encode(rec)
+    assert b"secret" not in line
+    assert orjson.loads(line)["requestParameters"] == {"KeyId": ARN, "Nested": {"blob": None}}
+
+
+def test_repeated_parts_are_encoded_once_and_follow_the_value() -> None:
+    """The principal and decisions are kept by identity: the same object gives the same bytes,
+    another object its own (never a stale part of an object that is gone)."""
+    log = RequestLog(os.open(os.devnull, os.O_WRONLY))
+    first = log._encode(_record(1))
+    again = log._encode(_record(2))
+    assert first.replace(b"req-00001", b"req-00002") == again
+    other = _record(3)
+    other.principal = Principal.root("444455556666")
+    assert b"444455556666" in log._encode(other)
+
+
+def test_without_a_running_loop_each_line_is_written_at_once(log_file: tuple[int, Path]) -> None:
+    fd, path = log_file
+    log = RequestLog(fd)
+    log.write(_record(1))
+    assert [line["requestId"] for line in _read_lines(path)] == ["req-00001"]
+
+
+def test_lines_wait_for_the_flush_then_go_in_order(log_file: tuple[int, Path]) -> None:
+    fd, path = log_file
+    log = RequestLog(fd)
+
+    async def serve() -> None:
+        for n in range(5):
+            log.write(_record(n))
+        assert path.read_bytes() == b""  # queued, not written
+        await asyncio.sleep(request_log.FLUSH_SECONDS * 3)
+
+    asyncio.run(serve())
+    assert [line["requestId"] for line in _read_lines(path)] == [f"req-{n:05d}" for n in range(5)]
+
+
+def test_a_full_queue_is_written_at_once(log_file: tuple[int, Path]) -> None:
+    fd, path = log_file
+    log = RequestLog(fd)
+
+    async def serve() -> None:
+        for n in range(request_log.QUEUED):
+            log.write(_record(n))
+
+    asyncio.run(serve())
+    assert len(_read_lines(path)) == request_log.QUEUED
+
+
+def test_a_buffer_smaller_than_the_batch_loses_and_cuts_no_line(
+    log_file: tuple[int, Path],
+) -> None:
+    fd, path = log_file
+    log = RequestLog(fd, buffer_bytes=2048)
+    records = [_record(n, padding=n * 40) for n in range(60)]  # lines of about 0.4 to 2.8 KiB
+    for rec in records:
+        log._queued.append(rec)
+    log.flush()
+    lines = _read_lines(path)
+    assert [line["requestId"] for line in lines] == [rec.request_id for rec in records]
+    assert [line["requestParameters"]["Note"] for line in lines] == [
+        "x" * n * 40 for n in range(60)
+    ]
+
+
+def test_a_line_that_cannot_be_encoded_loses_no_other(log_file: tuple[int, Path]) -> None:
+    fd, path = log_file
+    log = RequestLog(fd)
+    bad = _record(2)
+    bad.request = {"Limit": 2**70}  # beyond what JSON numbers carry here: orjson refuses
+    for rec in (_record(1), bad, _record(3)):
+        log._queued.append(rec)
+    log.flush()
+    assert [line["requestId"] for line in _read_lines(path)] == ["req-00001", "req-00003"]
+
+
+def _through_a_pipe(records: list[RequestRecord], flags: int = 0) -> list[bytes]:
+    """What the log writes for ``records`` to a pipe, read by another thread as it comes."""
+    read_end, write_end = os.pipe2(flags)
+    reads: list[bytes] = []
+
+    def reader() -> None:
+        while chunk := os.read(read_end, 1 << 16):
+            reads.append(chunk)
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    try:
+        log = RequestLog(write_end)
+        log._queued.extend(records)
+        log.flush()
+    finally:
+        os.close(write_end)
+        thread.join(timeout=10)
+        os.close(read_end)
+    return reads
+
+
+@pytest.mark.skipif(not hasattr(os, "O_DIRECT"), reason="packet-mode pipes are Linux's")
+def test_to_a_pipe_each_write_is_whole_lines_of_at_most_pipe_buf() -> None:
+    """A packet-mode pipe (O_DIRECT) hands each write to one read, so the writes can be seen."""
+    records = [_record(n, padding=(n % 7) * 300) for n in range(40)]
+    writes = _through_a_pipe(records, os.O_DIRECT)
+    assert len(writes) < len(records)  # lines travel together
+    assert all(write.endswith(b"\n") and len(write) <= select.PIPE_BUF for write in writes)
+    lines = [orjson.loads(line) for write in writes for line in write.splitlines()]
+    assert [line["requestId"] for line in lines] == [rec.request_id for rec in records]
+
+
+def test_to_a_pipe_a_line_longer_than_pipe_buf_goes_whole_and_alone() -> None:
+    records = [_record(1), _record(2, padding=3 * select.PIPE_BUF), _record(3)]
+    data = b"".join(_through_a_pipe(records))
+    lines = [orjson.loads(line) for line in data.splitlines()]
+    assert [line["requestId"] for line in lines] == ["req-00001", "req-00002", "req-00003"]
+    assert lines[1]["requestParameters"]["Note"] == "x" * 3 * select.PIPE_BUF
