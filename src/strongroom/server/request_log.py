@@ -40,7 +40,7 @@ __all__ = ["BUFFER_BYTES", "FLUSH_SECONDS", "QUEUED", "RequestLog", "encode"]
 
 log = logging.getLogger("strongroom.server")
 
-FLUSH_SECONDS = 0.05
+FLUSH_SECONDS = 0.01
 QUEUED = 4096  # records waiting at most; the next one writes them at once
 BUFFER_BYTES = 1 << 20
 _PIPE_BUF = getattr(select, "PIPE_BUF", 512)
