@@ -4,27 +4,14 @@ from __future__ import annotations
 
 from types import MappingProxyType
 
+from tests.unit.kms.helpers import a_key
+
 from strongroom.domain.caller import Caller
-from strongroom.domain.keys import KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin
 from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.kms.condition_keys import ConditionKeys, request_keys
 
 A = "111122223333"
-KEY = KeyRecord(
-    account=A,
-    region="eu-west-1",
-    key_id="1234abcd-12ab-34cd-56ef-1234567890ab",
-    arn=f"arn:aws:kms:eu-west-1:{A}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    created_at=0.0,
-    state=KeyState.ENABLED,
-    description="",
-    key_spec=KeySpec.SYMMETRIC_DEFAULT,
-    key_usage=KeyUsage.ENCRYPT_DECRYPT,
-    origin=Origin.AWS_KMS,
-    key_manager=KeyManager.CUSTOMER,
-    policy="{}",
-    current_material_id=None,
-)
+KEY = a_key(A, "eu-west-1")
 ALICE = Principal(
     account=A,
     arn=f"arn:aws:iam::{A}:user/alice",

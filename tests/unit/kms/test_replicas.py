@@ -8,6 +8,7 @@ import os
 from typing import Any
 
 import pytest
+from tests.unit.kms.helpers import raw, software
 
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
@@ -22,7 +23,6 @@ from strongroom.errors import (
     TagException,
     UnsupportedOperationException,
 )
-from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.kms.operations import call
 from strongroom.kms.replicas import partition_of
 from strongroom.kms.service import KmsService
@@ -30,19 +30,6 @@ from strongroom.kms.states import require_state
 
 DAY = 86_400
 EAST, WEST, EU = "us-east-1", "us-west-2", "eu-west-1"
-
-
-def _software(svc: KmsService) -> SoftwareKeyStore:
-    """The service's key store, as the software store it is in these tests."""
-    assert isinstance(svc.keystore, SoftwareKeyStore)
-    return svc.keystore
-
-
-def _raw(svc: KmsService, key: KeyRecord, material_id: str) -> bytes:
-    """Material version ``material_id`` of ``key``, exported (the software store allows it)."""
-    handle = svc.find_handle(key, material_id)
-    assert handle is not None
-    return svc.keystore.export_material(handle)
 
 
 def _request(svc: KmsService, caller: Caller, op: str, **params: Any) -> dict[str, Any]:
@@ -126,7 +113,7 @@ def test_a_replica_shares_id_and_material_and_has_its_own_everything_else(
     east_key, west_key = _stored(svc, caller, EAST, key_id), _stored(svc, caller, WEST, key_id)
     assert west_key.primary_region == EAST
     material_id = east[0].material_id
-    assert _raw(svc, east_key, material_id) == _raw(svc, west_key, material_id)
+    assert raw(svc, east_key, material_id) == raw(svc, west_key, material_id)
 
 
 def test_replica_policy_description_and_tags_come_from_the_request(
@@ -271,7 +258,7 @@ def test_an_imported_primary_gets_a_replica_awaiting_the_same_material(
     # The state ImportKeyMaterial leaves: material present (written here through storage).
     key = _stored(svc, caller, EAST, key_id)
     material_id = "ab" * 32
-    wrapped = _software(svc).wrap_material(bytes(32), key.arn, material_id)
+    wrapped = software(svc).wrap_material(bytes(32), key.arn, material_id)
     svc.keys.insert_material(
         caller.account,
         EAST,
@@ -320,7 +307,7 @@ def test_every_material_version_is_copied(svc: KmsService, caller: Caller) -> No
     material = MaterialRecord(
         key_id,
         newer,
-        _software(svc).wrap_material(os.urandom(32), key.arn, newer),
+        software(svc).wrap_material(os.urandom(32), key.arn, newer),
         1.0,
         rotation_type="ON_DEMAND",
     )

@@ -3,23 +3,17 @@ SQLite database; two repositories on it stand for two workers)."""
 
 from __future__ import annotations
 
-import dataclasses
 import inspect
 from collections.abc import Callable, Iterator
 from typing import cast
 
 import pytest
+from tests.unit.kms.helpers import KEY_ID, a_key
 
 from strongroom.domain.keys import (
     AliasRecord,
-    KeyManager,
     KeyRecord,
-    KeySpec,
-    KeyState,
-    KeyUsage,
     MaterialRecord,
-    Origin,
-    key_arn,
 )
 from strongroom.iam.credentials import ensure_account
 from strongroom.kms.repository import DuplicateError, KeyRepository, KmsRows
@@ -27,26 +21,14 @@ from strongroom.storage import SqlStorage, open_storage
 from strongroom.storage.base import GrantWrites, KeyWrites, LifecycleWrites
 
 ACCOUNT, REGION = "111122223333", "us-east-1"
-KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 
 def _key(**changes: object) -> KeyRecord:
-    key = KeyRecord(
-        account=ACCOUNT,
-        region=REGION,
-        key_id=KEY_ID,
-        arn=key_arn("aws", REGION, ACCOUNT, KEY_ID),
-        created_at=1.0,
-        state=KeyState.ENABLED,
-        description="first",
-        key_spec=KeySpec.SYMMETRIC_DEFAULT,
-        key_usage=KeyUsage.ENCRYPT_DECRYPT,
-        origin=Origin.AWS_KMS,
-        key_manager=KeyManager.CUSTOMER,
-        policy="{}",
-        current_material_id="00" * 32,
+    return a_key(
+        ACCOUNT,
+        REGION,
+        **{"created_at": 1.0, "description": "first", "current_material_id": "00" * 32, **changes},
     )
-    return dataclasses.replace(key, **changes)  # type: ignore[arg-type]
 
 
 MATERIAL = MaterialRecord(KEY_ID, "00" * 32, b"wrapped", 1.0)

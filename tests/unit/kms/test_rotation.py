@@ -8,6 +8,7 @@ import threading
 from typing import Any
 
 import pytest
+from tests.unit.kms.helpers import raw, software
 
 from strongroom.clock import Clock
 from strongroom.domain.caller import Caller
@@ -39,19 +40,6 @@ from strongroom.storage import open_storage
 
 DAY = 86_400
 REPLICA_REGION = "eu-west-1"
-
-
-def _software(svc: KmsService) -> SoftwareKeyStore:
-    """The service's key store, as the software store it is in these tests."""
-    assert isinstance(svc.keystore, SoftwareKeyStore)
-    return svc.keystore
-
-
-def _raw(svc: KmsService, key: KeyRecord, material_id: str) -> bytes:
-    """Material version ``material_id`` of ``key``, exported (the software store allows it)."""
-    handle = svc.find_handle(key, material_id)
-    assert handle is not None
-    return svc.keystore.export_material(handle)
 
 
 def _managed_key(svc: KmsService, caller: Caller, *, policy: str | None = None) -> KeyRecord:
@@ -373,8 +361,8 @@ def _replicate(svc: KmsService, primary: KeyRecord) -> KeyRecord:
     replica = dataclasses.replace(primary, region=REPLICA_REGION, arn=arn, policy=primary.policy)
     rows = []
     for row in svc.keys.read.get_materials(primary.account, primary.region, primary.key_id):
-        material = _raw(svc, primary, row.material_id)
-        wrapped = _software(svc).wrap_material(material, arn, row.material_id)
+        material = raw(svc, primary, row.material_id)
+        wrapped = software(svc).wrap_material(material, arn, row.material_id)
         rows.append(dataclasses.replace(row, wrapped=wrapped))
     svc.keys.insert_key(replica, rows, {})
     return replica
@@ -435,7 +423,7 @@ def _imported_key(
     )
 
     def row(material_id: str, **terms: Any) -> MaterialRecord:
-        wrapped = _software(svc).wrap_material(bytes(range(32)), key.arn, material_id)
+        wrapped = software(svc).wrap_material(bytes(range(32)), key.arn, material_id)
         return MaterialRecord(key.key_id, material_id, wrapped, now, import_state="IMPORTED",
                               **terms)  # fmt: skip
 
@@ -491,7 +479,7 @@ def test_imported_material_rotates_in_every_region_once_imported_there(
     rows = svc.keys.read.get_materials(key.account, key.region, key.key_id)
     first, second = sorted(rows, key=lambda m: m.pending_rotation)
     replica_rows = [
-        dataclasses.replace(first, wrapped=_software(svc).wrap_material(bytes(range(32)), arn,
+        dataclasses.replace(first, wrapped=software(svc).wrap_material(bytes(range(32)), arn,
                                                                       first.material_id)),
         dataclasses.replace(second, wrapped=None, import_state="PENDING_IMPORT"),
     ]  # fmt: skip
@@ -505,7 +493,7 @@ def test_imported_material_rotates_in_every_region_once_imported_there(
         f"{key.arn} cannot rotate: the key material {second.material_id} is not imported into "
         f"{arn} (PENDING_MULTI_REGION_IMPORT_AND_ROTATION)."
     )
-    imported = _software(svc).wrap_material(bytes(range(32)), arn, second.material_id)
+    imported = software(svc).wrap_material(bytes(range(32)), arn, second.material_id)
     svc.keys.update_material(
         key.account,
         REPLICA_REGION,

@@ -5,28 +5,15 @@ from __future__ import annotations
 import dataclasses
 
 import pytest
+from tests.unit.kms.helpers import a_key
 
 from strongroom.domain.actions import Action
-from strongroom.domain.keys import KeyManager, KeyRecord, KeySpec, KeyState, KeyUsage, Origin
+from strongroom.domain.keys import KeyState
 from strongroom.errors import ClientError, DisabledException, KMSInvalidStateException
 from strongroom.kms.states import require_state
 
 ARN = "arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-KEY = KeyRecord(
-    account="111122223333",
-    region="us-east-1",
-    key_id="1234abcd-12ab-34cd-56ef-1234567890ab",
-    arn=ARN,
-    created_at=0.0,
-    state=KeyState.ENABLED,
-    description="",
-    key_spec=KeySpec.SYMMETRIC_DEFAULT,
-    key_usage=KeyUsage.ENCRYPT_DECRYPT,
-    origin=Origin.AWS_KMS,
-    key_manager=KeyManager.CUSTOMER,
-    policy="{}",
-    current_material_id=None,
-)
+KEY = a_key()
 
 OK = None
 CASES: list[tuple[KeyState, Action, tuple[type[ClientError], str] | None]] = [
