@@ -7,7 +7,9 @@ production mode with the request log off, and Strongroom with it on
 (``STRONGROOM_REQUEST_LOG=1``, one JSON line per call written to its log file). The same signed
 request is replayed by wrk (``../shared/bench/load.sh``) against each in turn, model, off, on,
 model, off, on, ..., so that the machine's noise falls on all three alike; only ratios measured
-in one run are reported.
+in one run are reported. A Strongroom server is loaded only once every worker listens (a load
+begun while one is still starting would keep all its connections on the others), and each server
+is warmed up (``--warmup`` seconds, not measured) before the rounds.
 
     python -m benchmarks.ceiling --seconds 10 --rounds 3        # needs wrk (apt-get install wrk)
 """
@@ -60,6 +62,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.ceiling", description=__doc__)
     parser.add_argument("--seconds", type=int, default=10, help="per load, 1-270")
     parser.add_argument("--rounds", type=int, default=3, help="model/off/on alternations")
+    parser.add_argument(
+        "--warmup", type=int, default=2, help="seconds of load per server before measuring"
+    )
     parser.add_argument("--ops", default="Encrypt,Decrypt")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
@@ -137,6 +142,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         targets["on"] = (on, _key_id(on))
         results: dict[str, dict[str, Series]] = {op: {} for op in ops}
         for op in ops:
+            if args.warmup > 0:  # caches filled, every worker serving: not measured
+                warm = argparse.Namespace(**{**vars(args), "seconds": args.warmup})
+                for target, key_id in targets.values():
+                    load(warm, target, key_id, op)
             for _ in range(args.rounds):
                 for name, (target, key_id) in targets.items():
                     rps, p50, p99 = load(args, target, key_id, op)
@@ -156,6 +165,15 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         summary["share_of_ceiling_log_off"] = round(off_sum / model_sum, 3)
         summary["share_of_ceiling_log_on"] = round(on_sum / model_sum, 3)
         summary["request_log_cost"] = round(1 - on_sum / off_sum, 3)
+        # The cost round by round (on against the off run just before it), and how much it
+        # varies: one 10 s run moves by several percent with the machine, so a cost of a few
+        # percent is read from many rounds, not from one.
+        on_rps, off_rps = by_target["on"].rps, by_target["off"].rps
+        paired = [1 - on / off for on, off in zip(on_rps, off_rps, strict=True)]
+        summary["request_log_cost_by_round"] = [round(cost, 3) for cost in paired]
+        if len(paired) > 1:
+            sem = statistics.stdev(paired) / len(paired) ** 0.5
+            summary["request_log_cost_standard_error"] = round(sem, 3)
         report["ops"][op] = summary
     return report
 
@@ -182,6 +200,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{op}: {summary['share_of_ceiling_log_off']:.2f} of the ceiling (log off), "
             f"{summary['share_of_ceiling_log_on']:.2f} (log on); the log costs "
             f"{summary['request_log_cost']:.1%}"
+            + (
+                f" (standard error {summary['request_log_cost_standard_error']:.1%}; by round: "
+                + ", ".join(f"{cost:.1%}" for cost in summary["request_log_cost_by_round"])
+                + ")"
+                if "request_log_cost_standard_error" in summary
+                else ""
+            )
         )
     return 0
 

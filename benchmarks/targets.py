@@ -37,6 +37,7 @@ __all__ = [
     "request_bodies",
     "strongroom_server",
     "wait_until_answers",
+    "wait_until_listening",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -80,6 +81,25 @@ def wait_until_answers(
             pass
         time.sleep(0.2)
     raise SystemExit(f"server did not answer within {timeout_s:.0f}s:\n{_tail(log)}")
+
+
+def listening(port: int) -> int:
+    """How many sockets listen on loopback ``port`` (each Strongroom worker has its own)."""
+    needle = f"0100007F:{port:04X} 00000000:0000 0A "
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        return sum(needle in line for line in table)
+
+
+def wait_until_listening(port: int, sockets: int, timeout_s: float = _START_TIMEOUT_S) -> None:
+    """Wait until ``sockets`` listen on ``port``: a load that starts while a worker is still
+    starting has all its connections on the others for its whole run."""
+    if not os.path.exists("/proc/net/tcp"):  # not Linux: nothing to read; SO_REUSEPORT is Linux's
+        return
+    deadline = time.monotonic() + timeout_s
+    while listening(port) < sockets:
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{sockets} workers did not listen on {port} within {timeout_s:.0f}s")
+        time.sleep(0.1)
 
 
 def _tail(log: Path, lines: int = 30) -> str:
@@ -164,6 +184,7 @@ def strongroom_server(
             str(workers),
         ]
         with _running(argv, port, Path(tmp) / "server.log", env) as process:
+            wait_until_listening(port, workers)
             _report_pids(process, sys.stderr)
             yield Target("strongroom", f"http://{LOOPBACK}:{port}", key)
 

@@ -57,10 +57,10 @@ def test_an_encrypt_is_recorded_with_its_decision_key_and_material(server: Serve
     assert line["eventName"] == "Encrypt"
     assert line["awsRegion"] == "us-east-1"
     assert line["status"] == 200
-    assert line["errorCode"] is None
-    assert line["principal"]["arn"].endswith(":root")
-    assert line["accessKeyId"] == server.access_key
-    assert line["resources"] == [meta["Arn"]]
+    assert "errorCode" not in line
+    assert line["userIdentity"]["type"] == "Root"
+    assert line["userIdentity"]["arn"].endswith(":root")
+    assert line["userIdentity"]["accessKeyId"] == server.access_key
     assert line["keyMaterialId"] == meta["CurrentKeyMaterialId"]
     (decision,) = line["decisions"]
     assert decision == {
@@ -86,7 +86,9 @@ def test_a_denied_call_is_recorded_with_its_error(server: Server) -> None:
     line = _one(server, _request_id(response))
     assert line["status"] == 400
     assert line["errorCode"] == "AccessDeniedException"
-    assert line["principal"]["arn"].endswith(":user/nobody")
+    assert line["userIdentity"]["type"] == "IAMUser"
+    assert line["userIdentity"]["arn"].endswith(":user/nobody")
+    assert line["userIdentity"]["accessKeyId"] == key["AccessKeyId"]
     # The key policy's root statement delegated to identity policies, and none allowed it.
     assert line["decisions"] == [
         {
@@ -140,6 +142,46 @@ def test_iam_sts_and_refused_requests_are_recorded(server: Server) -> None:
     assert line["decisions"] == []
 
 
+def test_a_role_session_is_recorded_as_cloudtrails_assumed_role(server: Server) -> None:
+    iam = server.client("iam")
+    account = server.client("sts").get_caller_identity()["Account"]
+    iam.create_user(UserName="assumer")
+    user_key = iam.create_access_key(UserName="assumer")["AccessKey"]
+    trust = {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
+             "Action": "sts:AssumeRole"}
+        ],
+    }  # fmt: skip
+    role_arn = iam.create_role(RoleName="logged", AssumeRolePolicyDocument=json.dumps(trust))[
+        "Role"
+    ]["Arn"]
+    allow = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": role_arn}],
+    }
+    iam.put_user_policy(UserName="assumer", PolicyName="a", PolicyDocument=json.dumps(allow))
+    sts = server.client(
+        "sts", access_key=user_key["AccessKeyId"], secret_key=user_key["SecretAccessKey"]
+    )
+    creds = sts.assume_role(RoleArn=role_arn, RoleSessionName="job")["Credentials"]
+    session = server.client(
+        "sts",
+        access_key=creds["AccessKeyId"],
+        secret_key=creds["SecretAccessKey"],
+        aws_session_token=creds["SessionToken"],
+    )
+    line = _one(server, _request_id(session.get_caller_identity()))
+    identity = line["userIdentity"]
+    assert identity["type"] == "AssumedRole"
+    assert identity["arn"] == f"arn:aws:sts::{account}:assumed-role/logged/job"
+    assert identity["accessKeyId"] == creds["AccessKeyId"]
+    assert identity["sessionCredentials"] is True
+    assert creds["SessionToken"] not in server.log_path.read_text()
+    assert creds["SecretAccessKey"] not in server.log_path.read_text()
+
+
 def test_an_unsigned_caller_is_recorded_without_a_principal(server: Server) -> None:
     stranger = server.client(access_key="AKIAUNKNOWNUNKNOWN00", secret_key="x" * 40)
     with pytest.raises(Exception) as caught:
@@ -147,7 +189,7 @@ def test_an_unsigned_caller_is_recorded_without_a_principal(server: Server) -> N
     response = caught.value.response  # type: ignore[attr-defined]
     line = _one(server, _request_id(response))
     assert line["status"] == 400
-    assert line["principal"] is None
+    assert line["userIdentity"] == {"accessKeyId": "AKIAUNKNOWNUNKNOWN00"}
     assert line["errorCode"] == response["Error"]["Code"]
 
 

@@ -213,16 +213,23 @@ class StrongroomApp:
         runtime = self.runtime
         runtime.refresh()
         raw_path = scope.get("raw_path") or scope["path"].encode()
-        caller = runtime.auth.authenticate(
-            "POST",
-            raw_path.decode("latin-1"),
-            scope["query_string"].decode("latin-1"),
-            headers,
-            body,
-            service=service,
-            source_ip=rec.source_ip,
-            secure_transport=rec.tls,
-        )
+        try:
+            caller = runtime.auth.authenticate(
+                "POST",
+                raw_path.decode("latin-1"),
+                scope["query_string"].decode("latin-1"),
+                headers,
+                body,
+                service=service,
+                source_ip=rec.source_ip,
+                secure_transport=rec.tls,
+            )
+        except ServiceError:
+            # Refused: the record still names the access key the request claims (not a
+            # secret), so that a key that is unknown, expired or misused can be traced.
+            with contextlib.suppress(ServiceError):
+                rec.access_key_id = sigv4.parse_authorization(headers).access_key_id
+            raise
         rec.principal, rec.region = caller.principal, caller.region
         rec.access_key_id, rec.session_credentials = caller.access_key_id, caller.session_token
         rec.via_service = caller.via_service

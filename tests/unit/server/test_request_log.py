@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 import pytest
 
-from strongroom.domain.principal import Principal
+from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.domain.record import Decided, RequestRecord
 from strongroom.server import request_log
 from strongroom.server.request_log import RequestLog, encode
@@ -49,6 +49,7 @@ def log_file(tmp_path: Path) -> Iterator[tuple[int, Path]]:
 def test_the_line_names_who_what_and_how_it_ended() -> None:
     rec = _record(1)
     rec.region, rec.status, rec.error_code = "us-east-1", 400, "ValidationException"
+    rec.access_key_id = "AKIAEXAMPLE"
     rec.decided(Decided("kms:ReEncryptTo", ARN, False, ("grant g-1",)))
     line = encode(rec)
     assert line.endswith(b"\n")
@@ -56,11 +57,12 @@ def test_the_line_names_who_what_and_how_it_ended() -> None:
     got = orjson.loads(line)
     assert got["requestId"] == "req-00001"
     assert got["eventName"] == "Encrypt"
-    assert got["principal"] == {
-        "arn": "arn:aws:iam::111122223333:root",
-        "type": "Account",
-        "accountId": "111122223333",
+    assert got["userIdentity"] == {
+        "type": "Root",
         "principalId": "111122223333",
+        "arn": "arn:aws:iam::111122223333:root",
+        "accountId": "111122223333",
+        "accessKeyId": "AKIAEXAMPLE",
     }
     assert got["decisions"] == [
         {
@@ -71,9 +73,53 @@ def test_the_line_names_who_what_and_how_it_ended() -> None:
         },
         {"action": "kms:ReEncryptTo", "resource": ARN, "allowed": False, "by": ["grant g-1"]},
     ]
-    assert got["resources"] == [ARN]
     assert got["requestParameters"] == {"KeyId": ARN, "Note": ""}
     assert (got["status"], got["errorCode"]) == (400, "ValidationException")
+    assert "tls" not in got
+
+
+def test_error_code_tls_session_and_service_appear_only_when_they_apply() -> None:
+    """As CloudTrail: errorCode for a call that failed, tls over TLS; in the identity, a
+    temporary key and an integrated service only when the call had them."""
+    plain = orjson.loads(encode(_record(1)))
+    assert "errorCode" not in plain
+    assert "tls" not in plain
+    assert set(plain["userIdentity"]) == {"type", "principalId", "arn", "accountId"}
+    rec = _record(2)
+    rec.tls, rec.session_credentials, rec.via_service = True, True, "s3.amazonaws.com"
+    got = orjson.loads(encode(rec))
+    assert got["tls"] is True
+    assert got["userIdentity"]["sessionCredentials"] is True
+    assert got["userIdentity"]["invokedBy"] == "s3.amazonaws.com"
+
+
+@pytest.mark.parametrize(
+    ("principal", "kind"),
+    [
+        (Principal.root("111122223333"), "Root"),
+        (Principal("111122223333", "arn:aws:iam::111122223333:user/app", PrincipalType.USER,
+                   "AIDAEXAMPLE", name="app"), "IAMUser"),
+        (Principal("111122223333", "arn:aws:sts::111122223333:assumed-role/r/s",
+                   PrincipalType.ASSUMED_ROLE, "AROAEXAMPLE:s", name="r"), "AssumedRole"),
+    ],
+)  # fmt: skip
+def test_the_identity_type_is_cloudtrails(principal: Principal, kind: str) -> None:
+    rec = _record(1)
+    rec.principal = principal
+    got = orjson.loads(encode(rec))["userIdentity"]
+    assert (got["type"], got["arn"], got["principalId"]) == (
+        kind,
+        principal.arn,
+        principal.user_id,
+    )
+
+
+def test_a_caller_that_was_not_recognised_has_its_access_key_only() -> None:
+    rec = _record(1)
+    rec.principal = None
+    assert orjson.loads(encode(rec))["userIdentity"] is None
+    rec.access_key_id = "AKIAUNKNOWN"
+    assert orjson.loads(encode(rec))["userIdentity"] == {"accessKeyId": "AKIAUNKNOWN"}
 
 
 def test_hidden_members_and_nested_binary_values_never_reach_the_line() -> None:
@@ -85,8 +131,9 @@ def test_hidden_members_and_nested_binary_values_never_reach_the_line() -> None:
 
 
 def test_repeated_parts_are_encoded_once_and_follow_the_value() -> None:
-    """The principal and decisions are kept by identity: the same object gives the same bytes,
-    another object its own (never a stale part of an object that is gone)."""
+    """The identity and decisions are kept by identity: the same object gives the same bytes,
+    another object its own (never a stale part of an object that is gone), and the same
+    principal signing with another key, or through a service, gets its own identity."""
     log = RequestLog(os.open(os.devnull, os.O_WRONLY))
     first = log._encode(_record(1))
     again = log._encode(_record(2))
@@ -94,6 +141,13 @@ def test_repeated_parts_are_encoded_once_and_follow_the_value() -> None:
     other = _record(3)
     other.principal = Principal.root("444455556666")
     assert b"444455556666" in log._encode(other)
+    for change in ({"access_key_id": "AKIAOTHER"}, {"via_service": "s3.amazonaws.com"},
+                   {"session_credentials": True}):  # fmt: skip
+        rec = _record(4)
+        for name, value in change.items():
+            setattr(rec, name, value)
+        identity = orjson.loads(log._encode(rec))["userIdentity"]
+        assert set(change.values()) & set(identity.values()), identity
 
 
 def test_without_a_running_loop_each_line_is_written_at_once(log_file: tuple[int, Path]) -> None:
