@@ -136,5 +136,7 @@ class KmsService:
             return None
         found = record.current()
         if found is not None:
-            found.key_material_id = material_id
+            # The stored record's string, not the one just parsed from a ciphertext: a queued
+            # request record then holds no string of its own for it.
+            found.key_material_id = material.material_id
         return KeyHandle(key, material)
