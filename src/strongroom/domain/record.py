@@ -57,7 +57,6 @@ class RequestRecord:
     session_credentials: bool = False  # signed with STS credentials
     via_service: str | None = None  # kms:ViaService, for a call an integrated service forwarded
     decisions: list[Decided] = field(default_factory=list)
-    resources: list[str] = field(default_factory=list)  # key ARNs
     key_material_id: str | None = None
     # The request as validated, and the members that must not be kept (see ``parameters``).
     request: Mapping[str, Any] | None = field(default=None, repr=False)
@@ -73,10 +72,14 @@ class RequestRecord:
             return None
         return public_parameters(self.request, self.hidden)
 
+    @property
+    def resources(self) -> list[str]:
+        """The keys the call was decided on (their ARNs, each once, in order); worked out when
+        asked for, not on every request."""
+        return list(dict.fromkeys(d.resource for d in self.decisions if d.resource != "*"))
+
     def decided(self, decision: Decided) -> None:
         self.decisions.append(decision)
-        if decision.resource != "*" and decision.resource not in self.resources:
-            self.resources.append(decision.resource)
 
 
 _current: ContextVar[RequestRecord | None] = ContextVar("strongroom_request", default=None)

@@ -31,7 +31,7 @@ import logging
 import os
 import select
 import stat
-from typing import Any
+from typing import Any, TypeVar
 
 import orjson
 
@@ -47,6 +47,7 @@ QUEUED = 4096  # records waiting at most; the next one writes them at once
 BUFFER_BYTES = 1 << 20
 _PIPE_BUF = getattr(select, "PIPE_BUF", 512)
 _KEPT = 1024  # encoded parts kept per kind; the cache starts again when full
+E = TypeVar("E")
 
 
 def _opaque(value: Any) -> None:
@@ -91,6 +92,13 @@ def _decision(decided: Decided) -> dict[str, Any]:
     }
 
 
+def _keep(parts: dict[int, E], value: object, entry: E) -> None:
+    """Keep ``entry`` for ``value`` by its id; the cache starts again when full."""
+    if len(parts) >= _KEPT:
+        parts.clear()
+    parts[id(value)] = entry
+
+
 class _Encoder:
     """Record -> line. The parts that repeat from call to call are encoded once and kept: the
     caller's identity by its principal (with the access key, session and service it is checked
@@ -125,15 +133,8 @@ class _Encoder:
                 identity = found[4]
             else:
                 identity = orjson.Fragment(orjson.dumps(_identity(record)))
-                if len(self._identities) >= _KEPT:
-                    self._identities.clear()
-                self._identities[id(who)] = (
-                    who,
-                    record.access_key_id,
-                    record.session_credentials,
-                    record.via_service,
-                    identity,
-                )
+                key = record.access_key_id, record.session_credentials, record.via_service
+                _keep(self._identities, who, (who, *key, identity))
         decisions: list[orjson.Fragment] = []
         kept = self._decisions
         for decided in record.decisions:
@@ -142,9 +143,7 @@ class _Encoder:
                 decisions.append(hit[1])
             else:
                 part = orjson.Fragment(orjson.dumps(_decision(decided)))
-                if len(kept) >= _KEPT:
-                    kept.clear()
-                kept[id(decided)] = (decided, part)
+                _keep(kept, decided, (decided, part))
                 decisions.append(part)
         request = record.request
         line = {
