@@ -11,6 +11,13 @@ in one run are reported. A Strongroom server is loaded only once every worker li
 begun while one is still starting would keep all its connections on the others), and each server
 is warmed up (``--warmup`` seconds, not measured) before the rounds.
 
+Each worker has its own socket (SO_REUSEPORT), and the kernel hands it wrk's connections by a
+hash: 32 connections sit 16/16 or 22/10, and a worker with 10 serves them with less work per
+wake-up, so an uneven split moves a run by up to 20% whatever is measured. A load whose
+connections sit more unevenly than ``--max-skew`` is stopped at once and begun again, so that
+every measured run has the same spread; the report gives each run's split and also the
+servers' CPU time per request (read from /proc), a second reading of the same cost.
+
     python -m benchmarks.ceiling --seconds 10 --rounds 3        # needs wrk (apt-get install wrk)
 """
 
@@ -20,19 +27,29 @@ import argparse
 import json
 import os
 import re
+import signal
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import boto3
 
 from benchmarks.signing import AccessKey
-from benchmarks.targets import LOOPBACK, Target, _running, free_port, strongroom_server
+from benchmarks.targets import (
+    LOOPBACK,
+    Target,
+    _running,
+    connections_by_process,
+    free_port,
+    session_cpu_s,
+    strongroom_server,
+)
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "bench"
 # The model's fixed credentials and key (../shared/bench/fixtures.py).
@@ -40,6 +57,9 @@ MODEL_KEY = AccessKey("AKIDEXAMPLE", "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY")
 MODEL_KEY_ID = "1234abcd-12ab-34cd-56ef-1234567890ab"
 
 _RPS = re.compile(r"^Requests/sec:\s+([0-9.]+)", re.M)
+_SIGNING_S = 5.0  # load.sh signs and checks its request before wrk starts: at most this
+_ATTEMPTS = 30
+_REQUESTS = re.compile(r"^\s+([0-9]+) requests in ", re.M)
 _PERCENTILE = re.compile(r"^\s+(50|99)%\s+([0-9.]+)(us|ms|s)\s*$", re.M)
 _UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
 
@@ -49,12 +69,15 @@ class Series:
     rps: list[float] = field(default_factory=list)
     p50_ms: list[float] = field(default_factory=list)
     p99_ms: list[float] = field(default_factory=list)
+    cpu_us: list[float] = field(default_factory=list)  # the server's CPU time per request
+    split: list[list[int]] = field(default_factory=list)  # connections per process
 
     def summary(self) -> dict[str, float]:
         return {
             "requests_per_s": round(statistics.fmean(self.rps), 1),
             "p50_ms": round(statistics.median(self.p50_ms), 3),
             "p99_ms": round(statistics.median(self.p99_ms), 3),
+            "cpu_us_per_request": round(statistics.fmean(self.cpu_us), 1),
         }
 
 
@@ -70,6 +93,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=2, help="wrk -t")
     parser.add_argument("--connections", type=int, default=32, help="wrk -c")
     parser.add_argument("--shared", type=Path, default=SHARED, help="the model-KMS kit")
+    parser.add_argument(
+        "--max-skew",
+        type=int,
+        default=4,
+        help="load again until wrk's connections sit on the workers at most this unevenly "
+        "(4: 18/14 for 32 connections); -1 takes any split",
+    )
     parser.add_argument("--json", action="store_true")
     return parser.parse_args(argv)
 
@@ -83,8 +113,8 @@ def model_server(shared: Path, workers: int) -> Iterator[Target]:
         "--host", LOOPBACK, "--port", str(port), "--workers", str(workers), "--no-access-log",
     ]  # fmt: skip
     log = Path(os.environ.get("TMPDIR", "/tmp")) / f"kms-model-{port}.log"
-    with _running(argv, port, log):
-        yield Target("model", f"http://{LOOPBACK}:{port}", MODEL_KEY)
+    with _running(argv, port, log) as process:
+        yield Target("model", f"http://{LOOPBACK}:{port}", MODEL_KEY, process.pid)
 
 
 def _key_id(target: Target) -> str:
@@ -98,8 +128,20 @@ def _key_id(target: Target) -> str:
     return str(kms.create_key(Description="ceiling benchmark")["KeyMetadata"]["KeyId"])
 
 
-def load(args: argparse.Namespace, target: Target, key_id: str, op: str) -> tuple[float, ...]:
-    """One wrk run: requests/s, p50 and p99 in milliseconds."""
+class Run(NamedTuple):
+    """One wrk run: requests/s, p50 and p99 in milliseconds, the CPU time the server's
+    processes used per request in microseconds (user and system, read from /proc before and
+    after the run), and how many of wrk's connections each server process held."""
+
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    cpu_us: float
+    split: list[int]
+
+
+def load(args: argparse.Namespace, target: Target, key_id: str, op: str) -> Run:
+    """One wrk run of ``op`` against ``target``."""
     env = {
         **os.environ,
         "AWS_ACCESS_KEY_ID": target.key.access_key_id,
@@ -110,22 +152,50 @@ def load(args: argparse.Namespace, target: Target, key_id: str, op: str) -> tupl
         "CONNS": str(args.connections),
         "PYTHON": sys.executable,
     }
-    done = subprocess.run(
-        ["bash", str(args.shared / "load.sh"), target.endpoint, op, str(args.seconds)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=args.seconds + 120,
-        check=False,
-    )
-    out = done.stdout
+    assert target.session is not None
+    port = int(target.endpoint.rsplit(":", 1)[1])
+    for _ in range(_ATTEMPTS):
+        cpu_before = session_cpu_s(target.session)
+        with subprocess.Popen(
+            ["bash", str(args.shared / "load.sh"), target.endpoint, op, str(args.seconds)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        ) as done:
+            split = _connected(target.session, port, args)
+            if args.max_skew is None or _skew(split, args.workers) <= args.max_skew:
+                out, err = done.communicate(timeout=args.seconds + 120)
+                break
+            os.killpg(done.pid, signal.SIGTERM)  # the connections sit unevenly: load again
+            done.communicate(timeout=30)
+    else:
+        raise SystemExit(f"{_ATTEMPTS} loads of {target.name} all sat unevenly on its workers")
+    cpu_s = session_cpu_s(target.session) - cpu_before
     if done.returncode != 0 or "Non-2xx" in out:
-        raise SystemExit(f"load of {target.name} failed:\n{out}\n{done.stderr}")
-    rps = _RPS.search(out)
+        raise SystemExit(f"load of {target.name} failed:\n{out}\n{err}")
+    rps, requests = _RPS.search(out), _REQUESTS.search(out)
     percentiles = {p: float(v) * _UNIT_MS[u] for p, v, u in _PERCENTILE.findall(out)}
-    if rps is None or set(percentiles) != {"50", "99"}:
+    if rps is None or requests is None or set(percentiles) != {"50", "99"}:
         raise SystemExit(f"could not read wrk's report:\n{out}")
-    return float(rps.group(1)), percentiles["50"], percentiles["99"]
+    cpu_us = cpu_s * 1e6 / max(int(requests.group(1)), 1)
+    return Run(float(rps.group(1)), percentiles["50"], percentiles["99"], cpu_us, split)
+
+
+def _connected(session: int, port: int, args: argparse.Namespace) -> list[int]:
+    """The connections per server process once wrk has opened all of them."""
+    deadline = time.monotonic() + _SIGNING_S + 10
+    split = connections_by_process(session, port)
+    while sum(split) < args.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+        split = connections_by_process(session, port)
+    return split
+
+
+def _skew(split: list[int], workers: int) -> int:
+    """The most connections on a worker less the fewest (0 for a worker that has none)."""
+    return split[0] - (split[-1] if len(split) >= workers else 0) if split else 0
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
@@ -143,20 +213,24 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         results: dict[str, dict[str, Series]] = {op: {} for op in ops}
         for op in ops:
             if args.warmup > 0:  # caches filled, every worker serving: not measured
-                warm = argparse.Namespace(**{**vars(args), "seconds": args.warmup})
+                unmeasured = {"seconds": args.warmup, "max_skew": None}  # any split will do
+                warm = argparse.Namespace(**{**vars(args), **unmeasured})
                 for target, key_id in targets.values():
                     load(warm, target, key_id, op)
             for _ in range(args.rounds):
                 for name, (target, key_id) in targets.items():
-                    rps, p50, p99 = load(args, target, key_id, op)
+                    done = load(args, target, key_id, op)
                     series = results[op].setdefault(name, Series())
-                    series.rps.append(rps)
-                    series.p50_ms.append(p50)
-                    series.p99_ms.append(p99)
+                    series.rps.append(done.rps)
+                    series.p50_ms.append(done.p50_ms)
+                    series.p99_ms.append(done.p99_ms)
+                    series.cpu_us.append(done.cpu_us)
+                    series.split.append(done.split)
     report: dict[str, Any] = {
         "workers": args.workers,
         "wrk": f"-t{args.threads} -c{args.connections} -d{args.seconds}s",
         "rounds": args.rounds,
+        "max_skew": args.max_skew,
         "ops": {},
     }
     for op, by_target in results.items():
@@ -171,29 +245,48 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         on_rps, off_rps = by_target["on"].rps, by_target["off"].rps
         paired = [1 - on / off for on, off in zip(on_rps, off_rps, strict=True)]
         summary["request_log_cost_by_round"] = [round(cost, 3) for cost in paired]
+        # How wrk's connections sat on the workers in each round, off then on: "16/16 20/12".
+        summary["split_by_round"] = [
+            " ".join("/".join(map(str, split)) for split in pair)
+            for pair in zip(by_target["off"].split, by_target["on"].split, strict=True)
+        ]
         if len(paired) > 1:
             sem = statistics.stdev(paired) / len(paired) ** 0.5
             summary["request_log_cost_standard_error"] = round(sem, 3)
+        # The same cost read from the servers' CPU time per request: what the log adds to a
+        # request's work, which other load on the machine moves far less than requests/s.
+        on_cpu, off_cpu = by_target["on"].cpu_us, by_target["off"].cpu_us
+        summary["request_log_cpu_cost"] = round(sum(on_cpu) / sum(off_cpu) - 1, 4)
+        paired_cpu = [on / off - 1 for on, off in zip(on_cpu, off_cpu, strict=True)]
+        summary["request_log_cpu_cost_by_round"] = [round(cost, 4) for cost in paired_cpu]
+        if len(paired_cpu) > 1:
+            sem = statistics.stdev(paired_cpu) / len(paired_cpu) ** 0.5
+            summary["request_log_cpu_cost_standard_error"] = round(sem, 4)
         report["ops"][op] = summary
     return report
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.max_skew < 0:
+        args.max_skew = None
     report = run(args)
     if args.json:
         print(json.dumps(report, indent=2))
         return 0
-    print(f"{args.workers} workers each, wrk {report['wrk']}, {args.rounds} alternations")
-    print("| operation | server | requests/s | p50 ms | p99 ms |")
-    print("|---|---|---|---|---|")
+    print(
+        f"{args.workers} workers each, wrk {report['wrk']}, {args.rounds} alternations, "
+        + ("any split" if args.max_skew is None else f"splits at most {args.max_skew} apart")
+    )
+    print("| operation | server | requests/s | p50 ms | p99 ms | server CPU us/request |")
+    print("|---|---|---|---|---|---|")
     for op, summary in report["ops"].items():
         for name in ("model", "off", "on"):
             row = summary[name]
             label = {"model": "model KMS", "off": "Strongroom", "on": "Strongroom, request log"}
             print(
                 f"| {op} | {label[name]} | {row['requests_per_s']:,.0f} | {row['p50_ms']} | "
-                f"{row['p99_ms']} |"
+                f"{row['p99_ms']} | {row['cpu_us_per_request']} |"
             )
     for op, summary in report["ops"].items():
         print(
@@ -202,9 +295,26 @@ def main(argv: list[str] | None = None) -> int:
             f"{summary['request_log_cost']:.1%}"
             + (
                 f" (standard error {summary['request_log_cost_standard_error']:.1%}; by round: "
-                + ", ".join(f"{cost:.1%}" for cost in summary["request_log_cost_by_round"])
+                + ", ".join(
+                    f"{cost:.1%} [{split}]"
+                    for cost, split in zip(
+                        summary["request_log_cost_by_round"], summary["split_by_round"], strict=True
+                    )
+                )
                 + ")"
                 if "request_log_cost_standard_error" in summary
+                else ""
+            )
+        )
+        print(
+            f"{op}: the log adds {summary['request_log_cpu_cost']:.1%} to the server's CPU time "
+            "per request"
+            + (
+                f" (standard error {summary['request_log_cpu_cost_standard_error']:.1%}; "
+                "by round: "
+                + ", ".join(f"{cost:.1%}" for cost in summary["request_log_cpu_cost_by_round"])
+                + ")"
+                if "request_log_cpu_cost_standard_error" in summary
                 else ""
             )
         )

@@ -32,9 +32,11 @@ from benchmarks.signing import AccessKey, load_access_key
 __all__ = [
     "MOTO_KEY",
     "Target",
+    "connections_by_process",
     "free_port",
     "moto_server",
     "request_bodies",
+    "session_cpu_s",
     "strongroom_server",
     "wait_until_answers",
     "wait_until_listening",
@@ -49,11 +51,13 @@ _STOP_TIMEOUT_S = 15.0
 
 @dataclass(frozen=True)
 class Target:
-    """A server to load: a name for the report, its endpoint and an access key."""
+    """A server to load: a name for the report, its endpoint and an access key; ``session``,
+    the session id of a server this harness started (its processes, for :func:`session_cpu_s`)."""
 
     name: str
     endpoint: str
     key: AccessKey
+    session: int | None = None
 
 
 def free_port() -> int:
@@ -186,7 +190,7 @@ def strongroom_server(
         with _running(argv, port, Path(tmp) / "server.log", env) as process:
             wait_until_listening(port, workers)
             _report_pids(process, sys.stderr)
-            yield Target("strongroom", f"http://{LOOPBACK}:{port}", key)
+            yield Target("strongroom", f"http://{LOOPBACK}:{port}", key, process.pid)
 
 
 @contextmanager
@@ -197,7 +201,56 @@ def moto_server(port: int | None = None) -> Iterator[Target]:
         argv = [_executable("moto_server"), "-H", LOOPBACK, "-p", str(port)]
         with _running(argv, port, Path(tmp) / "moto.log") as process:
             _report_pids(process, sys.stderr)
-            yield Target("moto", f"http://{LOOPBACK}:{port}", MOTO_KEY)
+            yield Target("moto", f"http://{LOOPBACK}:{port}", MOTO_KEY, process.pid)
+
+
+def session_cpu_s(session: int) -> float:
+    """The CPU time (user and system, in seconds) used so far by the live processes of
+    ``session`` (a server started by this harness and its workers), from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:  # gone meanwhile
+            continue
+        # After the command: state, ppid, pgrp, session, ..., utime (14th field), stime (15th).
+        if int(fields[3]) == session:
+            total += int(fields[11]) + int(fields[12])
+    return total / tick
+
+
+def connections_by_process(session: int, port: int) -> list[int]:
+    """How many established connections to loopback ``port`` each process of ``session``
+    holds, largest first: SO_REUSEPORT hands each connection to a worker by a hash, so 32
+    connections may sit 16/16 or 22/10, and an unequal split moves a run's requests/s."""
+    sockets: dict[str, int] = {}  # socket inode -> pid
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                if int(stat.read().rsplit(b")", 1)[1].split()[3]) != session:
+                    continue
+            for fd in os.listdir(f"/proc/{entry}/fd"):
+                target = os.readlink(f"/proc/{entry}/fd/{fd}")
+                if target.startswith("socket:["):
+                    sockets[target[8:-1]] = int(entry)
+        except OSError:  # gone meanwhile
+            continue
+    counts: dict[int, int] = {}
+    local = f"0100007F:{port:04X}"
+    with open("/proc/net/tcp", encoding="ascii") as table:
+        for line in table:
+            fields = line.split()
+            # sl, local address, remote address, state (01: established), ..., inode (10th)
+            if fields[1] == local and fields[3] == "01" and fields[9] in sockets:
+                pid = sockets[fields[9]]
+                counts[pid] = counts.get(pid, 0) + 1
+    return sorted(counts.values(), reverse=True)
 
 
 def _report_pids(process: subprocess.Popen[bytes], out: IO[str]) -> None:
