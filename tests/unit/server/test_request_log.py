@@ -9,12 +9,15 @@ import asyncio
 import os
 import select
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from strongroom.domain.principal import Principal, PrincipalType
 from strongroom.domain.record import Decided, RequestRecord
@@ -131,23 +134,98 @@ def test_hidden_members_and_nested_binary_values_never_reach_the_line() -> None:
 
 
 def test_repeated_parts_are_encoded_once_and_follow_the_value() -> None:
-    """The identity and decisions are kept by identity: the same object gives the same bytes,
-    another object its own (never a stale part of an object that is gone), and the same
-    principal signing with another key, or through a service, gets its own identity."""
-    log = RequestLog(os.open(os.devnull, os.O_WRONLY))
-    first = log._encode(_record(1))
-    again = log._encode(_record(2))
+    """The members that repeat are kept by what they are made of: the same principal and
+    decisions give the same bytes, and any change (another principal, key, session, service,
+    operation, region, agent, key material, TLS, decisions) gets its own, never a stale part."""
+    encoder = request_log._Encoder()
+    first = encoder.lines([_record(1)])
+    again = encoder.lines([_record(2)])
     assert first.replace(b"req-00001", b"req-00002") == again
-    other = _record(3)
-    other.principal = Principal.root("444455556666")
-    assert b"444455556666" in log._encode(other)
-    for change in ({"access_key_id": "AKIAOTHER"}, {"via_service": "s3.amazonaws.com"},
-                   {"session_credentials": True}):  # fmt: skip
+    changes: list[dict[str, Any]] = [
+        {"principal": Principal.root("444455556666")},
+        {"access_key_id": "AKIAOTHER"},
+        {"via_service": "s3.amazonaws.com"},
+        {"session_credentials": True},
+        {"action": "Decrypt"},
+        {"service": "admin"},
+        {"region": "eu-west-3"},
+        {"source_ip": "10.9.9.9"},
+        {"user_agent": "agent/2"},
+        {"key_material_id": "f" * 64},
+        {"tls": True},
+    ]
+    expected: dict[str, Callable[[dict[str, Any]], bool]] = {
+        "principal": lambda got: got["userIdentity"]["accountId"] == "444455556666",
+        "access_key_id": lambda got: got["userIdentity"]["accessKeyId"] == "AKIAOTHER",
+        "via_service": lambda got: got["userIdentity"]["invokedBy"] == "s3.amazonaws.com",
+        "session_credentials": lambda got: got["userIdentity"]["sessionCredentials"] is True,
+        "action": lambda got: got["eventName"] == "Decrypt",
+        "service": lambda got: got["eventSource"] == "admin",
+        "region": lambda got: got["awsRegion"] == "eu-west-3",
+        "source_ip": lambda got: got["sourceIPAddress"] == "10.9.9.9",
+        "user_agent": lambda got: got["userAgent"] == "agent/2",
+        "key_material_id": lambda got: got["keyMaterialId"] == "f" * 64,
+        "tls": lambda got: got["tls"] is True,
+    }
+    for change in changes:
         rec = _record(4)
         for name, value in change.items():
             setattr(rec, name, value)
-        identity = orjson.loads(log._encode(rec))["userIdentity"]
-        assert set(change.values()) & set(identity.values()), identity
+        got = orjson.loads(encoder.lines([rec]))
+        assert all(expected[name](got) for name in change), (change, got)
+        assert orjson.loads(encoder.lines([_record(5)])) == orjson.loads(encode(_record(5)))
+    for decisions in ([], [ALLOWED], [ALLOWED, Decided("kms:ReEncryptTo", "*", False, ())]):
+        rec = _record(6)
+        rec.decisions = list(decisions)
+        got = orjson.loads(encoder.lines([rec]))["decisions"]
+        assert [d["action"] for d in got] == [d.action for d in decisions]
+
+
+def test_a_kept_part_never_outlives_what_it_was_made_of() -> None:
+    """Principals and decisions come and go; their ids may be reused by new objects once they
+    are gone. A kept part keeps its objects alive, so a new one never gets an old one's part;
+    and the kept parts are bounded."""
+    encoder = request_log._Encoder()
+    for n in range(request_log._KEPT * 2 + 5):
+        rec = _record(n)
+        account = f"{n:012d}"
+        rec.principal = Principal.root(account)
+        rec.decisions = [Decided("kms:Encrypt", f"arn:aws:kms:us-east-1:{account}:key/k", True, ())]
+        got = orjson.loads(encoder.lines([rec]))
+        assert got["userIdentity"]["accountId"] == account
+        assert got["decisions"][0]["resource"].split(":")[4] == account
+        del rec
+    assert len(encoder._contexts) <= request_log._KEPT
+
+
+def test_event_time_is_cloudtrails_and_follows_each_record() -> None:
+    encoder = request_log._Encoder()
+    times = [1765063142.5, 1765063142.9, 1765063143.0, 1765063141.99, 0.5]
+    records = []
+    for n, started in enumerate(times):
+        rec = _record(n)
+        rec.started = started
+        records.append(rec)
+    got = [line["eventTime"] for line in map(orjson.loads, encoder.lines(records).splitlines())]
+    assert got == [
+        "2025-12-06T23:19:02Z",
+        "2025-12-06T23:19:02Z",
+        "2025-12-06T23:19:03Z",
+        "2025-12-06T23:19:01Z",
+        "1970-01-01T00:00:00Z",
+    ]
+
+
+def test_a_failed_call_has_its_error_code_whatever_was_kept() -> None:
+    encoder = request_log._Encoder()
+    failed = _record(2)
+    failed.status, failed.error_code = 400, "ValidationException"
+    lines = [orjson.loads(line) for line in encoder.lines([_record(1), failed]).splitlines()]
+    assert "errorCode" not in lines[0]
+    assert (lines[1]["status"], lines[1]["errorCode"]) == (400, "ValidationException")
+    assert {k: v for k, v in lines[1].items() if k not in ("requestId", "status", "errorCode")} == {
+        k: v for k, v in lines[0].items() if k not in ("requestId", "status")
+    }
 
 
 def test_without_a_running_loop_each_line_is_written_at_once(log_file: tuple[int, Path]) -> None:
@@ -249,3 +327,89 @@ def test_to_a_pipe_a_line_longer_than_pipe_buf_goes_whole_and_alone() -> None:
     lines = [orjson.loads(line) for line in data.splitlines()]
     assert [line["requestId"] for line in lines] == ["req-00001", "req-00002", "req-00003"]
     assert lines[1]["requestParameters"]["Note"] == "x" * 3 * select.PIPE_BUF
+
+
+_TEXT = st.text(max_size=12)
+DENIED = Decided("kms:Decrypt", "*", False, ())
+_RECORDS = st.lists(
+    st.fixed_dictionaries(
+        {
+            "request_id": _TEXT,
+            "started": st.floats(0, 4e9),
+            "source_ip": st.sampled_from(["10.0.0.1", "127.0.0.1"]),
+            "user_agent": st.none() | st.sampled_from(["a/1", 'quote"d \\ agent\n']) | _TEXT,
+            "tls": st.booleans(),
+            "service": st.sampled_from(["kms", "iam", "admin"]),
+            "action": st.sampled_from(["Encrypt", "Decrypt"]) | _TEXT,
+            "region": st.none() | st.sampled_from(["us-east-1"]),
+            "principal": st.none() | st.sampled_from([ROOT, Principal.root("444455556666")]),
+            "access_key_id": st.none() | st.sampled_from(["AKIAONE", "AKIATWO"]),
+            "session_credentials": st.booleans(),
+            "via_service": st.none() | st.just("s3.amazonaws.com"),
+            "decisions": st.lists(st.sampled_from([ALLOWED, DENIED])),
+            "key_material_id": st.none() | st.just("m" * 64),
+            "request": st.none()
+            | st.dictionaries(
+                st.sampled_from(["KeyId", "Plaintext", "GrantTokens", "Note", '"},{"requestId":']),
+                _TEXT | st.integers(-(2**53), 2**53) | st.binary(max_size=4),
+            ),
+            "error_code": st.none() | st.sampled_from(["ValidationException"]),
+            "status": st.sampled_from([200, 400]),
+            "duration_ms": st.none() | st.floats(0, 1e6),
+        }
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def _expected(rec: RequestRecord) -> dict[str, Any]:
+    """The line as its definition reads, member by member (order aside)."""
+    line: dict[str, Any] = {
+        "requestId": rec.request_id,
+        "eventTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(int(rec.started))),
+        "eventSource": rec.service,
+        "eventName": rec.action,
+        "awsRegion": rec.region,
+        "sourceIPAddress": rec.source_ip,
+        "userAgent": rec.user_agent,
+        "userIdentity": None
+        if rec.principal is None and rec.access_key_id is None
+        else request_log._identity(rec),
+        "decisions": [request_log._decision(d) for d in rec.decisions],
+        "keyMaterialId": rec.key_material_id,
+        "requestParameters": None
+        if rec.request is None
+        else {
+            name: None if isinstance(value, bytes) else value
+            for name, value in rec.request.items()
+            if name not in rec.hidden and name != "GrantTokens"
+        },
+        "status": rec.status,
+        "durationMs": rec.duration_ms,
+    }
+    if rec.error_code is not None:
+        line["errorCode"] = rec.error_code
+    if rec.tls:
+        line["tls"] = True
+    return line
+
+
+@given(batches=st.lists(_RECORDS, min_size=1, max_size=3))
+def test_every_line_is_one_json_object_holding_its_own_record(
+    batches: list[list[dict[str, Any]]],
+) -> None:
+    """Lines are assembled from kept parts: whatever the records (quotes, newlines and JSON
+    in their strings, members kept or not, in any order and mix), each line is one JSON object
+    with exactly its record's members and values."""
+    encoder = request_log._Encoder()
+    for batch in batches:
+        records = []
+        for fields in batch:
+            rec = RequestRecord(**fields)
+            rec.hidden = frozenset({"Plaintext"})
+            records.append(rec)
+        data = encoder.lines(records)
+        assert data.endswith(b"\n")
+        lines = data.splitlines()
+        assert [orjson.loads(line) for line in lines] == [_expected(rec) for rec in records]
