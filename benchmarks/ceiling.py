@@ -48,6 +48,7 @@ from benchmarks.targets import (
     connections_by_process,
     free_port,
     session_cpu_s,
+    signal_session,
     strongroom_server,
 )
 
@@ -168,7 +169,7 @@ def load(args: argparse.Namespace, target: Target, key_id: str, op: str) -> Run:
             if args.max_skew is None or _skew(split, args.workers) <= args.max_skew:
                 out, err = done.communicate(timeout=args.seconds + 120)
                 break
-            os.killpg(done.pid, signal.SIGTERM)  # the connections sit unevenly: load again
+            signal_session(done.pid, signal.SIGTERM)  # the connections sit unevenly: load again
             done.communicate(timeout=30)
     else:
         raise SystemExit(f"{_ATTEMPTS} loads of {target.name} all sat unevenly on its workers")

@@ -9,6 +9,7 @@ Setup goes through boto3, as a real client would.
 from __future__ import annotations
 
 import base64
+import contextlib
 import os
 import shutil
 import signal
@@ -37,6 +38,7 @@ __all__ = [
     "moto_server",
     "request_bodies",
     "session_cpu_s",
+    "signal_session",
     "strongroom_server",
     "wait_until_answers",
     "wait_until_listening",
@@ -204,11 +206,9 @@ def moto_server(port: int | None = None) -> Iterator[Target]:
             yield Target("moto", f"http://{LOOPBACK}:{port}", MOTO_KEY, process.pid)
 
 
-def session_cpu_s(session: int) -> float:
-    """The CPU time (user and system, in seconds) used so far by the live processes of
-    ``session`` (a server started by this harness and its workers), from /proc."""
-    tick = os.sysconf("SC_CLK_TCK")
-    total = 0
+def _session_stats(session: int) -> Iterator[tuple[int, list[bytes]]]:
+    """Each live process of ``session``: its pid and the fields of /proc/PID/stat after its
+    command (state, ppid, pgrp, session, ..., utime and stime 12th and 13th)."""
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -217,10 +217,23 @@ def session_cpu_s(session: int) -> float:
                 fields = stat.read().rsplit(b")", 1)[1].split()
         except OSError:  # gone meanwhile
             continue
-        # After the command: state, ppid, pgrp, session, ..., utime (14th field), stime (15th).
         if int(fields[3]) == session:
-            total += int(fields[11]) + int(fields[12])
-    return total / tick
+            yield int(entry), fields
+
+
+def session_cpu_s(session: int) -> float:
+    """The CPU time (user and system, in seconds) used so far by the live processes of
+    ``session`` (a server started by this harness and its workers), from /proc."""
+    ticks = sum(int(fields[11]) + int(fields[12]) for _, fields in _session_stats(session))
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def signal_session(session: int, sig: int) -> None:
+    """Send ``sig`` to every process of ``session`` (``timeout`` puts wrk in a process group
+    of its own, so one ``killpg`` does not reach it)."""
+    for pid, _ in _session_stats(session):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
 
 
 def connections_by_process(session: int, port: int) -> list[int]:

@@ -1,0 +1,247 @@
+"""The request log's cost read from servers that take turns by the half second.
+
+On a shared 2-core machine one server's requests/s move by up to 20% from one 10 s run to the
+next (``benchmarks/ceiling.py`` alternates 10 s runs, and its rounds range from -20% to +25%):
+the machine's speed changes on a scale of seconds, so runs 12 s apart do not see the same
+machine. Here the model KMS, Strongroom with the request log off and Strongroom with it on are
+loaded at once, each by its own wrk (2 workers each, 32 connections, the same signed request
+replayed as in ``ceiling.py``), and take turns: all but one are stopped (SIGSTOP to the
+server's processes; its wrk then waits on its connections) and each runs alone for
+``--slice`` seconds, model, off, on, model, ... Each server runs alone, with 2 workers and 32
+connections as in ``ceiling.py``, and all three see the same machine within a second and a half.
+
+A server's requests are counted from the bytes its connections received during its own slices
+(read with ``ss``, while the servers are stopped; every request is the same size), its CPU time
+from /proc. Latencies are not reported: a request that waits out another server's turn is
+counted whole by wrk.
+
+    python -m benchmarks.interleaved --seconds 60 --slice 0.5     # needs wrk, ss (iproute2)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+from benchmarks.ceiling import MODEL_KEY_ID, SHARED, _key_id, _skew, model_server
+from benchmarks.targets import (
+    Target,
+    connections_by_process,
+    session_cpu_s,
+    signal_session,
+    strongroom_server,
+)
+
+_CONNECTION = re.compile(
+    r"^\S+\s+\S+\s+\S+\s+(\S+)\s*\n.*?bytes_received:([0-9]+).*?data_segs_in:([0-9]+)",
+    re.M | re.S,
+)
+_NAMES = ("model", "off", "on")
+
+
+def _port(target: Target) -> int:
+    return int(target.endpoint.rsplit(":", 1)[1])
+
+
+def received(port: int) -> dict[str, tuple[int, int]]:
+    """Per established connection to the server on ``port`` (by its peer's address): the data
+    segments and bytes it received. On loopback each request is one segment."""
+    out = subprocess.run(
+        ["ss", "-tinH", "state", "established", f"( sport = :{port} )"],
+        capture_output=True, text=True, timeout=30, check=True,
+    ).stdout  # fmt: skip
+    found = {}
+    for peer, size, segments in _CONNECTION.findall(out):
+        found[peer] = int(segments), int(size)
+    return found
+
+
+def _signal(target: Target, sig: signal.Signals) -> None:
+    assert target.session is not None
+    os.killpg(target.session, sig)
+
+
+def _start_load(args: argparse.Namespace, target: Target, key_id: str) -> subprocess.Popen[str]:
+    env = {
+        **os.environ,
+        "AWS_ACCESS_KEY_ID": target.key.access_key_id,
+        "AWS_SECRET_ACCESS_KEY": target.key.secret_access_key,
+        "AWS_REGION": "us-east-1",
+        "KEY_ID": key_id,
+        "THREADS": "2",
+        "CONNS": str(args.connections),
+        "PYTHON": sys.executable,
+    }
+    # wrk runs past the turns, and ends while every server is stopped (see one_run).
+    seconds = min(270, int(args.seconds * len(_NAMES) * 1.15 + 12))
+    return subprocess.Popen(
+        ["bash", str(args.shared / "load.sh"), target.endpoint, args.op, str(seconds)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+
+
+def one_run(args: argparse.Namespace, targets: dict[str, tuple[Target, str]]) -> dict[str, Any]:
+    """Load the three at once, let them take turns for ``args.seconds`` each, and count."""
+    loads: dict[str, subprocess.Popen[str]] = {}
+    try:
+        for name, (target, key_id) in targets.items():
+            loads[name] = _start_load(args, target, key_id)
+        for target, _ in targets.values():  # every wrk connected
+            assert target.session is not None
+            deadline = time.monotonic() + 60
+            while sum(connections_by_process(target.session, _port(target))) < args.connections:
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"wrk did not connect to {target.endpoint}")
+                time.sleep(0.05)
+        splits = {
+            name: connections_by_process(t.session or 0, _port(t))
+            for name, (t, _) in targets.items()
+        }
+        # Strongroom's workers each have their own socket, and the kernel spreads connections
+        # over them by a hash; the model's share one, and take connections as they come.
+        if max(_skew(splits[name], args.workers) for name in ("off", "on")) > args.max_skew:
+            return {}  # the connections sit unevenly on a server's workers: load again
+        for target, _ in targets.values():
+            _signal(target, signal.SIGSTOP)
+        before = {name: received(_port(t)) for name, (t, _) in targets.items()}
+        cpu = dict.fromkeys(targets, 0.0)
+        active = dict.fromkeys(targets, 0.0)
+        # Each server waits two turns between its own: less than wrk's 2 s timeout, after
+        # which it would open new connections.
+        for _ in range(round(args.seconds / args.slice)):
+            for name, (target, _) in targets.items():
+                assert target.session is not None
+                cpu_before = session_cpu_s(target.session)
+                began = time.monotonic()
+                _signal(target, signal.SIGCONT)
+                time.sleep(args.slice)
+                _signal(target, signal.SIGSTOP)
+                active[name] += time.monotonic() - began
+                cpu[name] += session_cpu_s(target.session) - cpu_before
+        after = {name: received(_port(t)) for name, (t, _) in targets.items()}
+        splits = {
+            name: connections_by_process(t.session or 0, _port(t))
+            for name, (t, _) in targets.items()
+        }
+    finally:
+        for target, _ in targets.values():
+            _signal(target, signal.SIGCONT)
+        for load in loads.values():
+            signal_session(load.pid, signal.SIGTERM)
+            load.communicate(timeout=60)
+    result: dict[str, Any] = {}
+    for name in targets:
+        if set(after[name]) != set(before[name]):
+            raise SystemExit(f"{name}: wrk opened new connections during the turns")
+        requests = sum(after[name][peer][0] - before[name][peer][0] for peer in after[name])
+        size = sum(after[name][peer][1] - before[name][peer][1] for peer in after[name])
+        result[name] = {
+            "requests_per_s": requests / active[name],
+            "cpu_us_per_request": cpu[name] * 1e6 / requests,
+            "bytes_per_request": size / requests,
+            "split": splits[name],
+        }
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.interleaved", description=__doc__)
+    parser.add_argument("--op", default="Encrypt")
+    parser.add_argument("--seconds", type=float, default=60, help="each server's own time a run")
+    parser.add_argument("--slice", type=float, default=0.5, help="seconds of each turn")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--shared", type=Path, default=SHARED)
+    parser.add_argument(
+        "--max-skew", type=int, default=4, help="as in benchmarks.ceiling: 4 is 18/14 at most"
+    )
+    parser.add_argument(
+        "--on-env", default="", help="more environment for the server with the log on: A=1,B=2"
+    )
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args(argv)
+    runs = []
+    with ExitStack() as stack:
+        model = stack.enter_context(model_server(args.shared, args.workers))
+        off = stack.enter_context(
+            strongroom_server(args.workers, env={"STRONGROOM_REQUEST_LOG": "0"})
+        )
+        on_env = dict(kv.split("=", 1) for kv in args.on_env.split(",") if kv)
+        on = stack.enter_context(
+            strongroom_server(args.workers, env={"STRONGROOM_REQUEST_LOG": "1", **on_env})
+        )
+        targets = {
+            "model": (model, MODEL_KEY_ID),
+            "off": (off, _key_id(off)),
+            "on": (on, _key_id(on)),
+        }
+        for n in range(args.runs):
+            for _ in range(60):
+                run = one_run(args, targets)
+                if run:
+                    break
+            else:
+                raise SystemExit("60 loads in a row sat unevenly on the workers")
+            runs.append(run)
+            cost = 1 - run["on"]["requests_per_s"] / run["off"]["requests_per_s"]
+            print(
+                f"run {n + 1}: "
+                + ", ".join(
+                    f"{name} {run[name]['requests_per_s']:,.0f}/s "
+                    f"{run[name]['cpu_us_per_request']:.1f} us "
+                    f"{run[name]['bytes_per_request']:.0f} B {run[name]['split']}"
+                    for name in _NAMES
+                )
+                + f"; the log costs {cost:.1%}",
+                file=sys.stderr,
+                flush=True,
+            )
+    costs = [1 - r["on"]["requests_per_s"] / r["off"]["requests_per_s"] for r in runs]
+    summary = {
+        "op": args.op,
+        "runs": len(runs),
+        "seconds_each": args.seconds,
+        "slice": args.slice,
+        **{
+            f"{name}_requests_per_s": round(
+                statistics.fmean(r[name]["requests_per_s"] for r in runs)
+            )
+            for name in _NAMES
+        },
+        "share_of_ceiling_log_off": round(
+            statistics.fmean(
+                r["off"]["requests_per_s"] / r["model"]["requests_per_s"] for r in runs
+            ),
+            3,
+        ),
+        "share_of_ceiling_log_on": round(
+            statistics.fmean(
+                r["on"]["requests_per_s"] / r["model"]["requests_per_s"] for r in runs
+            ),
+            3,
+        ),
+        "request_log_cost": round(statistics.fmean(costs), 4),
+        "request_log_cost_by_run": [round(c, 4) for c in costs],
+    }
+    if len(costs) > 1:
+        summary["request_log_cost_standard_error"] = round(
+            statistics.stdev(costs) / len(costs) ** 0.5, 4
+        )
+    print(json.dumps(summary, indent=None if not args.json else 2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
