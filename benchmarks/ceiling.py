@@ -141,20 +141,26 @@ class Run(NamedTuple):
     split: list[int]
 
 
-def load(args: argparse.Namespace, target: Target, key_id: str, op: str) -> Run:
-    """One wrk run of ``op`` against ``target``."""
-    env = {
+def load_env(target: Target, key_id: str, threads: int, connections: int) -> dict[str, str]:
+    """The environment ``load.sh`` signs and loads with: ``target``'s key, ``key_id``, wrk's
+    threads and connections."""
+    return {
         **os.environ,
         "AWS_ACCESS_KEY_ID": target.key.access_key_id,
         "AWS_SECRET_ACCESS_KEY": target.key.secret_access_key,
         "AWS_REGION": "us-east-1",
         "KEY_ID": key_id,
-        "THREADS": str(args.threads),
-        "CONNS": str(args.connections),
+        "THREADS": str(threads),
+        "CONNS": str(connections),
         "PYTHON": sys.executable,
     }
+
+
+def load(args: argparse.Namespace, target: Target, key_id: str, op: str) -> Run:
+    """One wrk run of ``op`` against ``target``."""
+    env = load_env(target, key_id, args.threads, args.connections)
     assert target.session is not None
-    port = int(target.endpoint.rsplit(":", 1)[1])
+    port = target.port
     for _ in range(_ATTEMPTS):
         cpu_before = session_cpu_s(target.session)
         with subprocess.Popen(

@@ -33,7 +33,7 @@ from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
 
-from benchmarks.ceiling import MODEL_KEY_ID, SHARED, _key_id, _skew, model_server
+from benchmarks.ceiling import MODEL_KEY_ID, SHARED, _key_id, _skew, load_env, model_server
 from benchmarks.targets import (
     Target,
     connections_by_process,
@@ -47,10 +47,6 @@ _CONNECTION = re.compile(
     re.M | re.S,
 )
 _NAMES = ("model", "off", "on")
-
-
-def _port(target: Target) -> int:
-    return int(target.endpoint.rsplit(":", 1)[1])
 
 
 def received(port: int) -> dict[str, tuple[int, int]]:
@@ -72,17 +68,8 @@ def _signal(target: Target, sig: signal.Signals) -> None:
 
 
 def _start_load(args: argparse.Namespace, target: Target, key_id: str) -> subprocess.Popen[str]:
-    env = {
-        **os.environ,
-        "AWS_ACCESS_KEY_ID": target.key.access_key_id,
-        "AWS_SECRET_ACCESS_KEY": target.key.secret_access_key,
-        "AWS_REGION": "us-east-1",
-        "KEY_ID": key_id,
-        "THREADS": "2",
-        "CONNS": str(args.connections),
-        "PYTHON": sys.executable,
-    }
-    # wrk runs past the turns, and ends while every server is stopped (see one_run).
+    env = load_env(target, key_id, 2, args.connections)
+    # wrk must outlast the turns (it is stopped once they are over).
     seconds = min(270, int(args.seconds * len(_NAMES) * 1.15 + 12))
     return subprocess.Popen(
         ["bash", str(args.shared / "load.sh"), target.endpoint, args.op, str(seconds)],
@@ -100,13 +87,12 @@ def one_run(args: argparse.Namespace, targets: dict[str, tuple[Target, str]]) ->
         for target, _ in targets.values():  # every wrk connected
             assert target.session is not None
             deadline = time.monotonic() + 60
-            while sum(connections_by_process(target.session, _port(target))) < args.connections:
+            while sum(connections_by_process(target.session, target.port)) < args.connections:
                 if time.monotonic() > deadline:
                     raise SystemExit(f"wrk did not connect to {target.endpoint}")
                 time.sleep(0.05)
         splits = {
-            name: connections_by_process(t.session or 0, _port(t))
-            for name, (t, _) in targets.items()
+            name: connections_by_process(t.session or 0, t.port) for name, (t, _) in targets.items()
         }
         # Strongroom's workers each have their own socket, and the kernel spreads connections
         # over them by a hash; the model's share one, and take connections as they come.
@@ -114,7 +100,7 @@ def one_run(args: argparse.Namespace, targets: dict[str, tuple[Target, str]]) ->
             return {}  # the connections sit unevenly on a server's workers: load again
         for target, _ in targets.values():
             _signal(target, signal.SIGSTOP)
-        before = {name: received(_port(t)) for name, (t, _) in targets.items()}
+        before = {name: received(t.port) for name, (t, _) in targets.items()}
         cpu = dict.fromkeys(targets, 0.0)
         active = dict.fromkeys(targets, 0.0)
         # Each server waits two turns between its own: less than wrk's 2 s timeout, after
@@ -129,10 +115,9 @@ def one_run(args: argparse.Namespace, targets: dict[str, tuple[Target, str]]) ->
                 _signal(target, signal.SIGSTOP)
                 active[name] += time.monotonic() - began
                 cpu[name] += session_cpu_s(target.session) - cpu_before
-        after = {name: received(_port(t)) for name, (t, _) in targets.items()}
+        after = {name: received(t.port) for name, (t, _) in targets.items()}
         splits = {
-            name: connections_by_process(t.session or 0, _port(t))
-            for name, (t, _) in targets.items()
+            name: connections_by_process(t.session or 0, t.port) for name, (t, _) in targets.items()
         }
     finally:
         for target, _ in targets.values():

@@ -61,6 +61,10 @@ class Target:
     key: AccessKey
     session: int | None = None
 
+    @property
+    def port(self) -> int:
+        return int(self.endpoint.rsplit(":", 1)[1])
+
 
 def free_port() -> int:
     """A loopback TCP port that was free a moment ago."""

@@ -1,12 +1,12 @@
 """The request log: one JSON line per API call, the call's :class:`RequestRecord` (setting
 ``request_log``; ``strongroom serve --request-log``), on the worker's standard error.
 
-The line (:func:`encode`) uses CloudTrail's names where CloudTrail has one (``requestId``,
-``eventTime``, ``eventSource``, ``eventName``, ``awsRegion``, ``sourceIPAddress``,
-``userAgent``, ``userIdentity``, ``requestParameters``, ``errorCode``), then ``decisions``
-(each with its resource and what decided it), ``keyMaterialId``, ``status`` and ``durationMs``;
-``errorCode`` only for a call that failed and ``tls`` only for one over TLS, as CloudTrail
-writes them: docs/operations-guide.md.
+The line (:func:`encode`) uses CloudTrail's names and formats where CloudTrail has them
+(``requestId``, ``eventTime``, ``requestParameters``, ``errorCode``, ``eventSource``,
+``eventName``, ``awsRegion``, ``sourceIPAddress``, ``userAgent``, ``userIdentity``), with
+``status``, ``durationMs``, ``decisions`` (each with its resource and what decided it) and
+``keyMaterialId``; ``errorCode`` only for a call that failed and ``tls`` only for one over TLS,
+as CloudTrail writes them: docs/operations-guide.md.
 
 The log is on every request's path, so a request only queues its record. Every
 :data:`FLUSH_SECONDS`, when :data:`QUEUED` records wait, and when the worker stops, the queued
