@@ -95,18 +95,24 @@ def one_run(args: argparse.Namespace, targets: dict[str, tuple[Target, str]]) ->
             name: connections_by_process(t.session or 0, t.port) for name, (t, _) in targets.items()
         }
         # Strongroom's workers each have their own socket, and the kernel spreads connections
-        # over them by a hash; the model's share one, and take connections as they come.
-        if max(_skew(splits[name], args.workers) for name in ("off", "on")) > args.max_skew:
+        # over them by a hash; the model's share one, and take connections as they come (all 32
+        # on one worker, at times, which slows the model's turns by a third).
+        if max(_skew(splits[name], args.workers) for name in _NAMES) > args.max_skew:
             return {}  # the connections sit unevenly on a server's workers: load again
         for target, _ in targets.values():
             _signal(target, signal.SIGSTOP)
         before = {name: received(t.port) for name, (t, _) in targets.items()}
         cpu = dict.fromkeys(targets, 0.0)
         active = dict.fromkeys(targets, 0.0)
-        # Each server waits two turns between its own: less than wrk's 2 s timeout, after
-        # which it would open new connections.
-        for _ in range(round(args.seconds / args.slice)):
-            for name, (target, _) in targets.items():
+        # Off and on swap places every cycle (model, off, on, model, on, off, ...): a server's
+        # turn is slower after some turns than after others (an A/A run, both servers with the
+        # log off, read 2.3% when "on" always followed "off"), and each now follows each as often.
+        # A server waits at most three turns between its own: less than wrk's 2 s timeout, after
+        # which it would open new connections (a run where it did is refused below).
+        order = list(targets)
+        for cycle in range(round(args.seconds / args.slice)):
+            for name in order if cycle % 2 == 0 else [order[0], *reversed(order[1:])]:
+                target = targets[name][0]
                 assert target.session is not None
                 cpu_before = session_cpu_s(target.session)
                 began = time.monotonic()
