@@ -12,7 +12,9 @@ connections as in ``ceiling.py``, and all three see the same machine within a se
 
 A server's requests are counted from the bytes its connections received during its own slices
 (read with ``ss``, while the servers are stopped; every request is the same size), its CPU time
-from /proc. Latencies are not reported: a request that waits out another server's turn is
+from /proc, after each turn. Off and on swap places every cycle (model, off, on, then model, on,
+off). Besides each run's cost, the summary gives the median and quartiles of the cost read
+cycle by cycle. Latencies are not reported: a request that waits out another server's turn is
 counted whole by wrk.
 
     python -m benchmarks.interleaved --seconds 60 --slice 0.5     # needs wrk, ss (iproute2)
@@ -101,9 +103,10 @@ def one_run(args: argparse.Namespace, targets: dict[str, tuple[Target, str]]) ->
             return {}  # the connections sit unevenly on a server's workers: load again
         for target, _ in targets.values():
             _signal(target, signal.SIGSTOP)
-        before = {name: received(t.port) for name, (t, _) in targets.items()}
-        cpu = dict.fromkeys(targets, 0.0)
-        active = dict.fromkeys(targets, 0.0)
+        last = {name: received(t.port) for name, (t, _) in targets.items()}
+        # Each turn of each server: (requests, bytes, seconds, CPU seconds), counted while all
+        # are stopped.
+        turns: dict[str, list[tuple[int, int, float, float]]] = {name: [] for name in targets}
         # Off and on swap places every cycle (model, off, on, model, on, off, ...): a server's
         # turn is slower after some turns than after others (an A/A run, both servers with the
         # log off, read 2.3% when "on" always followed "off"), and each now follows each as often.
@@ -119,9 +122,20 @@ def one_run(args: argparse.Namespace, targets: dict[str, tuple[Target, str]]) ->
                 _signal(target, signal.SIGCONT)
                 time.sleep(args.slice)
                 _signal(target, signal.SIGSTOP)
-                active[name] += time.monotonic() - began
-                cpu[name] += session_cpu_s(target.session) - cpu_before
-        after = {name: received(t.port) for name, (t, _) in targets.items()}
+                active = time.monotonic() - began
+                cpu = session_cpu_s(target.session) - cpu_before
+                now = received(target.port)
+                if set(now) != set(last[name]):
+                    raise SystemExit(f"{name}: wrk opened new connections during the turns")
+                turns[name].append(
+                    (
+                        sum(now[peer][0] - last[name][peer][0] for peer in now),
+                        sum(now[peer][1] - last[name][peer][1] for peer in now),
+                        active,
+                        cpu,
+                    )
+                )
+                last[name] = now
         splits = {
             name: connections_by_process(t.session or 0, t.port) for name, (t, _) in targets.items()
         }
@@ -133,16 +147,18 @@ def one_run(args: argparse.Namespace, targets: dict[str, tuple[Target, str]]) ->
             load.communicate(timeout=60)
     result: dict[str, Any] = {}
     for name in targets:
-        if set(after[name]) != set(before[name]):
-            raise SystemExit(f"{name}: wrk opened new connections during the turns")
-        requests = sum(after[name][peer][0] - before[name][peer][0] for peer in after[name])
-        size = sum(after[name][peer][1] - before[name][peer][1] for peer in after[name])
+        requests = sum(turn[0] for turn in turns[name])
         result[name] = {
-            "requests_per_s": requests / active[name],
-            "cpu_us_per_request": cpu[name] * 1e6 / requests,
-            "bytes_per_request": size / requests,
+            "requests_per_s": requests / sum(turn[2] for turn in turns[name]),
+            "cpu_us_per_request": sum(turn[3] for turn in turns[name]) * 1e6 / requests,
+            "bytes_per_request": sum(turn[1] for turn in turns[name]) / requests,
             "split": splits[name],
         }
+    # The log's cost in each cycle, from the off and on turns a second apart.
+    result["cycle_costs"] = [
+        1 - (on[0] / on[2]) / (off[0] / off[2])
+        for off, on in zip(turns["off"], turns["on"], strict=True)
+    ]
     return result
 
 
@@ -195,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
                     f"{run[name]['bytes_per_request']:.0f} B {run[name]['split']}"
                     for name in _NAMES
                 )
-                + f"; the log costs {cost:.1%}",
+                + f"; the log costs {cost:.1%} (median cycle"
+                f" {statistics.median(run['cycle_costs']):.1%})",
                 file=sys.stderr,
                 flush=True,
             )
@@ -230,6 +247,12 @@ def main(argv: list[str] | None = None) -> int:
         summary["request_log_cost_standard_error"] = round(
             statistics.stdev(costs) / len(costs) ** 0.5, 4
         )
+    cycles = [cost for run in runs for cost in run["cycle_costs"]]
+    summary["cycles"] = len(cycles)
+    summary["request_log_cost_median_cycle"] = round(statistics.median(cycles), 4)
+    summary["request_log_cost_cycle_quartiles"] = [
+        round(q, 4) for q in statistics.quantiles(cycles, n=4)
+    ]
     print(json.dumps(summary, indent=None if not args.json else 2))
     return 0
 
