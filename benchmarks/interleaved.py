@@ -177,6 +177,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--on-env", default="", help="more environment for the server with the log on: A=1,B=2"
     )
+    parser.add_argument(
+        "--on-output",
+        type=Path,
+        help="where the server with the log on writes its output (default: a file of its own;"
+        " /dev/null leaves out the kernel's page cache)",
+    )
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args(argv)
     runs = []
@@ -187,7 +193,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         on_env = dict(kv.split("=", 1) for kv in args.on_env.split(",") if kv)
         on = stack.enter_context(
-            strongroom_server(args.workers, env={"STRONGROOM_REQUEST_LOG": "1", **on_env})
+            strongroom_server(
+                args.workers, env={"STRONGROOM_REQUEST_LOG": "1", **on_env}, output=args.on_output
+            )
         )
         targets = {
             "model": (model, MODEL_KEY_ID),

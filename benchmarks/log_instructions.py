@@ -5,7 +5,8 @@ cost of a few percent is hard to read from them (``benchmarks/ceiling.py`` reads
 rounds). Instructions are counted by valgrind's callgrind, the same on every run of the same
 code: this builds N records shaped as a production Encrypt's (the root principal, one allowed
 decision, the key id and a 100-byte plaintext, which the line leaves out) and either lets them
-go or queues and flushes them through :class:`RequestLog` to a file; the log's instructions per
+go or queues and flushes them through :class:`RequestLog` to a file, by 40 as a loaded worker
+does (``--batch``); the log's instructions per
 record are the difference between the two, over two sizes of N so that start-up cancels out.
 
     python -m benchmarks.log_instructions               # needs valgrind (apt-get install valgrind)
@@ -56,25 +57,26 @@ def _records(count: int) -> list[RequestRecord]:
     return records
 
 
-def _child(logged: bool, count: int, out: str) -> None:
+def _child(logged: bool, count: int, out: str, batch: int) -> None:
     records = _records(count)
     if logged:
         fd = os.open(out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
         log = RequestLog(fd)
-        for record in records:
-            log._queued.append(record)
-        log.flush()
+        for start in range(0, count, batch):  # as a loaded worker's flushes take them
+            log._queued.extend(records[start : start + batch])
+            log.flush()
         os.close(fd)
     del records
 
 
-def _instructions(logged: bool, count: int, out: str) -> int:
+def _instructions(logged: bool, count: int, out: str, batch: int) -> int:
     valgrind = shutil.which("valgrind")
     if valgrind is None:
         raise SystemExit("valgrind not found (apt-get install valgrind)")
     done = subprocess.run(
         [valgrind, "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-m",
-         "benchmarks.log_instructions", "--child", "on" if logged else "off", str(count), out],
+         "benchmarks.log_instructions", "--child", "on" if logged else "off", str(count), out,
+         str(batch)],
         capture_output=True, text=True, timeout=1800, check=False,
     )  # fmt: skip
     found = _COLLECTED.search(done.stderr)
@@ -91,18 +93,22 @@ def main(argv: list[str] | None = None) -> int:
         "--records", type=int, default=2000, help="the difference between the sizes"
     )
     parser.add_argument(
-        "--child", nargs=3, metavar=("MODE", "COUNT", "OUT"), help=argparse.SUPPRESS
+        "--batch", type=int, default=40,
+        help="records a flush (a loaded worker flushes about 40 every 10 ms)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--child", nargs=4, metavar=("MODE", "COUNT", "OUT", "BATCH"), help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
     if args.child:
-        mode, count, out = args.child
-        _child(mode == "on", int(count), out)
+        mode, count, out, batch = args.child
+        _child(mode == "on", int(count), out, int(batch))
         return 0
     small, large = 500, 500 + args.records
     with tempfile.TemporaryDirectory(prefix="log-instructions-") as tmp:
         out = os.path.join(tmp, "requests.log")
         counts = {
-            (logged, n): _instructions(logged, n, out)
+            (logged, n): _instructions(logged, n, out, args.batch)
             for logged in (False, True)
             for n in (small, large)
         }

@@ -166,10 +166,14 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @contextmanager
 def strongroom_server(
-    workers: int, port: int | None = None, env: dict[str, str] | None = None
+    workers: int,
+    port: int | None = None,
+    env: dict[str, str] | None = None,
+    output: Path | None = None,
 ) -> Iterator[Target]:
     """``strongroom init`` a temporary data dir, then ``strongroom serve`` it (with ``env``
-    added to the environment)."""
+    added to the environment), its output (the request log's lines too) to ``output``, a file
+    in the data dir's directory if not given."""
     strongroom = _executable("strongroom")
     port = port or free_port()
     with tempfile.TemporaryDirectory(prefix="strongroom-bench-") as tmp:
@@ -193,7 +197,7 @@ def strongroom_server(
             "--workers",
             str(workers),
         ]
-        with _running(argv, port, Path(tmp) / "server.log", env) as process:
+        with _running(argv, port, output or Path(tmp) / "server.log", env) as process:
             wait_until_listening(port, workers)
             _report_pids(process, sys.stderr)
             yield Target("strongroom", f"http://{LOOPBACK}:{port}", key, process.pid)
