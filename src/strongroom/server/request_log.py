@@ -106,7 +106,10 @@ class _Encoder:
     operation, who called and how, what was decided, the key material), encoded once, with the
     value of ``eventSource`` first. The look-ups are written out here: this runs once per
     request. A line costs a loaded worker about 3.3 us, against 5 us for one fresh dict of every
-    member (benchmarks/RESULTS.md)."""
+    member (benchmarks/RESULTS.md). A record whose repeating members equal the record before's
+    (most of a flush) takes its fragment without a look-up: comparing the members costs fewer
+    instructions than hashing them (10,800 a record against 12,900 with the log's flush,
+    ``benchmarks/log_instructions.py``)."""
 
     def __init__(self) -> None:
         self._contexts: dict[_ContextKey, tuple[object, tuple[Decided, ...], orjson.Fragment]] = {}
@@ -117,11 +120,16 @@ class _Encoder:
         """The records' lines, each ending in a newline; a record whose line cannot be made is
         logged as such and left out, never the others."""
         lines: list[bytes] = []
-        contexts = self._contexts
+        append = lines.append
+        # The repeating members of the record before: most records share them, and comparing
+        # them (a tuple, identity first) costs less than hashing them.
+        last: tuple[object, ...] = ()
+        context: orjson.Fragment | None = None
+        begins, ends, event_time = self._second
         for record in records:
-            who, decided = record.principal, record.decisions
-            key = (
-                id(who),
+            decided = record.decisions
+            members = (
+                record.principal,
                 record.access_key_id,
                 record.session_credentials,
                 record.via_service,
@@ -132,20 +140,20 @@ class _Encoder:
                 record.user_agent,
                 record.key_material_id,
                 record.tls,
-                id(decided[0]) if len(decided) == 1 else tuple(map(id, decided)),
+                decided[0] if len(decided) == 1 else tuple(decided),
             )
-            found = contexts.get(key)
-            context = self._context(record, key) if found is None else found[2]
+            if members != last:
+                context = self._kept(record, members)
+                last = members
             started = record.started
-            second = self._second
-            if not second[0] <= started < second[1]:
-                second = self._second = _second(started)
+            if not begins <= started < ends:
+                begins, ends, event_time = self._second = _second(started)
             request = record.request
             if request is not None:
                 request = public_parameters(request, record.hidden)
             item = {
                 "requestId": record.request_id,
-                "eventTime": second[2],
+                "eventTime": event_time,
                 "requestParameters": request,
                 "status": record.status,
                 "durationMs": record.duration_ms,
@@ -154,10 +162,21 @@ class _Encoder:
             if record.error_code is not None:
                 item["errorCode"] = record.error_code
             try:
-                lines.append(orjson.dumps(item, default=_opaque, option=orjson.OPT_APPEND_NEWLINE))
+                append(orjson.dumps(item, default=_opaque, option=orjson.OPT_APPEND_NEWLINE))
             except TypeError:  # never lose the other lines for one
                 log.exception("the request log line for %s could not be made", record.request_id)
         return b"".join(lines)
+
+    def _kept(self, record: RequestRecord, members: tuple[object, ...]) -> orjson.Fragment:
+        """The fragment of ``members`` (those of ``record``), kept or made now."""
+        decided = record.decisions
+        key = (
+            id(members[0]),
+            *members[1:11],
+            id(decided[0]) if len(decided) == 1 else tuple(map(id, decided)),
+        )
+        found = self._contexts.get(key)
+        return self._context(record, key) if found is None else found[2]
 
     def _context(self, record: RequestRecord, key: _ContextKey) -> orjson.Fragment:
         decided = tuple(record.decisions)

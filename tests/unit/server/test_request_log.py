@@ -181,6 +181,37 @@ def test_repeated_parts_are_encoded_once_and_follow_the_value() -> None:
         assert [d["action"] for d in got] == [d.action for d in decisions]
 
 
+def test_in_one_flush_a_record_differing_from_the_one_before_gets_its_own_part() -> None:
+    """In a flush, a record whose repeating members equal the record before's reuses its
+    part; each member that differs (equal values in new objects count as the same) makes the
+    line follow it, never the record before."""
+    changes: list[tuple[str, Any]] = [
+        ("principal", Principal.root("444455556666")),
+        ("access_key_id", "AKIAOTHER"),
+        ("via_service", "s3.amazonaws.com"),
+        ("session_credentials", True),
+        ("action", "Decrypt"),
+        ("service", "admin"),
+        ("region", "eu-west-3"),
+        ("source_ip", "10.9.9.9"),
+        ("user_agent", "agent/2"),
+        ("key_material_id", "f" * 64),
+        ("tls", True),
+        ("decisions", [Decided("kms:Encrypt", "arn:aws:kms:us-east-1:1:key/other", True, ())]),
+        ("decisions", [ALLOWED, ALLOWED]),
+        ("decisions", []),
+    ]
+    records = []
+    for n, (name, value) in enumerate(changes):
+        records.append(_record(2 * n))
+        changed = _record(2 * n + 1)
+        setattr(changed, name, value)
+        records.append(changed)
+    records.append(_record(99))
+    lines = request_log._Encoder().lines(records).splitlines()
+    assert [orjson.loads(line) for line in lines] == [orjson.loads(encode(r)) for r in records]
+
+
 def test_a_kept_part_never_outlives_what_it_was_made_of() -> None:
     """Principals and decisions come and go; their ids may be reused by new objects once they
     are gone. A kept part keeps its objects alive, so a new one never gets an old one's part;
