@@ -219,3 +219,20 @@ def test_the_log_is_off_unless_asked_for(tmp_path_factory: pytest.TempPathFactor
         assert _lines(quiet, _request_id(reply), wait=0.5) == []
     finally:
         quiet.stop()
+
+
+def test_a_stopped_server_writes_its_last_lines(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Lines wait to be written together (up to 50 ms); a server that stops writes those
+    waiting, so every call it answered is in the log."""
+    stopping = initialised_server(tmp_path_factory.mktemp("stopping") / "data", "--request-log")
+    try:
+        client = stopping.client()
+        ids = [_request_id(client.list_keys()) for _ in range(40)]
+    finally:
+        stopping.stop()
+    logged = {
+        json.loads(line)["requestId"]
+        for line in stopping.log_path.read_text().splitlines()
+        if line.startswith("{")
+    }
+    assert set(ids) <= logged

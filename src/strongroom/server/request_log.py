@@ -9,19 +9,25 @@ The line (:func:`encode`) uses CloudTrail's names and formats where CloudTrail h
 as CloudTrail writes them: docs/operations-guide.md.
 
 The log is on every request's path, so a request only queues its record. Every
-:data:`FLUSH_SECONDS`, when :data:`QUEUED` records wait, and when the worker stops, the queued
-records are encoded together and written: one write to a file (per :data:`BUFFER_BYTES`); to a
-pipe, writes of whole lines of at most ``PIPE_BUF`` bytes (a longer line alone), so that lines
-from several workers never interleave. The members that repeat from call to call (the
-operation, the caller's identity, the decisions, the key material) are encoded once and kept
-(:class:`_Encoder`). Encoding the records together is cheaper than encoding each as its request
-ends (measured in a loaded worker: about 5 against 6.5 us a line, the write included): the
-encoder's code stays in the processor's caches.
+:data:`FLUSH_SECONDS` (and when :data:`QUEUED` records wait) the queued records are encoded
+together and let go. Their lines wait until :data:`WRITE_BYTES` of them do, or the oldest has
+waited :data:`WRITE_SECONDS`, or the worker stops, and are then written: one write to a file
+(per :data:`BUFFER_BYTES`); to a pipe, writes of whole lines of at most ``PIPE_BUF`` bytes (a
+longer line alone), so that lines from several workers never interleave. A write to a file
+costs tens of microseconds beyond its bytes: writing every 50 ms or 256 KiB instead of every
+10 ms cost a loaded worker about 1.5 us a request less (benchmarks/RESULTS.md). The records are
+not held longer than a tick: held for 20 ms they cost more.
+
+The members that repeat from call to call (the operation, the caller's identity, the
+decisions, the key material) are encoded once and kept (:class:`_Encoder`). Encoding the
+records together is cheaper than encoding each as its request ends (measured in a loaded
+worker: about 5 against 6.5 us a line, the write included): the encoder's code stays in the
+processor's caches.
 
 A line never holds a secret: it has the request's public parameters only (the record's
 ``parameters``: the model's sensitive and binary members and grant tokens left out), and any
 binary value that reaches the encoder is written as ``null``. This is a log, not the audit
-trail: the lines of the last fraction of a second of a worker that is killed are lost.
+trail: the lines of the last tenth of a second of a worker that is killed are lost.
 """
 
 from __future__ import annotations
@@ -39,13 +45,23 @@ import orjson
 from strongroom.domain.principal import PrincipalType
 from strongroom.domain.record import Decided, RequestRecord, public_parameters
 
-__all__ = ["BUFFER_BYTES", "FLUSH_SECONDS", "QUEUED", "RequestLog", "encode"]
+__all__ = [
+    "BUFFER_BYTES",
+    "FLUSH_SECONDS",
+    "QUEUED",
+    "WRITE_BYTES",
+    "WRITE_SECONDS",
+    "RequestLog",
+    "encode",
+]
 
 log = logging.getLogger("strongroom.server")
 
-FLUSH_SECONDS = 0.01
-QUEUED = 4096  # records waiting at most; the next one writes them at once
-BUFFER_BYTES = 1 << 20
+FLUSH_SECONDS = 0.01  # records wait at most about this long before their lines are made
+QUEUED = 4096  # records waiting at most; the next one has their lines made at once
+WRITE_SECONDS = 0.05  # lines wait at most about this long (and a tick) before they are written
+WRITE_BYTES = 1 << 18  # ... or until this many bytes of them wait
+BUFFER_BYTES = 1 << 20  # a write to a file holds at most this many bytes of whole lines
 _PIPE_BUF = getattr(select, "PIPE_BUF", 512)
 _KEPT = 1024  # encoded parts kept per kind; the cache starts again when full
 
@@ -217,6 +233,10 @@ class RequestLog:
         self._fd = fd
         self._encoder = _Encoder()
         self._queued: list[RequestRecord] = []
+        self._lines: list[bytes] = []  # made, not yet written
+        self._held = 0  # their bytes
+        self._since = 0.0  # when the oldest of them was made (the loop's clock)
+        self._ticking = False
         try:
             to_file = stat.S_ISREG(os.fstat(fd).st_mode)
         except OSError:
@@ -227,21 +247,59 @@ class RequestLog:
         self._chunk = buffer_bytes if to_file else _PIPE_BUF
 
     def write(self, record: RequestRecord) -> None:
-        """Queue the record; its line is written with the others within FLUSH_SECONDS (until
-        then the record holds the request; the line will hold its public parameters only)."""
+        """Queue the record; its line is made within FLUSH_SECONDS and written within about
+        WRITE_SECONDS more (until its line is made the record holds the request; the line
+        holds its public parameters only)."""
         queued = self._queued
         queued.append(record)
-        if len(queued) == 1:
+        if not self._ticking:
             try:
-                asyncio.get_running_loop().call_later(FLUSH_SECONDS, self.flush)
+                asyncio.get_running_loop().call_later(FLUSH_SECONDS, self._tick)
             except RuntimeError:  # no loop (a test, a tool): write at once
                 self.flush()
+                return
+            self._ticking = True
         elif len(queued) >= QUEUED:
-            self.flush()
+            self._encode()
 
     def flush(self) -> None:
+        """Make the lines of every queued record and write every line waiting (the worker
+        stops)."""
+        if self._queued:
+            self._encode()
+        self._out()
+
+    def _tick(self) -> None:
+        self._ticking = False
+        if self._queued:
+            self._encode()
+        if not self._lines:
+            return
+        loop = asyncio.get_running_loop()
+        if loop.time() - self._since >= WRITE_SECONDS:
+            self._out()
+        else:
+            loop.call_later(FLUSH_SECONDS, self._tick)
+            self._ticking = True
+
+    def _encode(self) -> None:
         records, self._queued = self._queued, []
         data = self._encoder.lines(records)
+        if not self._lines:
+            try:
+                self._since = asyncio.get_running_loop().time()
+            except RuntimeError:
+                self._since = 0.0
+        self._lines.append(data)
+        self._held += len(data)
+        if self._held >= WRITE_BYTES:
+            self._out()
+
+    def _out(self) -> None:
+        if not self._lines:
+            return
+        data = b"".join(self._lines) if len(self._lines) > 1 else self._lines[0]
+        self._lines, self._held = [], 0
         chunk = self._chunk
         if len(data) <= chunk:
             self._write(data)

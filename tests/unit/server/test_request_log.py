@@ -274,22 +274,70 @@ def test_lines_wait_for_the_flush_then_go_in_order(log_file: tuple[int, Path]) -
         for n in range(5):
             log.write(_record(n))
         assert path.read_bytes() == b""  # queued, not written
-        await asyncio.sleep(request_log.FLUSH_SECONDS * 3)
+        await asyncio.sleep((request_log.FLUSH_SECONDS + request_log.WRITE_SECONDS) * 3)
 
     asyncio.run(serve())
     assert [line["requestId"] for line in _read_lines(path)] == [f"req-{n:05d}" for n in range(5)]
 
 
-def test_a_full_queue_is_written_at_once(log_file: tuple[int, Path]) -> None:
+def test_records_are_let_go_at_the_tick_and_their_lines_wait_to_be_written(
+    log_file: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record is held one tick at most; its line waits for more lines (or WRITE_SECONDS)."""
+    monkeypatch.setattr(request_log, "WRITE_SECONDS", 60.0)
+    fd, path = log_file
+    log = RequestLog(fd)
+
+    async def serve() -> None:
+        for n in range(3):
+            log.write(_record(n))
+        await asyncio.sleep(request_log.FLUSH_SECONDS * 3)
+        assert log._queued == []  # the records let go, their lines made
+        for n in range(3, 5):
+            log.write(_record(n))
+        await asyncio.sleep(request_log.FLUSH_SECONDS * 3)
+        assert log._queued == []
+        assert path.read_bytes() == b""  # not yet written
+
+    asyncio.run(serve())
+    log.flush()  # as the worker stops
+    assert [line["requestId"] for line in _read_lines(path)] == [f"req-{n:05d}" for n in range(5)]
+
+
+def test_lines_are_written_once_write_bytes_of_them_wait(
+    log_file: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(request_log, "WRITE_SECONDS", 60.0)
+    monkeypatch.setattr(request_log, "WRITE_BYTES", 4000)
+    fd, path = log_file
+    log = RequestLog(fd)
+    written: list[list[str]] = []
+
+    async def serve() -> None:
+        for n in range(4):
+            log.write(_record(n, padding=1000))  # lines of about 1.6 KiB
+            await asyncio.sleep(request_log.FLUSH_SECONDS * 3)
+            written.append([line["requestId"] for line in _read_lines(path)])
+
+    asyncio.run(serve())
+    first_two = ["req-00000", "req-00001"]
+    assert written == [[], [], [*first_two, "req-00002"], [*first_two, "req-00002"]]
+
+
+def test_a_full_queue_has_its_lines_made_at_once(
+    log_file: tuple[int, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(request_log, "WRITE_BYTES", 1)  # and written as soon as they are
     fd, path = log_file
     log = RequestLog(fd)
 
     async def serve() -> None:
         for n in range(request_log.QUEUED):
             log.write(_record(n))
+        assert log._queued == []
+        assert len(_read_lines(path)) == request_log.QUEUED
 
     asyncio.run(serve())
-    assert len(_read_lines(path)) == request_log.QUEUED
 
 
 def test_a_buffer_smaller_than_the_batch_loses_and_cuts_no_line(
