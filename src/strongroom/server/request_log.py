@@ -298,7 +298,7 @@ class RequestLog:
     def _out(self) -> None:
         if not self._lines:
             return
-        data = b"".join(self._lines) if len(self._lines) > 1 else self._lines[0]
+        data = b"".join(self._lines)
         self._lines, self._held = [], 0
         chunk = self._chunk
         if len(data) <= chunk:
