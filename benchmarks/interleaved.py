@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ceiling import MODEL_KEY_ID, SHARED, _key_id, _skew, load_env, model_server
+from benchmarks.stats import host_speed
 from benchmarks.targets import (
     Target,
     connections_by_process,
@@ -231,6 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     on_env = dict(kv.split("=", 1) for kv in args.on_env.split(",") if kv)
     runs = []
+    host = [host_speed()]  # before and after the runs: the host's speed drifts
+    print(f"host: {host[0]}", file=sys.stderr, flush=True)
     with ExitStack() as stack:
         model = stack.enter_context(model_server(args.shared, args.workers))
         pair: dict[str, tuple[Target, str]] = {}
@@ -266,9 +269,11 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
+    host.append(host_speed())
     costs = [1 - r["on"]["requests_per_s"] / r["off"]["requests_per_s"] for r in runs]
     summary = {
         "op": args.op,
+        "host_speed_before_after": host,
         "runs": len(runs),
         "seconds_each": args.seconds,
         "slice": args.slice,
