@@ -41,7 +41,6 @@ from typing import Any, NamedTuple
 import boto3
 
 from benchmarks.signing import AccessKey
-from benchmarks.stats import host_speed
 from benchmarks.targets import (
     LOOPBACK,
     Target,
@@ -207,8 +206,10 @@ def _skew(split: list[int], workers: int) -> int:
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from benchmarks.inprocess import app_speeds  # noqa: PLC0415 - inprocess imports this module
+
     ops = args.ops.split(",")
-    host = [host_speed()]  # before and after the rounds: the host's speed drifts
+    host = [app_speeds(args.shared)]  # before and after the rounds: the host's speed drifts
     with ExitStack() as stack:
         model = stack.enter_context(model_server(args.shared, args.workers))
         off = stack.enter_context(
@@ -235,9 +236,9 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                     series.p99_ms.append(done.p99_ms)
                     series.cpu_us.append(done.cpu_us)
                     series.split.append(done.split)
-    host.append(host_speed())
+    host.append(app_speeds(args.shared))
     report: dict[str, Any] = {
-        "host_speed_before_after": host,
+        "in_process_before_after": host,
         "workers": args.workers,
         "wrk": f"-t{args.threads} -c{args.connections} -d{args.seconds}s",
         "rounds": args.rounds,
@@ -289,8 +290,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{args.workers} workers each, wrk {report['wrk']}, {args.rounds} alternations, "
         + ("any split" if args.max_skew is None else f"splits at most {args.max_skew} apart")
     )
-    before, after = report["host_speed_before_after"]
-    print(f"host speed (stats.host_speed), before: {before}, after: {after}")
+    before, after = report["in_process_before_after"]
+    print(f"in process (inprocess.app_speeds), before: {before}, after: {after}")
     print("| operation | server | requests/s | p50 ms | p99 ms | server CPU us/request |")
     print("|---|---|---|---|---|---|")
     for op, summary in report["ops"].items():

@@ -41,7 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.ceiling import MODEL_KEY_ID, SHARED, _key_id, _skew, load_env, model_server
-from benchmarks.stats import host_speed
+from benchmarks.inprocess import app_speeds
 from benchmarks.targets import (
     Target,
     connections_by_process,
@@ -232,8 +232,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     on_env = dict(kv.split("=", 1) for kv in args.on_env.split(",") if kv)
     runs = []
-    host = [host_speed()]  # before and after the runs: the host's speed drifts
-    print(f"host: {host[0]}", file=sys.stderr, flush=True)
+    host = [app_speeds(args.shared)]  # before and after the runs: the host's speed drifts
+    print(f"in process: {host[0]}", file=sys.stderr, flush=True)
     with ExitStack() as stack:
         model = stack.enter_context(model_server(args.shared, args.workers))
         pair: dict[str, tuple[Target, str]] = {}
@@ -269,11 +269,11 @@ def main(argv: list[str] | None = None) -> int:
                 file=sys.stderr,
                 flush=True,
             )
-    host.append(host_speed())
+    host.append(app_speeds(args.shared))
     costs = [1 - r["on"]["requests_per_s"] / r["off"]["requests_per_s"] for r in runs]
     summary = {
         "op": args.op,
-        "host_speed_before_after": host,
+        "in_process_before_after": host,
         "runs": len(runs),
         "seconds_each": args.seconds,
         "slice": args.slice,

@@ -5,15 +5,10 @@ Percentiles use the nearest-rank method over every response of the measured phas
 
 from __future__ import annotations
 
-import hmac
 import math
 import os
 import platform
-import time
-from collections.abc import Callable
 from dataclasses import asdict, dataclass
-
-import orjson
 
 from benchmarks.wire import PhaseResult
 
@@ -21,7 +16,6 @@ __all__ = [
     "OpResult",
     "format_ratios",
     "format_table",
-    "host_speed",
     "machine_info",
     "percentile",
     "ratios",
@@ -127,52 +121,3 @@ def machine_info() -> dict[str, object]:
         "platform": platform.platform(),
         "load_average_1m": round(os.getloadavg()[0], 2),
     }
-
-
-class _Slot:
-    __slots__ = ("value",)
-
-    def __init__(self, value: int) -> None:
-        self.value = value
-
-
-def _python_work(rounds: int) -> int:
-    """Interpreter-bound work of the kind a request's Python does: calls, attribute reads,
-    small dicts and strings."""
-    seen: dict[int, str] = {}
-    slot = _Slot(0)
-    for i in range(rounds):
-        slot.value = i
-        seen[i & 63] = str(slot.value)
-    return len(seen)
-
-
-def host_speed() -> dict[str, float]:
-    """How fast this host runs interpreted Python and calls into C, best of nine on the (idle)
-    machine: a server whose work is mostly Python (Strongroom) and one whose work is mostly C
-    (the model KMS) do not slow down alike from one host to the next, so a share of the
-    model-KMS ceiling read on two hosts compares only beside these. ``python_ns``: one round of
-    :func:`_python_work`; ``c_us``: a KMS request's body parsed and a response written by
-    orjson and an HMAC-SHA256, the model's kind of work."""
-
-    def best(work: Callable[[], object], rounds: int) -> float:
-        times = []
-        for _ in range(9):
-            started = time.perf_counter()
-            work()
-            times.append(time.perf_counter() - started)
-        return min(times) / rounds
-
-    body = orjson.dumps(
-        {"KeyId": "alias/bench", "Plaintext": "A" * 44, "EncryptionContext": {"purpose": "x"}}
-    )
-    key = bytes(32)
-
-    def c_work() -> None:
-        for _ in range(20_000):
-            parsed = orjson.loads(body)
-            orjson.dumps(parsed)
-            hmac.digest(key, body, "sha256")
-
-    python_s = best(lambda: _python_work(200_000), 200_000)
-    return {"python_ns": round(python_s * 1e9, 1), "c_us": round(best(c_work, 20_000) * 1e6, 3)}
