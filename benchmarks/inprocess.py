@@ -4,14 +4,16 @@ signed Encrypt, replayed (every replay is verified and authorized as a real requ
     .venv/bin/python -m benchmarks.inprocess --data-dir DIR [--requests N] [--grants N]
         [--as-grantee]
     .venv/bin/python -m benchmarks.inprocess --model [--shared DIR]
+    .venv/bin/python -m benchmarks.inprocess --data-dir DIR --versus-model [--shared DIR]
 
 DIR is an initialised data directory (``strongroom init``). Prints microseconds per request.
 ``--grants N`` first puts N grants (Encrypt, to other principals) on the key. ``--as-grantee``
 signs as an IAM user with no policy access whom one more grant allows: the grant path.
 ``--model`` drives the model KMS of ``../shared/bench`` the same way instead (its ASGI app,
-the same Encrypt). Useful to compare two builds on a machine whose speed drifts (run them back
-to back), and two hosts (:func:`app_speeds`: the model's work is mostly C, Strongroom's mostly
-Python, and hosts do not run the two alike).
+the same Encrypt); ``--versus-model`` both, by batches of 1,000 in turn, and prints their
+microseconds and ratio as JSON. Useful to compare two builds on a machine whose speed drifts
+(run them back to back), and two hosts (:func:`app_speeds`: the model's work is mostly C,
+Strongroom's mostly Python, and hosts do not run the two alike).
 """
 
 from __future__ import annotations
