@@ -23,7 +23,6 @@ same bare :class:`~strongroom.errors.InvalidCiphertextException`.
 
 from __future__ import annotations
 
-import hmac
 import os
 import re
 from collections.abc import Mapping
@@ -32,6 +31,7 @@ from dataclasses import dataclass
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from strongroom.crypto.encryption_context import canonical_context
+from strongroom.crypto.hmac_sha256 import hmac_sha256
 from strongroom.errors import InvalidCiphertextException
 
 __all__ = ["FORMAT_VERSION", "Header", "open_blob", "peek", "seal"]
@@ -44,6 +44,7 @@ NONCE_SIZE = 32
 IV_SIZE = 12
 TAG_SIZE = 16
 KDF_INFO = b"strongroom/v1/symmetric-default"
+_KDF_BLOCK = KDF_INFO + b"\x01"  # HKDF-Expand's T(1) input: info || 0x01
 
 _FIXED_HEADER = 2 + MATERIAL_ID_SIZE + NONCE_SIZE + IV_SIZE  # 78: everything but the key id
 _VERSION_BYTE = bytes([FORMAT_VERSION])
@@ -65,8 +66,8 @@ def _derive_key(material: bytes, nonce: bytes) -> bytes:
     """HKDF-SHA256 (RFC 5869) of ``material`` with salt ``nonce`` and info ``KDF_INFO``, 32
     bytes: one block, so extract and expand are one HMAC each (the test vectors hold it to
     ``cryptography``'s HKDF)."""
-    prk = hmac.digest(nonce, material, "sha256")
-    return hmac.digest(prk, KDF_INFO + b"\x01", "sha256")
+    prk = hmac_sha256(nonce, material)
+    return hmac_sha256(prk, _KDF_BLOCK)
 
 
 def _encode_key_id(key_id: str) -> bytes:

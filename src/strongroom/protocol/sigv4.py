@@ -1,7 +1,8 @@
 """Server-side AWS Signature Version 4 verification for header-signed AWS JSON requests.
 
 Every API call passes through here, so the module is built for the hot path: the Authorization
-header is split with plain string methods, derived signing keys are kept in a small LRU (never a
+header as the SDKs write it is split by one regular expression (any other form by plain string
+methods), derived signing keys are kept in a small LRU with their HMAC states (never a
 verification outcome), and the signature is compared in constant time. The expected service is a
 parameter (``kms`` now, ``iam``/``sts`` later on the same port). Error classes and wording follow
 AWS (Coral) so that SDKs see what they would see from AWS. No message ever echoes a signature or
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 
+from strongroom.crypto.hmac_sha256 import HmacSha256
 from strongroom.errors import (
     IncompleteSignatureException,
     InvalidSignatureException,
@@ -56,6 +58,13 @@ _MAX_REGION_LENGTH = 50
 _REQUIRED = ("Credential", "Signature", "SignedHeaders")
 _SURROGATES = "surrogatepass"
 _AMZ_DATE_MEMO: dict[str, float] = {}  # a parse cache, never a verification outcome
+# The Authorization header as the SDKs write it, split by one match: the same Credential as the
+# general parser (_parse_any) gives, 0.5 us sooner (tests/unit/protocol/test_sigv4_props.py
+# holds the two to each other). Parts are separated as str.split() and "," separate them.
+_USUAL = re.compile(
+    r"[,\s]*AWS4-HMAC-SHA256[,\s]+Credential=([^/,\s]+)/([^/,\s]+)/([^/,\s]+)/([^/,\s]+)"
+    r"/aws4_request[,\s]+SignedHeaders=([^,\s]+)[,\s]+Signature=([^,\s]+)[,\s]*"
+)
 
 _MSG_MISMATCH = (
     "The request signature we calculated does not match the signature you provided. Check your "
@@ -93,6 +102,20 @@ def _echo(header: str) -> str:
 def parse_authorization(headers: Mapping[str, str]) -> Credential:
     """Parse ``AWS4-HMAC-SHA256 Credential=..., SignedHeaders=..., Signature=...``."""
     header = headers.get("authorization", "")
+    usual = _USUAL.fullmatch(header)
+    if usual is not None:
+        access_key_id, date, region, service, signed, signature = usual.groups()
+        signed_headers = tuple(signed.split(";"))
+        if _REGION_RE.fullmatch(region) and (
+            "host" in signed_headers or ":authority" in signed_headers
+        ):
+            return Credential(access_key_id, date, region, service, signed_headers, signature)
+    return _parse_any(header, headers)
+
+
+def _parse_any(header: str, headers: Mapping[str, str]) -> Credential:
+    """The Authorization header in any form: its parts in any order, or an error naming what
+    is wrong as AWS names it."""
     tokens = header.replace(",", " ").split()
     if not tokens:
         raise MissingAuthenticationTokenException("Missing Authentication Token")
@@ -249,7 +272,9 @@ def derive_signing_key(secret_key: str, date: str, region: str, service: str) ->
 
 
 class SigningKeyCache:
-    """A bounded LRU of derived signing keys keyed by (secret, yyyymmdd, region, service)."""
+    """A bounded LRU of derived signing keys keyed by (secret, yyyymmdd, region, service), each
+    kept with its HMAC states (:class:`~strongroom.crypto.hmac_sha256.HmacSha256`), so that a
+    request's signature costs two SHA-256 hashes and no key set-up."""
 
     __slots__ = ("_keys", "_lock", "_maxsize")
 
@@ -257,25 +282,36 @@ class SigningKeyCache:
         if maxsize < 1:
             raise ValueError("maxsize must be at least 1")
         self._maxsize = maxsize
-        self._keys: OrderedDict[tuple[str, str, str, str], bytes] = OrderedDict()
+        self._keys: OrderedDict[tuple[str, str, str, str], tuple[bytes, HmacSha256]] = OrderedDict()
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._keys)
 
     def get(self, secret_key: str, date: str, region: str, service: str) -> bytes:
+        """The signing key of the scope."""
+        return self._entry(secret_key, date, region, service)[0]
+
+    def signer(self, secret_key: str, date: str, region: str, service: str) -> HmacSha256:
+        """HMAC-SHA256 under the signing key of the scope."""
+        return self._entry(secret_key, date, region, service)[1]
+
+    def _entry(
+        self, secret_key: str, date: str, region: str, service: str
+    ) -> tuple[bytes, HmacSha256]:
         scope = (secret_key, date, region, service)
         with self._lock:
-            key = self._keys.get(scope)
-            if key is not None:
+            entry = self._keys.get(scope)
+            if entry is not None:
                 self._keys.move_to_end(scope)
-                return key
+                return entry
         key = derive_signing_key(secret_key, date, region, service)
+        entry = (key, HmacSha256(key))
         with self._lock:
-            self._keys[scope] = key
+            self._keys[scope] = entry
             if len(self._keys) > self._maxsize:
                 self._keys.popitem(last=False)
-        return key
+        return entry
 
 
 # -- verification -------------------------------------------------------------------------------
@@ -328,6 +364,6 @@ def signature_matches(
     scope = f"{credential.date}/{credential.region}/{credential.service}/{TERMINATOR}"
     digest = hashlib.sha256(canonical_request).hexdigest()
     string_to_sign = f"{ALGORITHM}\n{amz_date}\n{scope}\n{digest}"
-    key = cache.get(secret_key, credential.date, credential.region, credential.service)
-    expected = hmac.digest(key, string_to_sign.encode(), "sha256").hex()
+    signer = cache.signer(secret_key, credential.date, credential.region, credential.service)
+    expected = signer.digest(string_to_sign.encode()).hex()
     return hmac.compare_digest(expected.encode(), credential.signature.encode("utf-8", _SURROGATES))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import hashlib
+import hmac
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -407,6 +408,18 @@ def test_cache_returns_the_same_key_and_stays_bounded() -> None:
     assert len(cache) == 2
     with pytest.raises(ValueError, match="maxsize"):
         SigningKeyCache(maxsize=0)
+
+
+def test_the_cached_signer_signs_with_the_scope_key() -> None:
+    cache = SigningKeyCache()
+    key = cache.get(SECRET, "20250101", "us-east-1", "kms")
+    signer = cache.signer(SECRET, "20250101", "us-east-1", "kms")
+    assert cache.signer(SECRET, "20250101", "us-east-1", "kms") is signer
+    message = b"AWS4-HMAC-SHA256\n20250101T000000Z\n20250101/us-east-1/kms/aws4_request\n" + (
+        b"0" * 64
+    )
+    assert signer.digest(message) == hmac.digest(key, message, "sha256")
+    assert signer.digest(message) == signer.digest(message)  # its states are not used up
 
 
 def test_a_cached_key_never_makes_a_wrong_signature_pass() -> None:

@@ -16,6 +16,7 @@ from strongroom.errors import InvalidSignatureException, ServiceError
 from strongroom.protocol.sigv4 import (
     Credential,
     SigningKeyCache,
+    _parse_any,
     check_time,
     parse_authorization,
     request_time,
@@ -143,3 +144,69 @@ def test_request_time_only_raises_service_errors(name: str, value: str) -> None:
         assert outcome.message
     else:
         assert len(outcome[0]) == 16
+
+
+# Separators as str.split() and "," make them, Latin-1's odd whitespace included (headers arrive
+# decoded as Latin-1); parts that are usual, empty, odd or carry a separator.
+_SEPARATORS = st.text(alphabet=st.sampled_from([" ", ",", "\t", "\x1c", "\x1f", "\x85", "\xa0"]))
+_PARTS = st.text(
+    alphabet=st.sampled_from([*"AKIa0-_=/;:.,xX ", "\xa0", "\x85", "\xe9"]), max_size=12
+)
+
+
+def _outcome(parse: object, headers: dict[str, str]) -> object:
+    try:
+        return parse(headers)  # type: ignore[operator]
+    except ServiceError as error:
+        return (type(error), error.message)
+
+
+def _usually(value: str, other: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """``value`` four times in five, else ``other``: headers that are mostly usual, so that
+    one odd part at a time is tried against the one-match path."""
+    return st.integers(0, 4).flatmap(lambda n: st.just(value) if n else other)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    lead=_usually("", _SEPARATORS),
+    algorithm=_usually(
+        "AWS4-HMAC-SHA256", st.sampled_from(["AWS4-HMAC-SHA512", "aws4-hmac-sha256", "AWS4-"])
+    ),
+    seps=st.lists(_usually(", ", _SEPARATORS), min_size=3, max_size=3),
+    key=_usually("AKIDEXAMPLE", _PARTS),
+    date=_usually("20250101", _PARTS),
+    region=_usually("us-east-1", st.one_of(st.sampled_from(["US-EAST-1", "us--1", "eu_"]), _PARTS)),
+    service=_usually("kms", _PARTS),
+    terminator=_usually("aws4_request", st.sampled_from(["aws4_request/", "aws4_requests", ""])),
+    signed=_usually("host;x-amz-date", st.one_of(st.just(":authority"), _PARTS)),
+    signature=_usually("ab" * 32, _PARTS),
+    tail=_usually("", _SEPARATORS),
+    order=st.one_of(st.just([0, 1, 2]), st.permutations([0, 1, 2])),
+)
+def test_the_usual_header_parses_as_any_header_does(
+    lead: str,
+    algorithm: str,
+    seps: list[str],
+    key: str,
+    date: str,
+    region: str,
+    service: str,
+    terminator: str,
+    signed: str,
+    signature: str,
+    tail: str,
+    order: list[int],
+) -> None:
+    """The one-match path of parse_authorization gives what the general parser gives."""
+    parts = [
+        f"Credential={key}/{date}/{region}/{service}/{terminator}",
+        f"SignedHeaders={signed}",
+        f"Signature={signature}",
+    ]
+    body = "".join(sep + parts[n] for sep, n in zip(seps, order, strict=True))
+    header = lead + algorithm + body + tail
+    headers = {"authorization": header, "x-amz-date": "20250101T120000Z"}
+    assert _outcome(parse_authorization, headers) == _outcome(
+        lambda h: _parse_any(h["authorization"], h), headers
+    )
