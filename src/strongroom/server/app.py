@@ -55,14 +55,38 @@ _EXPLAIN_TARGET = "StrongroomAdmin.ExplainDecision"
 _QUERY_SERVICES = ("iam", "sts")
 
 
-def _request_id() -> str:
-    """A random (version 4) UUID in its usual text form, as AWS's request ids; the same as
-    ``str(uuid.uuid4())`` in a third of the time."""
-    raw = bytearray(os.urandom(16))
-    raw[6] = (raw[6] & 0x0F) | 0x40  # version 4
-    raw[8] = (raw[8] & 0x3F) | 0x80  # RFC 4122 variant
-    h = raw.hex()
-    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+class _RequestIds:
+    """Random (version 4) UUIDs in their usual text form, as AWS's request ids: twice as fast
+    as ``str(uuid.uuid4())``, and one system call per 256 of them (``os.urandom`` fills a block
+    whose 16-byte slots get their version and variant bits at once). A request id is a name,
+    not a secret; a process forked from this one draws a block of its own."""
+
+    __slots__ = ("_at", "_block")
+
+    _BLOCK = 4096
+
+    def __init__(self) -> None:
+        self._block = bytearray()
+        self._at = 0
+        os.register_at_fork(after_in_child=self.forget)
+
+    def forget(self) -> None:
+        self._block, self._at = bytearray(), 0
+
+    def __call__(self) -> str:
+        at = self._at
+        if at >= len(self._block):
+            block = self._block = bytearray(os.urandom(self._BLOCK))
+            at = 0
+            for slot in range(0, self._BLOCK, 16):
+                block[slot + 6] = (block[slot + 6] & 0x0F) | 0x40  # version 4
+                block[slot + 8] = (block[slot + 8] & 0x3F) | 0x80  # RFC 4122 variant
+        self._at = at + 16
+        h = self._block[at : at + 16].hex()
+        return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+_request_id = _RequestIds()
 
 
 class _TooLarge(Exception):

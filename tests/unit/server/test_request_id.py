@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 
 from strongroom.server.app import _request_id
@@ -15,3 +16,18 @@ def test_request_ids_are_random_v4_uuids() -> None:
         assert parsed.version == 4
         assert parsed.variant == uuid.RFC_4122
         assert str(parsed) == text
+
+
+def test_a_forked_process_draws_ids_of_its_own() -> None:
+    _request_id()  # the block is drawn: parent and child would share what is left of it
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: its next id, then out without pytest's teardown
+        os.write(write, _request_id().encode())
+        os._exit(0)
+    os.close(write)
+    os.waitpid(pid, 0)
+    with os.fdopen(read) as pipe:
+        child = pipe.read()
+    assert uuid.UUID(child).version == 4
+    assert child != _request_id()
