@@ -23,6 +23,7 @@ same bare :class:`~strongroom.errors.InvalidCiphertextException`.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 from collections.abc import Mapping
@@ -70,6 +71,7 @@ def _derive_key(material: bytes, nonce: bytes) -> bytes:
     return hmac_sha256(prk, _KDF_BLOCK)
 
 
+@functools.lru_cache(maxsize=4096)  # a key seals many blobs; an id that fails is not kept
 def _encode_key_id(key_id: str) -> bytes:
     raw = key_id.encode("ascii", errors="replace")
     if _KEY_ID.fullmatch(raw) is None:

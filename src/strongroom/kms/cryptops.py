@@ -41,6 +41,7 @@ __all__ = [
 ]
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+_ACTIONS = {action.value: action for action in Action}  # by name, faster than Action(name)
 ASYMMETRIC_CONTEXT = (
     "EncryptionContext is not supported when encrypting/decrypting with asymmetric CMKs."
 )
@@ -84,7 +85,7 @@ def _encryption_key(  # noqa: PLR0917 - the two sides of ReEncrypt differ in eac
 def _check_usable(key: KeyRecord, action: str, algorithm: str | None) -> None:
     """The key's state, usage and spec must allow ``action`` with ``algorithm`` (absent means
     ``SYMMETRIC_DEFAULT``; spec 5.2, 4.2)."""
-    require_state(key, Action(action))
+    require_state(key, _ACTIONS[action])
     require_usage(key, KeyUsage.ENCRYPT_DECRYPT, action)
     chosen = algorithm or SYMMETRIC_DEFAULT
     if chosen not in keyspecs.algorithms(key.key_spec.value, KeyUsage.ENCRYPT_DECRYPT.value):

@@ -8,7 +8,7 @@ epoch seconds.
 
 from __future__ import annotations
 
-import base64
+from binascii import b2a_base64
 from typing import Any
 
 import orjson
@@ -26,8 +26,8 @@ CONTENT_TYPE = b"application/x-amz-json-1.1"
 
 
 def _default(value: object) -> str:
-    if isinstance(value, bytes | bytearray | memoryview):
-        return base64.b64encode(value).decode("ascii")
+    if isinstance(value, (bytes, bytearray, memoryview)):  # a tuple: faster than a union
+        return b2a_base64(value, newline=False).decode("ascii")  # base64.b64encode's own call
     raise TypeError(type(value).__name__)
 
 

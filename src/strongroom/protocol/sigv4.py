@@ -21,9 +21,9 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from typing import NamedTuple
 
 from strongroom.crypto.hmac_sha256 import HmacSha256
 from strongroom.errors import (
@@ -77,9 +77,9 @@ _MSG_NO_DATE = (
 _MSG_CONTENT_SHA = "The provided 'x-amz-content-sha256' header does not match what was computed."
 
 
-@dataclass(frozen=True, slots=True)
-class Credential:
-    """What the Authorization header says: who signed, for which scope, over which headers."""
+class Credential(NamedTuple):
+    """What the Authorization header says: who signed, for which scope, over which headers (a
+    named tuple: made on every request, in a third of a frozen dataclass's time)."""
 
     access_key_id: str
     date: str
