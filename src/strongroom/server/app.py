@@ -56,10 +56,10 @@ _QUERY_SERVICES = ("iam", "sts")
 
 
 class _RequestIds:
-    """Random (version 4) UUIDs in their usual text form, as AWS's request ids: twice as fast
-    as ``str(uuid.uuid4())``, and one system call per 256 of them (``os.urandom`` fills a block
-    whose 16-byte slots get their version and variant bits at once). A request id is a name,
-    not a secret; a process forked from this one draws a block of its own."""
+    """Random (version 4) UUIDs in their usual text form, as AWS's request ids: in a quarter of
+    the time of ``str(uuid.uuid4())``, and one system call per 256 of them (``os.urandom`` fills
+    a block whose 16-byte slots get their version and variant bits at once). A request id is a
+    name, not a secret; a process forked from this one draws a block of its own."""
 
     __slots__ = ("_at", "_block")
 
