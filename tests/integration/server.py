@@ -139,11 +139,13 @@ class Server:
         )
         return env
 
-    def aws(self, *args: str, check: bool = False) -> subprocess.CompletedProcess[str]:
-        """Run the AWS CLI against this server."""
+    def aws(
+        self, *args: str, check: bool = False, env: dict[str, str] | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        """Run the AWS CLI against this server; ``env`` adds to (or overrides) its environment."""
         return subprocess.run(
             [AWS, "--endpoint-url", self.endpoint, "--output", "json", *args],
-            env=self.cli_env(),
+            env={**self.cli_env(), **(env or {})},
             capture_output=True,
             text=True,
             check=check,
