@@ -14,11 +14,17 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(PYVER)
 PORT   ?= 8400
+# The JavaScript clients' tests (tests/clients/js, driven by tests/integration/test_js_clients.py):
+# `npm ci` installs exactly what package-lock.json pins, again whenever it changes. Without node
+# and npm on the PATH nothing is installed and the driver skips those tests, saying why.
+JS_DIR    := tests/clients/js
+JS_STAMP  := $(JS_DIR)/node_modules/.installed
+HAVE_NODE := $(shell command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 && echo yes)
 # The lock's exports: what make serve and make test install (dev), a server alone (server),
 # and the load generator's peers (bench). Each is one `uv export` of uv.lock.
 EXPORT := $(BIN)/uv export --frozen --no-emit-project --format requirements-txt --quiet
 
-.PHONY: install serve test lint types unit integration bench lock exports upgrade clean
+.PHONY: install serve test lint types unit integration js bench lock exports upgrade clean
 
 install: $(STAMP)
 
@@ -46,14 +52,25 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 
-test: lint types
+test: lint types js
 	$(BIN)/pytest -q
 
 unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-integration: $(STAMP)
+integration: $(STAMP) js
 	$(BIN)/pytest -q tests/integration
+
+ifeq ($(HAVE_NODE),yes)
+js: $(JS_STAMP)
+else
+js:
+	@echo "node and npm are not on the PATH: the JavaScript client tests will be skipped"
+endif
+
+$(JS_STAMP): $(JS_DIR)/package.json $(JS_DIR)/package-lock.json
+	cd $(JS_DIR) && npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/bench.txt
@@ -84,4 +101,4 @@ upgrade: $(STAMP)
 	$(MAKE) --no-print-directory test
 
 clean:
-	rm -rf $(VENV) .strongroom-dev .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .strongroom-dev .mypy_cache .ruff_cache .pytest_cache $(JS_DIR)/node_modules
