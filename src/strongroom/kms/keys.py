@@ -33,7 +33,7 @@ from strongroom.kms.repository import StorageError
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import dry_run, require_state
-from strongroom.kms.tags import check_tag_count, check_tags
+from strongroom.kms.tags import check_tags
 
 __all__ = [
     "algorithm_fields",
@@ -216,7 +216,6 @@ def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, 
     spec, usage, origin = _check_create(p)
     svc.access.authorize_account(caller, "kms:CreateKey", p, creating=True)
     tags = check_tags(p.get("Tags", []))
-    check_tag_count(len(tags))
     if tags:
         svc.access.authorize_account(caller, "kms:TagResource", p, creating=True)
     key = new_symmetric_key(

@@ -38,7 +38,7 @@ from strongroom.kms.repository import DuplicateError
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_state
-from strongroom.kms.tags import check_tag_count, check_tags
+from strongroom.kms.tags import check_tags
 
 __all__ = ["partition_of", "replicate_key", "update_primary_region"]
 
@@ -184,7 +184,6 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
     }
     svc.access.authorize_account(there, "kms:CreateKey", view, creating=True)
     tags = check_tags(p.get("Tags", []))
-    check_tag_count(len(tags))
     if tags:
         svc.access.authorize_account(there, "kms:TagResource", view, creating=True)
     replica = _replica_record(primary, there, p, svc.clock.now())

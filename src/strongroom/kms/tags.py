@@ -1,4 +1,14 @@
-"""TagResource, UntagResource, ListResourceTags, and the tag rules CreateKey shares."""
+"""TagResource, UntagResource, ListResourceTags, and the tag rules CreateKey and ReplicateKey
+share.
+
+AWS's answers, as recorded against AWS KMS: the same tag key twice in a request is
+``TagException: Duplicate tag keys``; more than 50 tags (in the request, or on the key once the
+request is applied) is ``TagException: Too many tags``; a tag key beginning with ``aws:`` in any
+case is ``TagException: Tags beginning with aws: are reserved``. Tag keys are case-sensitive, so
+``Team`` and ``team`` are two keys. UntagResource naming an ``aws:`` key gets the same
+``TagException`` as TagResource (no such tag can exist; AWS's answer here is unconfirmed, see
+docs/api-coverage.md).
+"""
 
 from __future__ import annotations
 
@@ -6,7 +16,7 @@ from typing import Any
 
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
-from strongroom.errors import LimitExceededException, TagException
+from strongroom.errors import TagException
 from strongroom.kms.paging import page
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
@@ -22,24 +32,27 @@ __all__ = [
 ]
 
 MAX_TAGS = 50
+_RESERVED = "Tags beginning with aws: are reserved"
+
+
+def _reserved(tag_key: str) -> bool:
+    return tag_key.lower().startswith("aws:")
 
 
 def check_tags(tags: list[dict[str, str]]) -> dict[str, str]:
-    """Validated ``[{TagKey, TagValue}]`` as a dict (a repeated key keeps its last value)."""
-    result: dict[str, str] = {}
-    for tag in tags:
-        key = tag["TagKey"]
-        if key.lower().startswith("aws:"):
-            raise TagException(
-                f"Tag key '{key}' is not valid: tag keys beginning with 'aws:' are reserved."
-            )
-        result[key] = tag["TagValue"]
-    return result
+    """Validated ``[{TagKey, TagValue}]`` as a dict: no key twice, at most 50, none reserved."""
+    keys = [tag["TagKey"] for tag in tags]
+    if len(set(keys)) < len(keys):
+        raise TagException("Duplicate tag keys")
+    check_tag_count(len(keys))
+    if any(_reserved(key) for key in keys):
+        raise TagException(_RESERVED)
+    return {tag["TagKey"]: tag["TagValue"] for tag in tags}
 
 
 def check_tag_count(count: int) -> None:
     if count > MAX_TAGS:
-        raise LimitExceededException(f"A KMS key can have at most {MAX_TAGS} tags.")
+        raise TagException("Too many tags")
 
 
 def tag_resource(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -57,9 +70,8 @@ def untag_resource(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[s
         svc, caller, p["KeyId"], action="UntagResource", allow_alias=False, params=p
     )
     require_state(key, Action.UNTAG_RESOURCE)
-    for name in p["TagKeys"]:
-        if name.lower().startswith("aws:"):
-            raise TagException(f"Tag key '{name}' is not valid: 'aws:' tag keys are reserved.")
+    if any(_reserved(name) for name in p["TagKeys"]):
+        raise TagException(_RESERVED)
     svc.keys.delete_tags(key.account, key.region, key.key_id, list(p["TagKeys"]))
     return {}
 

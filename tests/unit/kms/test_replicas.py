@@ -178,15 +178,20 @@ def test_replicate_key_errors(svc: KmsService, caller: Caller) -> None:
         ReplicaRegion="cn-north-1",
     )
     assert "aws-cn partition" in message
-    _fails(
-        svc,
-        caller,
-        "ReplicateKey",
-        TagException,
-        KeyId=key_id,
-        ReplicaRegion=EU,
-        Tags=[{"TagKey": "aws:x", "TagValue": "y"}],
-    )
+    for tags, refusal in (
+        ([{"TagKey": "aws:x", "TagValue": "y"}], "Tags beginning with aws: are reserved"),
+        (
+            [{"TagKey": "t", "TagValue": "1"}, {"TagKey": "t", "TagValue": "2"}],
+            "Duplicate tag keys",
+        ),
+        ([{"TagKey": f"t{n}", "TagValue": ""} for n in range(51)], "Too many tags"),
+    ):
+        assert (
+            _fails(
+                svc, caller, "ReplicateKey", TagException, KeyId=key_id, ReplicaRegion=EU, Tags=tags
+            )
+            == refusal
+        )
     lockout = '{"Statement": [{"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "kms:Encrypt", "Resource": "*"}]}'  # noqa: E501
     message = _fails(
         svc,
