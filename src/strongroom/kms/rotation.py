@@ -279,10 +279,14 @@ def rotate_due_keys(svc: KmsService) -> int:
 
 
 def _check_on_demand(key: KeyRecord) -> None:
+    """State first, then kind: AWS answers an asymmetric key (and, by the same rule, an HMAC
+    key) with UnsupportedOperationException and no message at all."""
     if key.state is KeyState.UPDATING:
         raise KMSInvalidStateException(f"{key.arn} is updating.")
     require_state(key, Action.ROTATE_KEY_ON_DEMAND)
-    unsupported_kind(key)
+    require_origin(key, Origin.AWS_KMS, Origin.EXTERNAL)
+    if key.key_spec is not KeySpec.SYMMETRIC_DEFAULT:
+        raise UnsupportedOperationException(None)
     _customer_primary(key, "perform on-demand rotation")
 
 
@@ -327,9 +331,7 @@ def _promote_imported(
     ]
     if not pending:
         raise KMSInvalidStateException(
-            f"{primary.arn} has no key material in the PENDING_ROTATION state. Import new key "
-            "material (ImportType NEW_KEY_MATERIAL) before rotating a key with imported key "
-            "material."
+            f"No available key material pending rotation for the key: {primary.arn}."
         )
     chosen = max(pending, key=lambda m: (m.created_at, m.material_id))
     updates: list[tuple[KeyRecord, MaterialRecord | None]] = []
@@ -387,7 +389,7 @@ def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
                 key.arn,
                 updates[0][0].current_material_id,
             )
-            return {"KeyId": key.key_id}
+            return {"KeyId": key.arn}
         # Another writer rotated first (the failed write dropped the caches): read it again.
         fresh = svc.keys.get_key(key.account, key.region, key.key_id)
         if fresh is None:
