@@ -259,10 +259,9 @@ def _check_new(key: KeyRecord, rows: Sequence[MaterialRecord], material_id: str)
     waiting = [r for r in rows if r.pending_rotation and r.wrapped is not None]
     if waiting:
         raise KMSInvalidStateException(
-            f"{key.arn} already has key material pending rotation ({waiting[0].material_id}). "
-            "Rotate the key with RotateKeyOnDemand, or delete that key material "
-            "(DeleteImportedKeyMaterial with its KeyMaterialId), before importing new key "
-            "material."
+            f"New key material (id: {material_id}) cannot be imported into KMS key "
+            f"{key.key_id}, because another key material (id: {waiting[0].material_id}) is "
+            "pending rotation."
         )
 
 

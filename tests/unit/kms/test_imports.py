@@ -182,12 +182,24 @@ def test_new_material_on_a_multi_region_primary_waits_in_every_replica(
     held = {r.material_id: r for r in svc.keys.read.get_materials(account, "eu-west-1", key_id)}
     assert held[new_id].wrapped is not None
     assert held[new_id].pending_rotation
+    # Other new material waits its turn (AWS's words, recorded).
+    third = os.urandom(32)
+    with pytest.raises(KMSInvalidStateException) as refused:
+        imported(svc, caller, key_id, third, ImportType="NEW_KEY_MATERIAL", **NEVER)
     # Deleting the primary's pending material deletes the replicas' copies too.
     call(svc, caller, "DeleteImportedKeyMaterial", {"KeyId": key_id, "KeyMaterialId": new_id})
     held = {r.material_id: r for r in svc.keys.read.get_materials(account, "eu-west-1", key_id)}
     assert held[new_id].wrapped is None
     assert state(svc, caller, key_id) == "Enabled"
     assert state(svc, there, replica["Arn"]) == "Enabled"
+    # Now the refused material imports, under the id the refusal named.
+    third_id = imported(svc, caller, key_id, third, ImportType="NEW_KEY_MATERIAL", **NEVER)[
+        "KeyMaterialId"
+    ]
+    assert refused.value.message == (
+        f"New key material (id: {third_id}) cannot be imported into KMS key {key_id}, because "
+        f"another key material (id: {new_id}) is pending rotation."
+    )
 
 
 def test_pending_material_that_expires_leaves_the_key_enabled(
