@@ -134,6 +134,8 @@ def _copied_materials(
     return copies
 
 
+    if primary.is_replica:  # AWS's answer, recorded (a single-Region key: see _require_primary)
+        raise UnsupportedOperationException(f"{primary.arn} is not a multi-region primary key.")
 _COPY_ATTEMPTS = 5
 
 
@@ -213,11 +215,14 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
         )  # fmt: skip
     else:
         raise KMSInternalException("The primary key kept rotating while it was replicated.")
-    return {
-        "ReplicaKeyMetadata": key_metadata(replica, members_of(svc, replica)),
-        "ReplicaPolicy": replica.policy,
-        "ReplicaTags": [{"TagKey": k, "TagValue": v} for k, v in tags.items()],
-    }
+    metadata = key_metadata(replica, members_of(svc, replica))
+    # AWS answers while the replica is still being created: it has no current material yet
+    # (DescribeKey shows it once it has), and ReplicaTags only when the request tagged it.
+    metadata.pop("CurrentKeyMaterialId", None)
+    answer: dict[str, Any] = {"ReplicaKeyMetadata": metadata, "ReplicaPolicy": replica.policy}
+    if tags:
+        answer["ReplicaTags"] = [{"TagKey": k, "TagValue": v} for k, v in tags.items()]
+    return answer
 
 
 def update_primary_region(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
