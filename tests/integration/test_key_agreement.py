@@ -28,10 +28,6 @@ CURVES: dict[str, ec.EllipticCurve] = {
     "ECC_NIST_P521": ec.SECP521R1(),
 }
 SECRET_SIZES = {"ECC_NIST_P256": 32, "ECC_NIST_P384": 48, "ECC_NIST_P521": 66}
-NOT_A_POINT = (
-    "PublicKey must be a DER-encoded X.509 SubjectPublicKeyInfo holding a valid elliptic curve "
-    "point."
-)
 Keys = tuple[str, str]
 
 
@@ -151,35 +147,25 @@ def off_curve_spki(peer: ec.EllipticCurvePrivateKey) -> bytes:
 
 
 def test_unusable_public_keys_are_validation_errors(server: Server) -> None:
+    """AWS answers ValidationException with no message (recorded); the server logs the reason
+    (the unit tests of crypto.agreement check each reason)."""
     kms, meta = server.client(), new_key(server, "ECC_NIST_P256")
     peer = ec.generate_private_key(ec.SECP256R1())
     arn = meta["KeyId"]
     rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     cases = {
-        "off the curve": (off_curve_spki(peer), NOT_A_POINT),
-        "truncated": (spki(peer)[:-3], NOT_A_POINT),
-        "trailing data": (spki(peer) + b"\x00", NOT_A_POINT),
-        "not DER": (b"InvalidPublicKey", NOT_A_POINT),
-        "base64 of the DER": (base64.b64encode(spki(peer)), NOT_A_POINT),
-        "P-384": (
-            spki(ec.generate_private_key(ec.SECP384R1())),
-            "PublicKey is on curve secp384r1, but key spec ECC_NIST_P256 needs a public key on "
-            "curve secp256r1.",
-        ),
-        "secp256k1": (
-            spki(ec.generate_private_key(ec.SECP256K1())),
-            "PublicKey is on curve secp256k1, but key spec ECC_NIST_P256 needs a public key on "
-            "curve secp256r1.",
-        ),
-        "RSA": (
-            spki(rsa_key),
-            "PublicKey is not an elliptic curve public key; key spec ECC_NIST_P256 needs a "
-            "public key on curve secp256r1.",
-        ),
+        "off the curve": off_curve_spki(peer),
+        "truncated": spki(peer)[:-3],
+        "trailing data": spki(peer) + b"\x00",
+        "not DER": b"InvalidPublicKey",
+        "base64 of the DER": base64.b64encode(spki(peer)),
+        "P-384": spki(ec.generate_private_key(ec.SECP384R1())),
+        "secp256k1": spki(ec.generate_private_key(ec.SECP256K1())),
+        "RSA": spki(rsa_key),
     }
-    for name, (public_key, message) in cases.items():
-        assert refused(kms, arn, public_key) == ("ValidationException", message, 400), name
-    # The same refusal on the wire, message included; never the key bytes.
+    for name, public_key in cases.items():
+        assert refused(kms, arn, public_key) == ("ValidationException", "", 400), name
+    # The same refusal on the wire: no message member at all; never the key bytes.
     body = json.dumps(
         {
             "KeyId": arn,
@@ -188,27 +174,23 @@ def test_unusable_public_keys_are_validation_errors(server: Server) -> None:
         }
     ).encode()
     reply = raw_post(server, "TrentService.DeriveSharedSecret", body)
-    assert reply.error == (400, "ValidationException", NOT_A_POINT)
+    assert reply.error == (400, "ValidationException", None)
     # A bad public key is refused even on a DryRun: the call would not have succeeded.
-    assert refused(kms, arn, b"junk", DryRun=True)[0] == "ValidationException"
+    assert refused(kms, arn, b"junk", DryRun=True) == ("ValidationException", "", 400)
 
 
 def test_key_usage_errors(server: Server) -> None:
     kms = server.client()
     peer = spki(ec.generate_private_key(ec.SECP256R1()))
     signing = kms.create_key(KeySpec="ECC_NIST_P256", KeyUsage="SIGN_VERIFY")["KeyMetadata"]
-    assert refused(kms, signing["KeyId"], peer) == (
-        "InvalidKeyUsageException",
-        f"{signing['Arn']} key usage is SIGN_VERIFY which is not valid for DeriveSharedSecret.",
-        400,
-    )
     symmetric = kms.create_key()["KeyMetadata"]
-    assert refused(kms, symmetric["Arn"], peer) == (
-        "InvalidKeyUsageException",
-        f"{symmetric['Arn']} key usage is ENCRYPT_DECRYPT which is not valid for "
-        "DeriveSharedSecret.",
-        400,
-    )
+    # AWS's words (recorded), the key's spec in them and no final period.
+    for key in (signing, symmetric):
+        assert refused(kms, key["Arn"], peer) == (
+            "InvalidKeyUsageException",
+            f"KeyUsage KEY_AGREEMENT is not compatible with KeySpec {key['KeySpec']}",
+            400,
+        )
     # The other way round: a key agreement key cannot sign.
     meta = new_key(server)
     code, message, status = aws_error(

@@ -1,14 +1,17 @@
 """Key agreement: DeriveSharedSecret (kms-spec.md 4.2, 4.3, 7.1, 17.3).
 
-The key must be an Enabled KEY_AGREEMENT key (NIST P-256, P-384 or P-521) and the request's
-KeyAgreementAlgorithm one of its spec's (ECDH). The peer's PublicKey, a DER SubjectPublicKeyInfo,
-must be a valid point on the key's curve, else ValidationException (AWS answers a malformed public
-key with ValidationException). The answer is the raw ECDH shared secret, with no KDF, as AWS's.
-``Recipient`` (Nitro Enclaves) is not supported.
+The key must be an Enabled KEY_AGREEMENT key (NIST P-256, P-384 or P-521), else
+``InvalidKeyUsageException: KeyUsage KEY_AGREEMENT is not compatible with KeySpec <spec>`` (AWS's
+words, recorded, with no final period), and the request's KeyAgreementAlgorithm one of its spec's
+(ECDH). The peer's PublicKey, a DER SubjectPublicKeyInfo, must be a valid point on the key's
+curve, else ValidationException with no message, as AWS answers (the reason is logged). The answer
+is the raw ECDH shared secret, with no KDF, as AWS's. ``Recipient`` (Nitro Enclaves) is not
+supported.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from strongroom.crypto import agreement, keyspecs
@@ -23,9 +26,11 @@ from strongroom.errors import (
 )
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
-from strongroom.kms.states import require_state, require_usage
+from strongroom.kms.states import require_state
 
 __all__ = ["derive_shared_secret"]
+
+log = logging.getLogger(__name__)
 
 _ACTION = "DeriveSharedSecret"
 
@@ -33,7 +38,10 @@ _ACTION = "DeriveSharedSecret"
 def _check_usable(key: KeyRecord, algorithm: str) -> None:
     """State first, then usage, then the algorithm against the spec."""
     require_state(key, Action.DERIVE_SHARED_SECRET)
-    require_usage(key, KeyUsage.KEY_AGREEMENT, _ACTION)
+    if key.key_usage is not KeyUsage.KEY_AGREEMENT:
+        raise InvalidKeyUsageException(
+            f"KeyUsage KEY_AGREEMENT is not compatible with KeySpec {key.key_spec.value}"
+        )
     if algorithm not in keyspecs.algorithms(key.key_spec.value, key.key_usage.value):
         raise InvalidKeyUsageException(
             f"Algorithm {algorithm} is incompatible with key spec {key.key_spec.value}."
@@ -52,7 +60,9 @@ def derive_shared_secret(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
             raise DryRunOperationException()
         secret = svc.keystore.derive_shared_secret(svc.handle(key), p["PublicKey"])
     except agreement.PeerKeyError as error:  # derive_shared_secret checks the peer key too
-        raise ValidationException(str(error)) from None
+        # The reason names curves and forms, never key bytes.
+        log.info("DeriveSharedSecret with %s: peer public key refused: %s", key.arn, error)
+        raise ValidationException(None) from None
     return {
         "KeyId": key.arn,
         "SharedSecret": secret,
