@@ -27,6 +27,7 @@ from strongroom.errors import (
 )
 from strongroom.keystore.base import new_material_id
 from strongroom.kms.paging import page
+from strongroom.kms.partitions import CHINA, partition_of
 from strongroom.kms.policies import validate_new_policy
 from strongroom.kms.policy_text import default_key_policy
 from strongroom.kms.repository import StorageError
@@ -133,10 +134,11 @@ def algorithm_fields(key: KeyRecord) -> dict[str, list[str]]:
     return {keyspecs.ALGORITHM_FIELD[usage]: list(keyspecs.algorithms(key.key_spec.value, usage))}
 
 
-def _spec_and_usage(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
+def _spec_and_usage(p: dict[str, Any], region: str) -> tuple[KeySpec, KeyUsage]:
     """The new key's spec and usage: the usage must be named for every spec but
-    SYMMETRIC_DEFAULT and be one AWS allows for the spec (kms-spec.md 4.2); the specs Strongroom
-    cannot serve are refused with the reason."""
+    SYMMETRIC_DEFAULT and be one AWS allows for the spec (kms-spec.md 4.2). SM2 outside the
+    China Regions gets AWS's answer there (recorded); the other specs Strongroom cannot serve are
+    refused with the reason."""
     spec = _key_spec(p)
     usage = p.get("KeyUsage")
     if spec != KeySpec.SYMMETRIC_DEFAULT and usage is None:
@@ -147,13 +149,15 @@ def _spec_and_usage(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage]:
     usage = str(usage or KeyUsage.ENCRYPT_DECRYPT.value)
     if usage not in keyspecs.usages(spec):
         raise ValidationException(f"KeyUsage {usage} is not compatible with KeySpec {spec}.")
+    if spec == "SM2" and partition_of(region) != CHINA:
+        raise UnsupportedOperationException("KeySpec SM2 is not supported in this Region")
     if spec in keyspecs.UNSUPPORTED_SPECS:
         raise UnsupportedOperationException(keyspecs.UNSUPPORTED_SPECS[spec])
     return KeySpec(spec), KeyUsage(usage)
 
 
-def _check_create(p: dict[str, Any]) -> tuple[KeySpec, KeyUsage, Origin]:
-    spec, usage = _spec_and_usage(p)
+def _check_create(p: dict[str, Any], region: str) -> tuple[KeySpec, KeyUsage, Origin]:
+    spec, usage = _spec_and_usage(p, region)
     origin = str(p.get("Origin", Origin.AWS_KMS.value))
     if origin not in (Origin.AWS_KMS, Origin.EXTERNAL) or p.get("CustomKeyStoreId"):
         raise UnsupportedOperationException(
@@ -213,7 +217,7 @@ def store_new_key(svc: KmsService, key: KeyRecord, tags: dict[str, str]) -> None
 
 
 def create_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    spec, usage, origin = _check_create(p)
+    spec, usage, origin = _check_create(p, caller.region)
     svc.access.authorize_account(caller, "kms:CreateKey", p, creating=True)
     tags = check_tags(p.get("Tags", []))
     if tags:

@@ -15,11 +15,7 @@ during UpdatePrimaryRegion, never occur.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import re
 from typing import Any
-
-import botocore.loaders
 
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
@@ -32,6 +28,7 @@ from strongroom.errors import (
 )
 from strongroom.keystore.base import KeyHandle
 from strongroom.kms.keys import key_metadata, members_of
+from strongroom.kms.partitions import partition_of
 from strongroom.kms.policies import validate_new_policy
 from strongroom.kms.policy_text import default_key_policy
 from strongroom.kms.repository import DuplicateError
@@ -40,33 +37,9 @@ from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_state
 from strongroom.kms.tags import check_tags
 
-__all__ = ["partition_of", "replicate_key", "update_primary_region"]
+__all__ = ["replicate_key", "update_primary_region"]
 
 PENDING_IMPORT = "PENDING_IMPORT"  # MaterialRecord.import_state of material not yet imported
-
-
-@functools.cache
-def _partitions() -> tuple[tuple[str, frozenset[str], re.Pattern[str]], ...]:
-    """AWS's partitions as botocore's endpoint data describes them: name, named regions and the
-    pattern of the region names that belong to it."""
-    data = botocore.loaders.create_loader().load_data("endpoints")
-    return tuple(
-        (str(p["partition"]), frozenset(p.get("regions", {})), re.compile(p["regionRegex"]))
-        for p in data["partitions"]
-    )
-
-
-def partition_of(region: str) -> str:
-    """The partition a region name belongs to (``aws`` for names no partition claims, as the
-    SDKs resolve them)."""
-    partitions = _partitions()
-    for name, regions, _ in partitions:
-        if region in regions:
-            return name
-    for name, _, pattern in partitions:
-        if pattern.match(region):
-            return name
-    return "aws"
 
 
 def _require_primary(key: KeyRecord, operation: str) -> None:
@@ -134,8 +107,6 @@ def _copied_materials(
     return copies
 
 
-    if primary.is_replica:  # AWS's answer, recorded (a single-Region key: see _require_primary)
-        raise UnsupportedOperationException(f"{primary.arn} is not a multi-region primary key.")
 _COPY_ATTEMPTS = 5
 
 
@@ -163,6 +134,8 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
     primary = authorized_key(
         svc, caller, p["KeyId"], action="ReplicateKey", allow_alias=False, params=p
     )
+    if primary.is_replica:  # AWS's answer, recorded (a single-Region key: see _require_primary)
+        raise UnsupportedOperationException(f"{primary.arn} is not a multi-region primary key.")
     _require_primary(primary, "ReplicateKey")
     require_state(primary, Action.REPLICATE_KEY)
     region = str(p["ReplicaRegion"])

@@ -24,7 +24,7 @@ from strongroom.errors import (
     UnsupportedOperationException,
 )
 from strongroom.kms.operations import call
-from strongroom.kms.replicas import partition_of
+from strongroom.kms.partitions import partition_of
 from strongroom.kms.service import KmsService
 from strongroom.kms.states import require_state
 
