@@ -15,7 +15,7 @@ import logging
 import os
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from strongroom.domain import record
 from strongroom.domain.caller import Caller
@@ -119,30 +119,31 @@ def _headers(scope: Scope) -> dict[str, str]:
     return headers
 
 
-async def _respond(
-    send: Send,
-    status: int,
-    body: bytes,
-    extra: list[tuple[bytes, bytes]],
-    *,
-    content_type: bytes = CONTENT_TYPE,
-    request_id: str | None = None,
-) -> None:
-    headers = [
-        (b"content-type", content_type),
-        (b"content-length", str(len(body)).encode()),
-        (b"x-amzn-requestid", (request_id or _request_id()).encode()),
-        *extra,
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+class _Reply(NamedTuple):
+    """A response, made before it is sent: the audit trail has its event first."""
+
+    status: int
+    body: bytes
+    headers: list[tuple[bytes, bytes]]
+    content_type: bytes = CONTENT_TYPE
 
 
-async def _error(send: Send, error: ServiceError, request_id: str) -> None:
+def _failed(rec: RequestRecord, error: ServiceError) -> _Reply:
+    """The reply for ``error``, noted in the record."""
+    rec.status, rec.error_code = error.status, error.code
     status, body = encode_error(error)
-    await _respond(
-        send, status, body, [(b"x-amzn-errortype", error.code.encode())], request_id=request_id
-    )
+    return _Reply(status, body, [(b"x-amzn-errortype", error.code.encode())])
+
+
+async def _send(send: Send, reply: _Reply, request_id: str) -> None:
+    headers = [
+        (b"content-type", reply.content_type),
+        (b"content-length", str(len(reply.body)).encode()),
+        (b"x-amzn-requestid", request_id.encode()),
+        *reply.headers,
+    ]
+    await send({"type": "http.response.start", "status": reply.status, "headers": headers})
+    await send({"type": "http.response.body", "body": reply.body})
 
 
 def _is_query(headers: dict[str, str]) -> bool:
@@ -185,27 +186,24 @@ class StrongroomApp:
         rec = RequestRecord(_request_id(), time.time(), source_ip, tls=secure)
         token = record.opened(rec)
         try:
-            await self._serve(scope, receive, send, rec)
+            reply = await self._serve(scope, receive, rec)
+            await _send(send, reply, rec.request_id)
         finally:
             record.closed(token)
             rec.duration_ms = round((time.perf_counter() - began) * 1000, 3)
             if self.request_log is not None:
                 self.request_log.write(rec)
 
-    async def _serve(self, scope: Scope, receive: Receive, send: Send, rec: RequestRecord) -> None:
+    async def _serve(self, scope: Scope, receive: Receive, rec: RequestRecord) -> _Reply:
         try:
             body = await _read_body(scope, receive)
         except _TooLarge:
-            error = RequestEntityTooLargeException("Request body is too large.")
-            rec.status, rec.error_code = error.status, error.code
-            await _error(send, error, rec.request_id)
-            return
+            return _failed(rec, RequestEntityTooLargeException("Request body is too large."))
         path, method = scope["path"], scope["method"]
         headers = _headers(scope)
         rec.user_agent = headers.get("user-agent")
         if path == "/" and method == "POST" and _is_query(headers):
-            await self._query(scope, headers, body, send, rec)
-            return
+            return self._query(scope, headers, body, rec)
         try:
             if path == "/" and method == "POST":
                 result = self._kms(scope, headers, body, rec)
@@ -215,16 +213,11 @@ class StrongroomApp:
             else:
                 raise UnknownOperationException(f"No operation is served at {method} {path}.")
         except ServiceError as error:
-            rec.status, rec.error_code = error.status, error.code
-            await _error(send, error, rec.request_id)
-            return
+            return _failed(rec, error)
         except Exception:
             log.exception("internal error while serving %s %s", method, path)
-            internal = KMSInternalException("An internal error occurred.")
-            rec.status, rec.error_code = internal.status, internal.code
-            await _error(send, internal, rec.request_id)
-            return
-        await _respond(send, 200, result, [], request_id=rec.request_id)
+            return _failed(rec, KMSInternalException("An internal error occurred."))
+        return _Reply(200, result, [])
 
     def _authenticate(
         self,
@@ -259,14 +252,9 @@ class StrongroomApp:
         rec.via_service = caller.via_service
         return caller
 
-    async def _query(
-        self,
-        scope: Scope,
-        headers: dict[str, str],
-        body: bytes,
-        send: Send,
-        rec: RequestRecord,
-    ) -> None:
+    def _query(
+        self, scope: Scope, headers: dict[str, str], body: bytes, rec: RequestRecord
+    ) -> _Reply:
         """An IAM or STS request: XML replies and errors, with the request id in both."""
         request_id = rec.request_id
         service = _query_service(headers)
@@ -286,9 +274,7 @@ class StrongroomApp:
             internal = KMSInternalException("An internal error occurred.")
             status, rec.error_code, reply = service.encode_error(internal, request_id)
         rec.status = status
-        await _respond(
-            send, status, reply, [], content_type=query.CONTENT_TYPE, request_id=request_id
-        )
+        return _Reply(status, reply, [], query.CONTENT_TYPE)
 
     def _query_call(
         self, service: str, caller: Caller, action: str, params: dict[str, Any]
