@@ -1,4 +1,5 @@
-"""The request log's cost read from servers that take turns by the half second.
+"""The cost of the request log (``--feature log``) or of the durable audit trail (``--feature
+audit``) read from servers that take turns by the half second.
 
 On a shared 2-core machine one server's requests/s move by up to 20% from one 10 s run to the
 next (``benchmarks/ceiling.py`` alternates 10 s runs, and its rounds range from -20% to +25%):
@@ -23,6 +24,7 @@ read -1.9%, +0.6% and +0.7%; with a new pair each run, that bias is in the runs'
 in the standard error. Each run begins with ``--warmup`` seconds of uncounted turns.
 
     python -m benchmarks.interleaved --seconds 60 --slice 0.5     # needs wrk, ss (iproute2)
+    python -m benchmarks.interleaved --feature audit --seconds 15 --runs 4
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ _CONNECTION = re.compile(
     re.M | re.S,
 )
 _NAMES = ("model", "off", "on")
+# What "off" and "on" differ in (each server has the other features off): the request log, or
+# the durable audit trail.
+_FEATURES = {"log": "STRONGROOM_REQUEST_LOG", "audit": "STRONGROOM_AUDIT"}
 
 
 def received(port: int) -> dict[str, tuple[int, int]]:
@@ -181,16 +186,18 @@ def _start_pair(
     """Strongroom with the log off and with it on, started in the order asked."""
     pair: dict[str, tuple[Target, str]] = {}
     order = ("on", "off") if on_first else ("off", "on")
+    variable = _FEATURES[args.feature]
+    others = {name: "0" for name in _FEATURES.values() if name != variable}
     for name in order:
         if name == "off":
             target = stack.enter_context(
-                strongroom_server(args.workers, env={"STRONGROOM_REQUEST_LOG": "0"})
+                strongroom_server(args.workers, env={**others, variable: "0"})
             )
         else:
             target = stack.enter_context(
                 strongroom_server(
                     args.workers,
-                    env={"STRONGROOM_REQUEST_LOG": "1", **on_env},
+                    env={**others, variable: "1", **on_env},
                     output=args.on_output,
                 )
             )
@@ -201,6 +208,13 @@ def _start_pair(
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.interleaved", description=__doc__)
     parser.add_argument("--op", default="Encrypt")
+    parser.add_argument(
+        "--feature",
+        choices=sorted(_FEATURES),
+        default="log",
+        help="what the two Strongroom servers differ in: the request log (default) or the audit"
+        " trail; both have everything else off",
+    )
     parser.add_argument("--seconds", type=float, default=60, help="each server's own time a run")
     parser.add_argument(
         "--warmup", type=float, default=3, help="each server's own seconds before counting"
@@ -264,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"{run[name]['bytes_per_request']:.0f} B {run[name]['split']}"
                     for name in _NAMES
                 )
-                + f"; the log costs {cost:.1%} (median cycle"
+                + f"; the {args.feature} costs {cost:.1%} (median cycle"
                 f" {statistics.median(run['cycle_costs']):.1%})",
                 file=sys.stderr,
                 flush=True,
@@ -273,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
     costs = [1 - r["on"]["requests_per_s"] / r["off"]["requests_per_s"] for r in runs]
     summary = {
         "op": args.op,
+        "feature": args.feature,
         "in_process_before_after": host,
         "runs": len(runs),
         "seconds_each": args.seconds,

@@ -19,6 +19,7 @@ CONFIG_FILE = "strongroom.toml"
 ROOT_KEY_FILE = "root.key"
 DB_FILE = "strongroom.db"
 CREDENTIALS_FILE = "credentials"
+TRAIL_DIR = "trail"
 DEV_ACCOUNT = "000000000000"
 
 
@@ -39,10 +40,22 @@ class Settings:
     key_pool_depth: int = 4
     # One JSON line per API call on standard error (server/request_log.py).
     request_log: bool = False
+    # The audit trail (audit/, docs/audit.md): every call's CloudTrail event, durable before the
+    # reply. Where it lives (default: the data directory's ``trail``), when a segment is closed
+    # and how often a signed digest is written.
+    audit: bool = True
+    audit_dir: Path | None = None
+    audit_segment_bytes: int = 64 << 20
+    audit_segment_seconds: int = 3600
+    audit_digest_seconds: int = 3600
 
     @property
     def root_key_path(self) -> Path:
         return self.data_dir / ROOT_KEY_FILE
+
+    @property
+    def trail_dir(self) -> Path:
+        return self.audit_dir if self.audit_dir is not None else self.data_dir / TRAIL_DIR
 
 
 def check_account_id(account_id: str) -> str:
@@ -63,6 +76,7 @@ def write_config(data_dir: Path, account_id: str, region: str) -> None:
         f'account_id = "{account_id}"\n'
         f'region = "{region}"\n'
         '# database_url = "postgresql+psycopg://user@host/db"  # default: SQLite in this dir\n'
+        '# audit_dir = "/var/lib/strongroom/trail"  # default: "trail" in this dir\n'
     )
     (data_dir / CONFIG_FILE).write_text(text, encoding="utf-8")
 
@@ -84,14 +98,12 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
     url = (
         os.environ.get("STRONGROOM_DATABASE_URL") or raw.get("database_url") or sqlite_url(data_dir)
     )
-    depth = os.environ.get("STRONGROOM_KEY_POOL_DEPTH") or raw.get("key_pool_depth", 4)
-    try:
-        key_pool_depth = int(depth)
-    except (TypeError, ValueError):
-        raise ConfigError(f"key_pool_depth must be a whole number, not {depth!r}") from None
-    if not 0 <= key_pool_depth <= 64:
-        raise ConfigError(f"key_pool_depth must be 0 to 64, not {key_pool_depth}")
+    key_pool_depth = _whole(
+        "key_pool_depth", raw, 4, 0, 64, env=os.environ.get("STRONGROOM_KEY_POOL_DEPTH") or None
+    )
     request_log = _flag("request_log", os.environ.get("STRONGROOM_REQUEST_LOG"), raw)
+    audit = _flag("audit", os.environ.get("STRONGROOM_AUDIT"), raw, default=True)
+    audit_dir = os.environ.get("STRONGROOM_AUDIT_DIR") or raw.get("audit_dir")
     return Settings(
         data_dir=data_dir.resolve(),
         account_id=check_account_id(str(raw.get("account_id", ""))),
@@ -101,12 +113,43 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
         dev_allow_remote=dev_allow_remote,
         key_pool_depth=key_pool_depth,
         request_log=request_log,
+        audit=audit,
+        audit_dir=None if not audit_dir else (data_dir / str(audit_dir)).resolve(),
+        audit_segment_bytes=_whole("audit_segment_bytes", raw, 64 << 20, 1 << 10, 1 << 40),
+        audit_segment_seconds=_whole("audit_segment_seconds", raw, 3600, 1, 366 * 86400),
+        audit_digest_seconds=_whole(
+            "audit_digest_seconds",
+            raw,
+            3600,
+            1,
+            366 * 86400,
+            env=os.environ.get("STRONGROOM_AUDIT_DIGEST_SECONDS"),
+        ),
     )
 
 
-def _flag(name: str, env: str | None, raw: dict[str, object]) -> bool:
+def _whole(  # noqa: PLR0917 - a setting's name, source, default and bounds
+    name: str,
+    raw: dict[str, object],
+    default: int,
+    low: int,
+    high: int,
+    env: str | None = None,
+) -> int:
+    """A whole-number setting within [low, high]: the environment over the file."""
+    value: object = raw.get(name, default) if env is None else env
+    try:
+        number = int(str(value))
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {value!r}") from None
+    if not low <= number <= high:
+        raise ConfigError(f"{name} must be {low} to {high}, not {number}")
+    return number
+
+
+def _flag(name: str, env: str | None, raw: dict[str, object], *, default: bool = False) -> bool:
     """A true/false setting: the environment (``1``/``0``, ``true``/``false``) over the file."""
-    value: object = raw.get(name, False) if env is None else env.strip().lower()
+    value: object = raw.get(name, default) if env is None else env.strip().lower()
     if value in (True, "1", "true", "yes", "on"):
         return True
     if value in (False, "0", "false", "no", "off", ""):

@@ -139,6 +139,12 @@ def _banner(host: str, port: int, data_dir: Path, account_id: str) -> None:
     help="One JSON line per API call on standard error (default: the data directory's "
     "request_log setting, off).",
 )
+@click.option(
+    "--audit/--no-audit",
+    default=None,
+    help="The audit trail: every call's CloudTrail event durable before its reply (default: "
+    "the data directory's audit setting, on).",
+)
 def serve(  # noqa: PLR0917 - click passes every option positionally
     data_dir: Path | None,
     host: str,
@@ -150,12 +156,15 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
     account_id: str,
     dev_allow_remote: bool,
     request_log: bool | None,
+    audit: bool | None,
 ) -> None:
     """Serve the AWS KMS API (JSON 1.1 over HTTP, SigV4) on HOST:PORT."""
     if (tls_cert is None) != (tls_key is None):
         raise click.UsageError("--tls-cert and --tls-key go together")
     if request_log is not None:
         os.environ["STRONGROOM_REQUEST_LOG"] = "1" if request_log else "0"
+    if audit is not None:
+        os.environ["STRONGROOM_AUDIT"] = "1" if audit else "0"
     try:
         if dev:
             data_dir = _dev_data_dir(data_dir, account_id)
