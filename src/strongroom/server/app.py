@@ -198,6 +198,7 @@ class StrongroomApp:
         except _TooLarge:
             error = RequestEntityTooLargeException("Request body is too large.")
             rec.status, rec.error_code = error.status, error.code
+            rec.error_message = error.message
             await _error(send, error, rec.request_id)
             return
         path, method = scope["path"], scope["method"]
@@ -216,12 +217,14 @@ class StrongroomApp:
                 raise UnknownOperationException(f"No operation is served at {method} {path}.")
         except ServiceError as error:
             rec.status, rec.error_code = error.status, error.code
+            rec.error_message = error.message
             await _error(send, error, rec.request_id)
             return
         except Exception:
             log.exception("internal error while serving %s %s", method, path)
             internal = KMSInternalException("An internal error occurred.")
             rec.status, rec.error_code = internal.status, internal.code
+            rec.error_message = internal.message
             await _error(send, internal, rec.request_id)
             return
         await _respond(send, 200, result, [], request_id=rec.request_id)
@@ -256,7 +259,7 @@ class StrongroomApp:
             raise
         rec.principal, rec.region = caller.principal, caller.region
         rec.access_key_id, rec.session_credentials = caller.access_key_id, caller.session_token
-        rec.via_service = caller.via_service
+        rec.session_created, rec.via_service = caller.session_created, caller.via_service
         return caller
 
     async def _query(
@@ -276,15 +279,17 @@ class StrongroomApp:
             action, params = service.decode(body)
             rec.action = action
             rec.request, rec.hidden = params, service.validator.hidden_members(action)
-            result = self._query_call(service.name, caller, action, params)
+            result = rec.response = self._query_call(service.name, caller, action, params)
             reply = service.encode_result(action, result, request_id)
             status = 200
         except ServiceError as error:
             status, rec.error_code, reply = service.encode_error(error, request_id)
+            rec.error_message = error.message
         except Exception:
             log.exception("internal error while serving %s", service.name)
             internal = KMSInternalException("An internal error occurred.")
             status, rec.error_code, reply = service.encode_error(internal, request_id)
+            rec.error_message = internal.message
         rec.status = status
         await _respond(
             send, status, reply, [], content_type=query.CONTENT_TYPE, request_id=request_id
@@ -317,7 +322,8 @@ class StrongroomApp:
         rec.action = operation
         params = runtime.model.validate(operation, decode_body(body))
         rec.request, rec.hidden = params, runtime.model.hidden_members(operation)
-        return encode_result(call(runtime.kms, caller, operation, params))
+        rec.response = result = call(runtime.kms, caller, operation, params)
+        return encode_result(result)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
