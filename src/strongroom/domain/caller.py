@@ -20,6 +20,7 @@ class Caller:
     source_ip: str = "127.0.0.1"
     secure_transport: bool = False
     session_token: bool = False  # the request carried X-Amz-Security-Token
+    session_created: float | None = None  # when its STS session was issued (epoch seconds)
     # Set when a registered integrated service forwarded the request for ``principal``
     # (docs/integrated-services.md): its kms:ViaService name, and aws:CalledVia.
     via_service: str | None = None

@@ -55,6 +55,7 @@ class RequestRecord:
     principal: Principal | None = None
     access_key_id: str | None = None
     session_credentials: bool = False  # signed with STS credentials
+    session_created: float | None = None  # when those credentials were issued (epoch seconds)
     via_service: str | None = None  # kms:ViaService, for a call an integrated service forwarded
     decisions: list[Decided] = field(default_factory=list)
     key_material_id: str | None = None
@@ -62,6 +63,11 @@ class RequestRecord:
     request: Mapping[str, Any] | None = field(default=None, repr=False)
     hidden: Collection[str] = ()
     error_code: str | None = None
+    error_message: str | None = None  # the API error's message, as the caller got it
+    # The operation's result, as returned (a reference, not a copy): the audit event reads a
+    # few public members of it for the operations whose CloudTrail event shows them
+    # (``strongroom.audit.event``); it holds secrets (plaintext, tokens) and is never logged.
+    response: Mapping[str, Any] | None = field(default=None, repr=False)
     status: int = 200
     duration_ms: float | None = None
 

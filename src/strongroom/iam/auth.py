@@ -81,6 +81,7 @@ class _Known:
     token_sha256: bytes | None = None  # STS sessions only
     expires_at: float = 0.0
     iam_allowed: bool = True  # GetSessionToken sessions may not call the IAM API
+    created_at: float | None = None  # STS sessions: when issued (the audit event shows it)
 
 
 def _partition(arn: str) -> str:
@@ -168,6 +169,7 @@ class Authenticator:
             token_sha256=record.token_sha256,
             expires_at=record.expires_at,
             iam_allowed=principal.type is PrincipalType.ASSUMED_ROLE,
+            created_at=record.created_at,
         )
 
     def _session_principal(self, record: SessionRecord) -> Principal | None:
@@ -260,6 +262,7 @@ class Authenticator:
             source_ip,
             secure_transport,
             session_token=known.token_sha256 is not None,
+            session_created=known.created_at,
         )
         if VIA_AUTHORIZATION in headers:
             if service != self._service:  # only KMS calls may be made on a user's behalf
@@ -290,4 +293,5 @@ class Authenticator:
             forwarded,
             user.principal,
             session_token=user.token_sha256 is not None,
+            session_created=user.created_at,
         )

@@ -139,6 +139,7 @@ def forwarded_caller(
     user: Principal,
     *,
     session_token: bool,
+    session_created: float | None = None,
 ) -> Caller:
     """The caller a verified forwarded request stands for: the user, seen through the service
     (``kms:ViaService``, ``aws:CalledVia``), from the service's connection."""
@@ -149,6 +150,7 @@ def forwarded_caller(
         service_caller.source_ip,
         service_caller.secure_transport,
         session_token=session_token,
+        session_created=session_created,
         via_service=service.via_name,
         called_via=(service.via_name,),
     )

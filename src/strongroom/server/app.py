@@ -130,7 +130,7 @@ class _Reply(NamedTuple):
 
 def _failed(rec: RequestRecord, error: ServiceError) -> _Reply:
     """The reply for ``error``, noted in the record."""
-    rec.status, rec.error_code = error.status, error.code
+    rec.status, rec.error_code, rec.error_message = error.status, error.code, error.message
     status, body = encode_error(error)
     return _Reply(status, body, [(b"x-amzn-errortype", error.code.encode())])
 
@@ -249,7 +249,7 @@ class StrongroomApp:
             raise
         rec.principal, rec.region = caller.principal, caller.region
         rec.access_key_id, rec.session_credentials = caller.access_key_id, caller.session_token
-        rec.via_service = caller.via_service
+        rec.session_created, rec.via_service = caller.session_created, caller.via_service
         return caller
 
     def _query(
@@ -264,15 +264,17 @@ class StrongroomApp:
             action, params = service.decode(body)
             rec.action = action
             rec.request, rec.hidden = params, service.validator.hidden_members(action)
-            result = self._query_call(service.name, caller, action, params)
+            result = rec.response = self._query_call(service.name, caller, action, params)
             reply = service.encode_result(action, result, request_id)
             status = 200
         except ServiceError as error:
             status, rec.error_code, reply = service.encode_error(error, request_id)
+            rec.error_message = error.message
         except Exception:
             log.exception("internal error while serving %s", service.name)
             internal = KMSInternalException("An internal error occurred.")
             status, rec.error_code, reply = service.encode_error(internal, request_id)
+            rec.error_message = internal.message
         rec.status = status
         return _Reply(status, reply, [], query.CONTENT_TYPE)
 
@@ -303,7 +305,8 @@ class StrongroomApp:
         rec.action = operation
         params = runtime.model.validate(operation, decode_body(body))
         rec.request, rec.hidden = params, runtime.model.hidden_members(operation)
-        return encode_result(call(runtime.kms, caller, operation, params))
+        rec.response = result = call(runtime.kms, caller, operation, params)
+        return encode_result(result)
 
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:

@@ -51,3 +51,11 @@ def test_decisions_add_their_resource_once() -> None:
         "kms:ReEncryptTo",
         "kms:CreateKey",
     ]
+
+
+def test_the_response_is_kept_by_reference_and_never_shown() -> None:
+    result = {"Plaintext": b"secret-bytes", "KeyId": "k"}
+    rec = RequestRecord("r", 1.0, "127.0.0.1", response=result, error_message="Denied.")
+    assert rec.response is result  # a reference: nothing copied on the request path
+    assert "secret-bytes" not in repr(rec)
+    assert rec.error_message == "Denied."
