@@ -135,6 +135,22 @@ def _input(compiler: _Compiler, name: str, shape: str | None) -> StructureNode:
     return node
 
 
+def _holds_secret(shapes: Mapping[str, Any], name: str, seen: frozenset[str] = frozenset()) -> bool:
+    """Whether a value of shape ``name`` is, or holds at any depth, a binary or sensitive value
+    (a structure with one sensitive member, such as XKS's authentication credential, is hidden
+    whole)."""
+    shape = shapes[name]
+    if shape["type"] == "blob" or shape.get("sensitive"):
+        return True
+    inner = [*shape.get("members", {}).values(), shape.get("member"), shape.get("value")]
+    seen |= {name}
+    return any(
+        _holds_secret(shapes, ref["shape"], seen)
+        for ref in inner
+        if ref is not None and ref["shape"] not in seen
+    )
+
+
 def _hidden_members(model: Mapping[str, Any]) -> dict[str, frozenset[str]]:
     shapes = model["shapes"]
     hidden: dict[str, frozenset[str]] = {}
@@ -142,9 +158,7 @@ def _hidden_members(model: Mapping[str, Any]) -> dict[str, frozenset[str]]:
         ref = operation.get("input")
         members = shapes[ref["shape"]].get("members", {}) if ref else {}
         secret = frozenset(
-            member
-            for member, target in members.items()
-            if shapes[target["shape"]]["type"] == "blob" or shapes[target["shape"]].get("sensitive")
+            member for member, target in members.items() if _holds_secret(shapes, target["shape"])
         )
         if secret:
             hidden[name] = secret

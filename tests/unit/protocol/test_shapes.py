@@ -441,3 +441,14 @@ def test_a_recursive_shape_is_refused_at_load() -> None:
     shapes = {"R": {"type": "structure", "members": {"Self": {"shape": "R"}}}}
     with pytest.raises(ValueError, match="recursive"):
         ServiceModel({"operations": {"Op": {"input": {"shape": "R"}}}, "shapes": shapes})
+
+
+def test_a_member_holding_a_sensitive_value_at_any_depth_is_hidden_whole() -> None:
+    """XKS's authentication credential is a structure whose RawSecretAccessKey is sensitive: the
+    whole member is hidden, so no record or log line can hold the secret (it once reached the
+    request log's line for CreateCustomKeyStore)."""
+    model = ServiceModel.load("kms")
+    for operation in ("CreateCustomKeyStore", "UpdateCustomKeyStore"):
+        assert "XksProxyAuthenticationCredential" in model.hidden_members(operation)
+    assert model.hidden_members("Decrypt") >= {"CiphertextBlob", "Recipient"}
+    assert "EncryptionContext" not in model.hidden_members("Encrypt")
