@@ -17,6 +17,8 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, NamedTuple
 
+from strongroom.audit.event import events_for
+from strongroom.audit.trail import Trail, TrailUnavailable
 from strongroom.domain import record
 from strongroom.domain.caller import Caller
 from strongroom.domain.record import RequestRecord
@@ -53,6 +55,7 @@ _TARGET_PREFIX = "TrentService."
 # Admin-only: why a request would be allowed or denied (an account root, for its own account).
 _EXPLAIN_TARGET = "StrongroomAdmin.ExplainDecision"
 _QUERY_SERVICES = ("iam", "sts")
+_HEALTH = "GET /_strongroom/health"  # a probe, not an API call: not in the audit trail
 
 
 class _RequestIds:
@@ -172,6 +175,7 @@ class StrongroomApp:
         self.runtime = runtime
         self._sweeper: asyncio.Task[None] | None = None
         self.request_log = RequestLog() if runtime.settings.request_log else None
+        self.trail = _open_trail(runtime) if runtime.settings.audit else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -187,12 +191,28 @@ class StrongroomApp:
         token = record.opened(rec)
         try:
             reply = await self._serve(scope, receive, rec)
+            if self.trail is not None and rec.action != _HEALTH:
+                reply = await self._audited(rec, reply)
             await _send(send, reply, rec.request_id)
         finally:
             record.closed(token)
             rec.duration_ms = round((time.perf_counter() - began) * 1000, 3)
             if self.request_log is not None:
                 self.request_log.write(rec)
+
+    async def _audited(self, rec: RequestRecord, reply: _Reply) -> _Reply:
+        """``reply`` once the call's events are on disk; if they cannot be written, a server
+        error instead (nothing is acknowledged unaudited; the trail recovers by itself)."""
+        assert self.trail is not None
+        try:
+            await self.trail.commit(events_for(rec))
+        except TrailUnavailable as exc:
+            log.error("the audit trail cannot be written (%s): %s refused", exc, rec.action)
+        except Exception:
+            log.exception("the audit event of %s could not be made or written", rec.action)
+        else:
+            return reply
+        return _failed(rec, KMSInternalException("An internal error occurred."))
 
     async def _serve(self, scope: Scope, receive: Receive, rec: RequestRecord) -> _Reply:
         try:
@@ -323,6 +343,8 @@ class StrongroomApp:
                     self._sweeper.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await self._sweeper
+                if self.trail is not None:
+                    self.trail.close()  # its closing digest
                 self.runtime.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -337,6 +359,17 @@ class StrongroomApp:
                 run_due_work(self.runtime.kms)
             except Exception:
                 log.exception("the sweep of due work failed; will retry")
+
+
+def _open_trail(runtime: Runtime) -> Trail:
+    settings = runtime.settings
+    return Trail(
+        settings.trail_dir,
+        runtime.kms.keystore.audit_signer(),
+        segment_bytes=settings.audit_segment_bytes,
+        segment_seconds=settings.audit_segment_seconds,
+        digest_seconds=settings.audit_digest_seconds,
+    )
 
 
 def create_app() -> StrongroomApp:
