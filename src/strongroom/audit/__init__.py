@@ -1,0 +1,1 @@
+"""The audit trail: CloudTrail-format events, hash-chained, durable before the reply."""
