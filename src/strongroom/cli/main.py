@@ -13,6 +13,7 @@ from rich.panel import Panel
 
 from strongroom import __version__
 from strongroom.cli.admin import admin
+from strongroom.cli.audit import audit
 from strongroom.cli.init import InitResult, initialise, is_initialised
 from strongroom.cli.keys import keys
 from strongroom.cli.policy import policy
@@ -217,6 +218,7 @@ def migrate_command(data_dir: Path) -> None:
 cli.add_command(policy)
 cli.add_command(admin)
 cli.add_command(keys)
+cli.add_command(audit)
 
 
 def main() -> None:

@@ -23,7 +23,14 @@ from typing import Protocol
 
 from strongroom.domain.keys import KeyRecord, MaterialRecord
 
-__all__ = ["KeyHandle", "KeyStore", "NotExportable", "RootSecrets", "new_material_id"]
+__all__ = [
+    "AuditSigner",
+    "KeyHandle",
+    "KeyStore",
+    "NotExportable",
+    "RootSecrets",
+    "new_material_id",
+]
 
 
 class NotExportable(Exception):
@@ -59,6 +66,22 @@ class RootSecrets(Protocol):
         ...
 
 
+class AuditSigner(Protocol):
+    """The audit signing key, lent by the store: it signs the trail's digests; its private half
+    never leaves the store (the shape :class:`strongroom.audit.digest.Signer` expects)."""
+
+    @property
+    def algorithm(self) -> str:
+        """``"Ed25519"`` or ``"SHA384withECDSA"``."""
+        ...
+
+    def sign(self, data: bytes) -> bytes: ...
+
+    def public_key_der(self) -> bytes:
+        """The DER SubjectPublicKeyInfo of the signing key."""
+        ...
+
+
 class KeyStore(RootSecrets, Protocol):
     """Makes, keeps and uses KMS key material; operations are by :class:`KeyHandle`."""
 
@@ -69,6 +92,12 @@ class KeyStore(RootSecrets, Protocol):
 
     def clear(self) -> None:
         """Forget whatever the store cached of stored material (storage changed)."""
+        ...
+
+    def audit_signer(self, algorithm: str = "Ed25519") -> AuditSigner:
+        """The audit signing key, created on first use (``algorithm`` applies only then:
+        ``"Ed25519"`` or ``"SHA384withECDSA"``); the same key for every process of the
+        deployment."""
         ...
 
     # -- material ------------------------------------------------------------------------------

@@ -8,17 +8,36 @@ length-prefixed encoding (``u32`` big-endian length before every field)::
 
     material: fields(b"strongroom/material/v1", key_arn, material_id)
     secret:   fields(b"strongroom/secret/v1", purpose)
+    audit:    fields(b"strongroom/audit-signing/v1", algorithm)
+
+The audit signing key (:meth:`SoftwareKeyStore.audit_signer`) is kept in one file beside the root
+key, ``audit-signing.key`` (0600), one ASCII line::
+
+    strongroom-audit-signing-key-v1:<algorithm>:<standard base64 of the wrapped DER PKCS#8 key>\n
 
 Unwrap failures raise :class:`~strongroom.errors.KMSInternalException` with no cause attached.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
+import contextlib
 import os
 import struct
 from collections.abc import Mapping
+from pathlib import Path
+from typing import NoReturn
 
-from strongroom.crypto import agreement, ciphertext, kem, mac, rsa_encryption, signing
+from strongroom.crypto import (
+    agreement,
+    ciphertext,
+    kem,
+    mac,
+    rsa_encryption,
+    signing,
+    trail_signature,
+)
 from strongroom.crypto.asymmetric import (
     PrivateKey,
     load_private_key,
@@ -31,7 +50,11 @@ from strongroom.errors import KMSInternalException
 from strongroom.keystore.base import KeyHandle, NotExportable
 from strongroom.keystore.rootkey import RootKey
 
-__all__ = ["SoftwareKeyStore"]
+__all__ = ["AUDIT_KEY_FILE", "SoftwareKeyStore"]
+
+AUDIT_KEY_FILE = "audit-signing.key"
+_AUDIT_KEY_PREFIX = "strongroom-audit-signing-key-v1:"
+_AUDIT_LABEL = b"strongroom/audit-signing/v1"
 
 _U32 = struct.Struct(">I")
 _MATERIAL_LABEL = b"strongroom/material/v1"
@@ -60,14 +83,49 @@ def _secret_aad(purpose: str) -> bytes:
     return _fields(_SECRET_LABEL, purpose.encode("utf-8"))
 
 
+class _AuditSigner:
+    """The audit signing key, unwrapped in memory; signs, never shows its private half."""
+
+    __slots__ = ("__key", "_algorithm", "_public")
+
+    def __init__(self, algorithm: str, private_der: bytes) -> None:
+        self._algorithm = algorithm
+        self.__key = load_private_key(private_der)
+        self._public = public_der_of(self.__key)
+
+    def __repr__(self) -> str:
+        return f"AuditSigner({self._algorithm}, <redacted>)"
+
+    def __reduce__(self) -> NoReturn:
+        raise TypeError("an audit signer cannot be pickled")
+
+    @property
+    def algorithm(self) -> str:
+        return self._algorithm
+
+    def sign(self, data: bytes) -> bytes:
+        return trail_signature.sign(self.__key, self._algorithm, data)
+
+    def public_key_der(self) -> bytes:
+        return self._public
+
+
 class SoftwareKeyStore:
-    """A :class:`~strongroom.keystore.base.KeyStore` whose material is wrapped in storage."""
+    """A :class:`~strongroom.keystore.base.KeyStore` whose material is wrapped in storage.
 
-    __slots__ = ("_exportable", "_plain", "_private", "_root")
+    ``audit_key_file`` is where the wrapped audit signing key lives (normally
+    ``<data dir>/audit-signing.key``); without one the store has no audit signer.
+    """
 
-    def __init__(self, root: RootKey, *, exportable: bool = True) -> None:
+    __slots__ = ("_audit_key_file", "_audit_signer", "_exportable", "_plain", "_private", "_root")
+
+    def __init__(
+        self, root: RootKey, *, exportable: bool = True, audit_key_file: Path | None = None
+    ) -> None:
         self._root = root
         self._exportable = exportable
+        self._audit_key_file = audit_key_file
+        self._audit_signer: _AuditSigner | None = None
         # Keyed by (key ARN, material id, stored bytes): a re-imported version (same id, new
         # bytes) is never served from a stale entry.
         self._plain: dict[tuple[str, str, bytes], bytes] = {}
@@ -199,6 +257,42 @@ class SoftwareKeyStore:
     def decapsulate(self, handle: KeyHandle, data: bytes) -> bytes:
         return kem.decapsulate(self._private_key(handle), data)
 
+    # -- the audit signing key ---------------------------------------------------------------------
+    def audit_signer(self, algorithm: str = trail_signature.DEFAULT_ALGORITHM) -> _AuditSigner:
+        if self._audit_signer is None:
+            path = self._audit_key_file
+            if path is None:
+                raise KMSInternalException("this key store has no audit signing key file")
+            if not path.exists():
+                self._create_audit_key(path, algorithm)
+            stored, wrapped = _parse_audit_key_file(path.read_bytes(), path)
+            private_der = self._root.open(wrapped, _fields(_AUDIT_LABEL, stored.encode()))
+            self._audit_signer = _AuditSigner(stored, private_der)
+        return self._audit_signer
+
+    def _create_audit_key(self, path: Path, algorithm: str) -> None:
+        """Write a new wrapped key, atomically: a process that loses the race uses the winner's."""
+        private_der = trail_signature.new_signing_key(algorithm)
+        wrapped = self._root.seal(private_der, _fields(_AUDIT_LABEL, algorithm.encode()))
+        line = f"{_AUDIT_KEY_PREFIX}{algorithm}:{base64.b64encode(wrapped).decode()}\n"
+        temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                os.write(fd, line.encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            with contextlib.suppress(FileExistsError):
+                os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
     # -- root secrets ------------------------------------------------------------------------------
     def wrap_secret(self, secret: bytes, purpose: str) -> bytes:
         return self._root.seal(secret, _secret_aad(purpose))
@@ -208,3 +302,17 @@ class SoftwareKeyStore:
 
     def derive_secret(self, purpose: str) -> bytes:
         return self._root.derive(_fields(_DERIVED_LABEL, purpose.encode("utf-8")))
+
+
+def _parse_audit_key_file(data: bytes, path: Path) -> tuple[str, bytes]:
+    """``(algorithm, wrapped key)`` from an audit signing key file."""
+    text = data.decode("ascii", errors="replace").strip()
+    if text.startswith(_AUDIT_KEY_PREFIX):
+        algorithm, _, encoded = text[len(_AUDIT_KEY_PREFIX) :].partition(":")
+        try:
+            wrapped = base64.b64decode(encoded, validate=True)
+        except binascii.Error:
+            wrapped = b""
+        if algorithm in trail_signature.ALGORITHMS and wrapped:
+            return algorithm, wrapped
+    raise KMSInternalException(f"{path} is not a strongroom audit signing key file")

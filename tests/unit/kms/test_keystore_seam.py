@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives.asymmetric import ec  # noqa: TID251 -- a pe
 from strongroom.clock import Clock
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import KeyRecord
-from strongroom.keystore.base import KeyHandle, KeyStore, NotExportable
+from strongroom.keystore.base import AuditSigner, KeyHandle, KeyStore, NotExportable
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
 from strongroom.kms.operations import call
@@ -130,6 +130,9 @@ class VaultStore:
 
     def derive_secret(self, purpose: str) -> bytes:
         return self._inner.derive_secret(purpose)
+
+    def audit_signer(self, algorithm: str = "Ed25519") -> AuditSigner:
+        return self._inner.audit_signer(algorithm)
 
 
 @pytest.fixture

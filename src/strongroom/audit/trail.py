@@ -1,0 +1,461 @@
+"""The trail's writer: chained lines appended to segments, durable before ``commit`` returns.
+
+- **Group commit.** Concurrent ``commit()`` calls in one event loop share one write and one
+  fsync: while a flush runs in a worker thread, the next batch gathers; the event loop never
+  waits on the disk.
+- **Several processes.** Every append happens under ``flock`` on the trail's ``lock`` file. Each
+  writer caches where the trail ends (segment, size, seq, last hash) and, under the lock, checks
+  the newest segment and its size; when another process appended, it reads the last line again.
+- **Fail closed.** When a write or fsync fails, every ``commit()`` of the batch raises
+  :class:`TrailUnavailable`, the segment is cut back to its last good size, and the next batch
+  tries again: the trail recovers by itself when the disk does.
+- **Digests.** Every ``digest_seconds`` (checked on commit), on :meth:`Trail.digest_now` and in
+  :meth:`Trail.close`, a signed digest names the segments' hashes and the previous digest.
+
+The ``lock`` file also holds a little schedule state (JSON: the newest segment's number and start
+time, the time of the last digest), so that all processes rotate and digest on one schedule. It is
+not covered by verification and is rebuilt from the trail when missing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import fcntl
+import hashlib
+import os
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from strongroom.audit.digest import Signer, seal_digest, split_digest
+from strongroom.audit.format import (
+    DIGESTS,
+    GENESIS,
+    LOCK,
+    SEGMENTS,
+    LineError,
+    chain_line,
+    digest_name,
+    iter_lines,
+    last_line,
+    numbered,
+    parse_line,
+    segment_name,
+)
+from strongroom.crypto.trail_signature import fingerprint
+
+__all__ = [
+    "DEFAULT_DIGEST_SECONDS",
+    "DEFAULT_SEGMENT_BYTES",
+    "DEFAULT_SEGMENT_SECONDS",
+    "Trail",
+    "TrailUnavailable",
+    "iso_time",
+    "read_events",
+]
+
+DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+DEFAULT_SEGMENT_SECONDS = 3600.0
+DEFAULT_DIGEST_SECONDS = 3600.0
+_CHUNK = 1 << 20
+
+
+class TrailUnavailable(Exception):
+    """The trail could not be written: nothing of the batch is acknowledged (fail closed)."""
+
+
+def iso_time(t: float) -> str:
+    """``YYYY-MM-DDThh:mm:ssZ`` (UTC), CloudTrail's time form."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _why(exc: OSError) -> str:
+    name = errno.errorcode.get(exc.errno or 0, "error")
+    return f"{name}: {exc.strerror or 'cannot write'}"
+
+
+class Trail:
+    """One process's writer of a trail directory (see the module docstring).
+
+    ``commit`` is for one event loop; ``commit_sync`` for callers without one (both may run at
+    once: a mutex orders them within the process, the lock file across processes).
+    """
+
+    def __init__(
+        self,
+        directory: Path | str,
+        signer: Signer,
+        *,
+        segment_bytes: int = DEFAULT_SEGMENT_BYTES,
+        segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
+        digest_seconds: float = DEFAULT_DIGEST_SECONDS,
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        self.directory = Path(directory)
+        self._signer = signer
+        self._segment_bytes = segment_bytes
+        self._segment_seconds = segment_seconds
+        self._digest_seconds = digest_seconds
+        self._now = now
+        for sub in (self.directory, self.directory / SEGMENTS, self.directory / DIGESTS):
+            if not sub.is_dir():
+                sub.mkdir(mode=0o700, parents=True, exist_ok=True)
+                _fsync_dir(sub.parent)
+        self._lock_fd = os.open(self.directory / LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        self._mutex = threading.Lock()
+        # Where the trail ends, as this process last saw it (checked under the lock).
+        self._number = 0
+        self._fd: int | None = None
+        self._size = -1
+        self._seq = 0
+        self._hash = GENESIS
+        self._pending: list[tuple[list[bytes], asyncio.Future[None]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+        self._closed = False
+        self.flushes = 0  # writes+fsyncs done by this process (group commit shares them)
+
+    def __repr__(self) -> str:
+        return f"Trail({str(self.directory)!r})"
+
+    # -- committing ----------------------------------------------------------------------------
+    async def commit(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """Return once ``events`` are on disk (in this order, consecutive seqs); raise
+        :class:`TrailUnavailable` if they could not be written."""
+        encoded = [orjson.dumps(event) for event in events]
+        if not encoded:
+            return
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        self._pending.append((encoded, future))
+        if self._drainer is None:
+            self._drainer = loop.create_task(self._drain())
+        await future
+
+    async def _drain(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending, []
+                lines = [event for encoded, _ in batch for event in encoded]
+                try:
+                    await asyncio.to_thread(self._append, lines)
+                except BaseException as exc:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(
+                                TrailUnavailable(str(exc))
+                                if isinstance(exc, TrailUnavailable | asyncio.CancelledError)
+                                else exc
+                            )
+                    if not isinstance(exc, Exception):
+                        raise
+                else:
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_result(None)
+        finally:
+            self._drainer = None
+
+    def commit_sync(self, events: Sequence[Mapping[str, Any]]) -> None:
+        """:meth:`commit` for callers without an event loop (blocks until on disk)."""
+        encoded = [orjson.dumps(event) for event in events]
+        if encoded:
+            self._append(encoded)
+
+    def _append(self, encoded: list[bytes]) -> None:
+        with self._mutex, self._locked():
+            now = self._now()
+            try:
+                self._sync()
+                state = self._state()
+                self._rotate_if_due(now, state)
+                seq, previous = self._seq, self._hash
+                parts = []
+                for event_json in encoded:
+                    seq += 1
+                    line, previous = chain_line(seq, event_json, previous)
+                    parts.append(line)
+                data = b"".join(parts)
+                self._write_at(data)
+            except OSError as exc:
+                raise TrailUnavailable(f"the audit trail cannot be written ({_why(exc)})") from None
+            self._size += len(data)
+            self._seq, self._hash = seq, previous
+            self.flushes += 1
+            if now - state.get("lastDigest", now) >= self._digest_seconds:
+                # The events are durable: a digest that fails now is tried on the next commit.
+                with contextlib.suppress(OSError, TrailUnavailable):
+                    self._write_digest(now, state)
+
+    def _write_at(self, data: bytes) -> None:
+        """Write ``data`` at the end of the segment and fsync; on failure cut the segment back."""
+        assert self._fd is not None
+        offset = self._size
+        try:
+            view = memoryview(data)
+            position = offset
+            while view:
+                written = os.pwrite(self._fd, view, position)
+                view = view[written:]
+                position += written
+            os.fsync(self._fd)
+        except OSError:
+            try:
+                os.ftruncate(self._fd, offset)
+                os.fsync(self._fd)
+            except OSError:
+                self._size = -1  # unknown: look again under the lock next time
+            raise
+
+    # -- where the trail ends ------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        if self._closed:
+            raise TrailUnavailable("the audit trail is closed")
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+
+    def _state(self) -> dict[str, Any]:
+        raw = os.pread(self._lock_fd, 4096, 0)
+        try:
+            state = orjson.loads(raw) if raw else {}
+        except orjson.JSONDecodeError:
+            state = {}
+        return state if isinstance(state, dict) else {}
+
+    def _save_state(self, state: dict[str, Any]) -> None:
+        data = orjson.dumps(state)
+        os.pwrite(self._lock_fd, data, 0)
+        os.ftruncate(self._lock_fd, len(data))
+
+    def _sync(self) -> None:
+        """Bring the cached end of the trail up to date (under the lock)."""
+        segments = numbered(self.directory, SEGMENTS)
+        newest = segments[-1][0] if segments else 0
+        if newest != self._number or (self._fd is None and newest):
+            self._close_segment()
+            self._number = newest
+            self._fd = os.open(self._segment_path(newest), os.O_RDWR)
+            self._size = -1
+        if self._fd is None:
+            self._size, self._seq, self._hash = 0, 0, GENESIS
+            return
+        size = os.fstat(self._fd).st_size
+        if size != self._size:
+            self._load_end(size)
+
+    def _load_end(self, size: int) -> None:
+        assert self._fd is not None
+        end = size
+        if size and os.pread(self._fd, 1, size - 1) != b"\n":
+            # A writer died in the middle of a line: that batch was never acknowledged.
+            tail = last_line(self._fd, size)
+            end = size - len(tail or b"")
+            os.ftruncate(self._fd, end)
+            os.fsync(self._fd)
+        self._size = end
+        self._seq, self._hash = self._end_of(self._number, self._fd, end)
+
+    def _end_of(self, number: int, fd: int, size: int) -> tuple[int, bytes]:
+        """``(seq, hash)`` of the last line of segment ``number`` (or of those before it)."""
+        line = last_line(fd, size)
+        if line is None:
+            if number <= 1:
+                return 0, GENESIS
+            previous = self._segment_path(number - 1)
+            prev_fd = os.open(previous, os.O_RDONLY)
+            try:
+                return self._end_of(number - 1, prev_fd, os.fstat(prev_fd).st_size)
+            finally:
+                os.close(prev_fd)
+        try:
+            parsed = parse_line(line)
+        except LineError:
+            raise TrailUnavailable(
+                f"the last line of audit segment {segment_name(number)} is damaged "
+                "(run strongroom audit verify)"
+            ) from None
+        return parsed.seq, parsed.hash
+
+    def _rotate_if_due(self, now: float, state: dict[str, Any]) -> None:
+        started = state.get("segmentStarted") if state.get("segment") == self._number else None
+        if started is None:
+            state.update(segment=self._number, segmentStarted=now)
+            state.setdefault("lastDigest", now)
+            self._save_state(state)
+            started = now
+        too_big = self._size >= self._segment_bytes
+        too_old = self._size > 0 and now - started >= self._segment_seconds
+        if self._fd is not None and not (too_big or too_old):
+            return
+        number = self._number + 1
+        fd = os.open(self._segment_path(number), os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            _fsync_dir(self.directory / SEGMENTS)
+        except OSError:
+            os.close(fd)
+            raise
+        self._close_segment()
+        self._number, self._fd, self._size = number, fd, 0
+        state.update(segment=number, segmentStarted=now)
+        self._save_state(state)
+
+    def _segment_path(self, number: int) -> Path:
+        return self.directory / SEGMENTS / segment_name(number)
+
+    def _close_segment(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    # -- digests -------------------------------------------------------------------------------
+    def digest_now(self) -> str:
+        """Write a signed digest now; return its file name."""
+        with self._mutex, self._locked():
+            now = self._now()
+            try:
+                self._sync()
+                return self._write_digest(now, self._state())
+            except OSError as exc:
+                raise TrailUnavailable(
+                    f"the audit digest cannot be written ({_why(exc)})"
+                ) from None
+
+    def _write_digest(self, now: float, state: dict[str, Any]) -> str:
+        digests = numbered(self.directory, DIGESTS)
+        previous: dict[str, Any] | None = None
+        previous_name = previous_sha = previous_signature = None
+        if digests:
+            previous_name = digests[-1][1]
+            data = (self.directory / DIGESTS / previous_name).read_bytes()
+            split = split_digest(data)
+            previous, previous_sha = split.fields, hashlib.sha256(data).hexdigest()
+            previous_signature = split.signature.hex()
+        covered = {entry["name"]: entry["bytes"] for entry in (previous or {}).get("segments", [])}
+        last_covered = max((int(name[:10]) for name in covered), default=0)
+        entries = []
+        for number, name in numbered(self.directory, SEGMENTS):
+            current = number == self._number
+            size = self._size if current else (self.directory / SEGMENTS / name).stat().st_size
+            if number < last_covered or (
+                number == last_covered and not current and covered.get(name) == size
+            ):
+                continue
+            entries.append(self._segment_entry(number, size))
+        public_der = self._signer.public_key_der()
+        start = previous["digestEndTime"] if previous else iso_time(state.get("lastDigest", now))
+        fields = {
+            "digestStartTime": start,
+            "digestEndTime": iso_time(now),
+            "segments": entries,
+            "lastSeq": self._seq,
+            "lastHash": self._hash.hex() if self._seq else None,
+            "previousDigestFile": previous_name,
+            "previousDigestSha256": previous_sha,
+            "previousDigestSignature": previous_signature,
+            "publicKeyFingerprint": fingerprint(public_der),
+            "signatureAlgorithm": self._signer.algorithm,
+        }
+        name = digest_name(digests[-1][0] + 1 if digests else 1)
+        sealed = seal_digest(fields, name, self._signer)
+        temporary = self.directory / DIGESTS / f".{name}.tmp"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, sealed)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.rename(temporary, self.directory / DIGESTS / name)
+        _fsync_dir(self.directory / DIGESTS)
+        state["lastDigest"] = now
+        self._save_state(state)
+        return name
+
+    def _segment_entry(self, number: int, size: int) -> dict[str, Any]:
+        """What a digest says of the first ``size`` bytes of segment ``number``."""
+        name = segment_name(number)
+        fd = os.open(self._segment_path(number), os.O_RDONLY)
+        try:
+            sha = hashlib.sha256()
+            first_seq = None
+            position = 0
+            while position < size:
+                chunk = os.pread(fd, min(_CHUNK, size - position), position)
+                if not chunk:
+                    break
+                if position == 0:
+                    first_seq = parse_line(chunk[: chunk.find(b"\n") + 1]).seq
+                sha.update(chunk)
+                position += len(chunk)
+            last = last_line(fd, size)
+        finally:
+            os.close(fd)
+        end = parse_line(last) if last is not None else None
+        return {
+            "name": name,
+            "bytes": size,
+            "sha256": sha.hexdigest(),
+            "firstSeq": first_seq,
+            "lastSeq": end.seq if end else None,
+            "lastHash": end.hash.hex() if end else None,
+        }
+
+    # -- shutting down -------------------------------------------------------------------------
+    def close(self) -> None:
+        """Write the shutdown digest and let go of the files (commit no more after this)."""
+        if self._closed:
+            return
+        try:
+            self.digest_now()
+        finally:
+            with self._mutex:
+                self._closed = True
+                self._close_segment()
+                os.close(self._lock_fd)
+
+
+def _event_time(event: Mapping[str, Any]) -> datetime | None:
+    value = event.get("eventTime")
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def read_events(
+    directory: Path | str, start: datetime | None = None, end: datetime | None = None
+) -> Iterator[dict[str, Any]]:
+    """The trail's events in seq order; with ``start``/``end`` only those whose ``eventTime``
+    falls in ``[start, end]`` (an event without one is left out when a bound is given). A last
+    line still being written is not read."""
+    directory = Path(directory)
+    for _, name in numbered(directory, SEGMENTS):
+        for _, line in iter_lines(directory / SEGMENTS / name):
+            if not line.endswith(b"\n"):
+                break
+            event = parse_line(line).event()
+            if start is not None or end is not None:
+                when = _event_time(event)
+                if when is None or (start and when < start) or (end and when > end):
+                    continue
+            yield event

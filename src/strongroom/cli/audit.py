@@ -1,0 +1,110 @@
+"""``strongroom audit``: check a trail offline (``verify``) and print its public key
+(``public-key``)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+import orjson
+
+from strongroom.audit.verify import verify
+from strongroom.config import ConfigError, load_settings
+from strongroom.crypto.trail_signature import public_pem
+from strongroom.errors import KMSInternalException
+from strongroom.keystore.rootkey import RootKey
+from strongroom.keystore.software import AUDIT_KEY_FILE, SoftwareKeyStore
+
+__all__ = ["audit"]
+
+
+@click.group()
+def audit() -> None:
+    """The audit trail: verify it offline, export its public key."""
+
+
+def _when(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@audit.command("verify")
+@click.option(
+    "--trail",
+    "trail_dir",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="The trail directory (segments/, digests/).",
+)
+@click.option(
+    "--public-key",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    help="The audit signing key's public key, PEM (strongroom audit public-key).",
+)
+@click.option("--start", help="Check the digests from this time (ISO 8601, UTC if no zone).")
+@click.option("--end", help="Check the digests up to this time (ISO 8601).")
+@click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
+@click.option(
+    "--allow-unsigned-tail",
+    is_flag=True,
+    help="A live trail: events written since the newest digest are not a failure.",
+)
+def verify_command(  # noqa: PLR0917 - click passes every option positionally
+    trail_dir: Path,
+    public_key: Path,
+    start: str | None,
+    end: str | None,
+    as_json: bool,
+    allow_unsigned_tail: bool,
+) -> None:
+    """Check the trail with only the public key; exit 0 only when everything verifies."""
+    try:
+        report = verify(
+            trail_dir,
+            public_key.read_bytes(),
+            _when(start),
+            _when(end),
+            allow_unsigned_tail=allow_unsigned_tail,
+        )
+    except ValueError as exc:
+        raise click.ClickException(f"{public_key}: {exc}") from None
+    if as_json:
+        click.echo(orjson.dumps(report.to_dict(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        for finding in report.findings:
+            click.echo(str(finding))
+        verdict = "verified" if report.ok else f"FAILED: {len(report.findings)} finding(s)"
+        click.echo(
+            f"{verdict}: {report.segments} segment(s), {report.events} event(s) "
+            f"(last seq {report.last_seq}, signed up to {report.covered_seq}), "
+            f"{report.digests} digest(s)"
+        )
+    raise SystemExit(0 if report.ok else 1)
+
+
+@audit.command("public-key")
+@click.option(
+    "--data-dir",
+    required=True,
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="An initialised data directory.",
+)
+def public_key_command(data_dir: Path) -> None:
+    """Print the audit signing key's public key (PEM); the key is made on first use."""
+    try:
+        settings = load_settings(data_dir)
+        store = SoftwareKeyStore(
+            RootKey.load(settings.root_key_path),
+            audit_key_file=settings.data_dir / AUDIT_KEY_FILE,
+        )
+        signer = store.audit_signer()
+    except (ConfigError, OSError, ValueError, KMSInternalException) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(public_pem(signer.public_key_der()).decode(), nl=False)
