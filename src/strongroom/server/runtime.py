@@ -14,7 +14,7 @@ from strongroom.config import Settings, load_settings
 from strongroom.iam.auth import Authenticator
 from strongroom.iam.service import IamService
 from strongroom.keystore.rootkey import RootKey
-from strongroom.keystore.software import SoftwareKeyStore
+from strongroom.keystore.software import AUDIT_KEY_FILE, SoftwareKeyStore
 from strongroom.kms.service import KmsService
 from strongroom.protocol.shapes import ServiceModel
 from strongroom.storage import open_storage
@@ -41,7 +41,9 @@ class Runtime:
 
 def build_runtime(settings: Settings) -> Runtime:
     storage = open_storage(settings.database_url)
-    keystore = SoftwareKeyStore(RootKey.load(settings.root_key_path))
+    keystore = SoftwareKeyStore(
+        RootKey.load(settings.root_key_path), audit_key_file=settings.data_dir / AUDIT_KEY_FILE
+    )
     clock = Clock()
     iam = IamService(storage, keystore, clock, partition=settings.partition)
     kms = KmsService(
