@@ -54,11 +54,10 @@ def _request_id(response: dict[str, Any]) -> str:
     return str(response["ResponseMetadata"]["RequestId"])
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    running = dev_server(tmp_path_factory.mktemp("audit") / "data")
-    yield running
-    running.stop()
+@pytest.fixture
+def server(own_dev: Server) -> Server:
+    """This module's own dev server (its trail holds only this module's calls)."""
+    return own_dev
 
 
 def test_each_call_is_on_disk_with_its_request_id_before_its_reply(server: Server) -> None:
