@@ -215,15 +215,18 @@ def service_event(
     event_time: float,
     service_event_details: Mapping[str, Any] | None = None,
     additional: Mapping[str, Any] | None = None,
+    response_elements: Mapping[str, Any] | None = None,
     invoked_by: str = AWS_INTERNAL,
 ) -> dict[str, Any]:
     """An event AWS KMS logs without a caller (``AwsServiceEvent``): RotateKey (automatic or on
-    demand; details ``{"rotationType", "keyId"}``), DeleteKey when a deletion window ends,
-    DeleteExpiredKeyMaterial (details ``{"keyId", "keyMaterialId"}``), and the CreateKey of a
-    ReplicateKey in the replica's region. ``event_time`` is the (dev-mode) clock's epoch
-    seconds; ``additional`` becomes ``additionalEventData``. As AWS writes them: no
-    ``requestID``, the identity ``{"accountId", "invokedBy": "AWS Internal"}``, source IP and
-    user agent ``AWS Internal``, null parameters and response."""
+    demand; details ``{"rotationType", "keyOrigin", "previousKeyMaterialId",
+    "currentKeyMaterialId", "keyId"}``), DeleteKey when a deletion window ends (response
+    ``{"keyId": <ARN>}``), DeleteExpiredKeyMaterial (details ``{"keyId", "keyMaterialId"}``),
+    and the CreateKey of a ReplicateKey in the replica's region (docs/audit.md). ``event_time``
+    is the (dev-mode) clock's epoch seconds; ``additional`` becomes ``additionalEventData``,
+    ``response_elements`` ``responseElements``. As AWS writes them: no ``requestID``, the
+    identity ``{"accountId", "invokedBy": "AWS Internal"}``, source IP and user agent ``AWS
+    Internal``, null parameters (and response, unless given)."""
     event: dict[str, Any] = {
         "eventVersion": EVENT_VERSION,
         "userIdentity": {"accountId": account, "invokedBy": invoked_by},
@@ -234,7 +237,7 @@ def service_event(
         "sourceIPAddress": invoked_by,
         "userAgent": invoked_by,
         "requestParameters": None,
-        "responseElements": None,
+        "responseElements": None if response_elements is None else dict(response_elements),
     }
     if additional:
         event["additionalEventData"] = dict(additional)

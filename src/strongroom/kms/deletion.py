@@ -1,17 +1,21 @@
 """Key deletion when its waiting period ends (kms-spec.md 12): at the first read of the key after
 its deletion date, and in every worker's sweep. Each deletion is guarded in storage
 (``delete_due_key``): it happens only if the key is still PendingDeletion and due, so a
-CancelKeyDeletion that lands first is never undone and two workers never both delete.
+CancelKeyDeletion that lands first is never undone and two workers never both delete. The call
+whose delete happened, and only that one, records the DeleteKey service event.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
+from collections.abc import Callable, Sequence
+from typing import Any
 
 from strongroom.clock import Clock
 from strongroom.domain.keys import KeyRecord, KeyState
 from strongroom.kms.repository import KeyRepository
+from strongroom.kms.service_events import key_event
 
 __all__ = ["DAY", "DEFAULT_WINDOW_DAYS", "Deletions"]
 
@@ -23,9 +27,15 @@ _SWEEP_PASSES = 3  # a replica's deletion can make its primary due: at most two 
 
 
 class Deletions:
-    def __init__(self, keys: KeyRepository, clock: Clock) -> None:
+    def __init__(
+        self,
+        keys: KeyRepository,
+        clock: Clock,
+        emit: Callable[[Sequence[dict[str, Any]]], None] = lambda events: None,
+    ) -> None:
         self._keys = keys
         self._clock = clock
+        self._emit = emit  # records service events (KmsService.emit)
 
     def live(self, key: KeyRecord | None) -> KeyRecord | None:
         """``key`` as a request may see it: None once its deletion is due (deleting it now),
@@ -46,9 +56,12 @@ class Deletions:
     def destroy(self, key: KeyRecord) -> bool:
         """Delete ``key`` if it is still due (a CancelKeyDeletion may have landed since it was
         read, or another worker deleted it first). Returns whether this call deleted it."""
-        if not self._keys.delete_due_key(key.account, key.region, key.key_id, self._clock.now()):
+        now = self._clock.now()
+        if not self._keys.delete_due_key(key.account, key.region, key.key_id, now):
             return False
         log.info("deleted key %s: its deletion window has passed", key.arn)
+        # AWS's DeleteKey events since December 2022 show the key's ARN as responseElements.keyId.
+        self._emit([key_event("DeleteKey", key, now, response={"keyId": key.arn})])
         if key.multi_region:
             self._start_primary_window(key)
         return True

@@ -34,10 +34,11 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from strongroom.audit.event import service_event
 from strongroom.crypto import key_import
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
-from strongroom.domain.keys import KeyRecord, KeySpec, KeyState, MaterialRecord, Origin
+from strongroom.domain.keys import KeyRecord, KeySpec, KeyState, MaterialRecord, Origin, key_arn
 from strongroom.errors import (
     ExpiredImportTokenException,
     IncorrectKeyMaterialException,
@@ -47,6 +48,7 @@ from strongroom.errors import (
     UnsupportedOperationException,
     ValidationException,
 )
+from strongroom.kms.partitions import partition_of
 from strongroom.kms.repository import DuplicateError
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
@@ -391,11 +393,22 @@ def delete_imported_key_material(
 # -- expiry (the scheduler) -----------------------------------------------------------------------
 
 
+def _expiry_event(account: str, region: str, due: MaterialRecord, now: float) -> dict[str, Any]:
+    return service_event(
+        "DeleteExpiredKeyMaterial",
+        account=account,
+        region=region,
+        key_arn=key_arn(partition_of(region), region, account, due.key_id),
+        event_time=now,
+        service_event_details={"keyId": due.key_id, "keyMaterialId": due.material_id},
+    )
+
+
 def expire_due_material(svc: KmsService) -> int:
     """Delete every imported material whose ValidTo has passed, and settle its key (to
     PendingImport, unless pending deletion). Safe in every worker at once: storage expires each
-    material only for the call that still finds its bytes, which alone counts it. Returns how
-    many materials this call expired."""
+    material only for the call that still finds its bytes, which alone counts it and records
+    its DeleteExpiredKeyMaterial service event. Returns how many materials this call expired."""
     now = svc.clock.now()
     expired = 0
     touched: dict[tuple[str, str, str], None] = {}
@@ -408,6 +421,7 @@ def expire_due_material(svc: KmsService) -> int:
             expired += 1
             touched[(account, region, due.key_id)] = None
             log.info("imported key material %s of key %s expired", due.material_id, due.key_id)
+            svc.emit([_expiry_event(account, region, due, now)])
         except Exception:  # one material's failure must not hold back the others
             log.exception("expiring imported key material %s failed", due.material_id)
     for account, region, key_id in touched:

@@ -9,7 +9,8 @@ and deletion schedule are each member's own.
 Regions are SigV4 scopes here: a replica can be made in any region of the primary's partition.
 Replication happens at once, inside the ReplicateKey request, so the replica is Enabled (or
 PendingImport) when the answer arrives; AWS's transient ``Creating`` state, and ``Updating``
-during UpdatePrimaryRegion, never occur.
+during UpdatePrimaryRegion, never occur. As AWS does, the replica's creation is also recorded as
+a CreateKey service event in the replica's region (besides the ReplicateKey call's own event).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from strongroom.kms.policy_text import default_key_policy
 from strongroom.kms.repository import DuplicateError
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
+from strongroom.kms.service_events import key_event
 from strongroom.kms.states import require_state
 from strongroom.kms.tags import check_tags
 
@@ -188,6 +190,8 @@ def replicate_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[st
         )  # fmt: skip
     else:
         raise KMSInternalException("The primary key kept rotating while it was replicated.")
+    details = {"keyId": replica.key_id, "primaryKeyArn": primary.arn}
+    svc.emit([key_event("CreateKey", replica, replica.created_at, details)])
     metadata = key_metadata(replica, members_of(svc, replica))
     # AWS answers while the replica is still being created: it has no current material yet
     # (DescribeKey shows it once it has), and ReplicaTags only when the request tagged it.

@@ -16,6 +16,9 @@ The scheduler (:func:`rotate_due_keys`, run by every worker's sweeper and by the
 rotates each due key exactly once, whatever the number of workers or nodes: it writes the new
 material only if the key's current material is still the one it read (``apply_rotation``); a
 worker that loses that race writes nothing.
+
+Each rotation, automatic or on demand, is recorded as a RotateKey service event in each member's
+region, by the call whose write happened (after it happened).
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from strongroom.errors import (
 from strongroom.keystore.base import KeyHandle, new_material_id
 from strongroom.kms.resolve import authorized_key
 from strongroom.kms.service import KmsService
+from strongroom.kms.service_events import key_event
 from strongroom.kms.states import require_origin, require_state
 
 __all__ = [
@@ -233,6 +237,33 @@ def _new_version(
     return updates
 
 
+def _record_rotation(
+    svc: KmsService,
+    updates: Sequence[tuple[KeyRecord, MaterialRecord | None]],
+    rotation_type: str,
+    previous: str | None,
+    now: float,
+) -> None:
+    """RotateKey, as AWS logs it, for each member a rotation wrote (its ``updates``)."""
+    svc.emit(
+        [
+            key_event(
+                "RotateKey",
+                member,
+                now,
+                {
+                    "rotationType": rotation_type,
+                    "keyOrigin": member.origin.value,
+                    "previousKeyMaterialId": previous,
+                    "currentKeyMaterialId": member.current_material_id,
+                    "keyId": member.key_id,
+                },
+            )
+            for member, _ in updates
+        ]
+    )
+
+
 def _rotate_automatically(svc: KmsService, key: KeyRecord, now: float) -> bool:
     """Rotate a due key (a primary) unless another worker did since ``key`` was read."""
     members = key_members(svc, key)
@@ -249,6 +280,7 @@ def _rotate_automatically(svc: KmsService, key: KeyRecord, now: float) -> bool:
         return False
     new_id = updates[0][0].current_material_id
     log.info("rotated %s (automatic): new material version %s", key.arn, new_id)
+    _record_rotation(svc, updates, AUTOMATIC, key.current_material_id, now)
     return True
 
 
@@ -389,6 +421,7 @@ def rotate_key_on_demand(svc: KmsService, caller: Caller, p: dict[str, Any]) -> 
                 key.arn,
                 updates[0][0].current_material_id,
             )
+            _record_rotation(svc, updates, ON_DEMAND, primary.current_material_id, now)
             return {"KeyId": key.arn}
         # Another writer rotated first (the failed write dropped the caches): read it again.
         fresh = svc.keys.get_key(key.account, key.region, key.key_id)

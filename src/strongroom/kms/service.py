@@ -4,7 +4,11 @@
 - ``access``: access decisions (policies, then grants) with their memo;
 - ``deletions``: keys whose deletion window has ended;
 - ``keystore``: performs every operation with key material, by :meth:`handle`;
-- ``identity``: the few identity records KMS operations read (accounts, users, roles, services).
+- ``identity``: the few identity records KMS operations read (accounts, users, roles, services);
+- ``service_events``: where the events AWS logs without a caller go (RotateKey, DeleteKey,
+  DeleteExpiredKeyMaterial, a replica's CreateKey): the audit trail when the server has one,
+  nowhere by default. The code that makes such a change hands its event to :meth:`emit` only
+  when its own guarded write happened, so each is recorded once however many workers race.
 
 Caches are dropped whenever storage's change counter moves (a commit by this or any other worker
 process), so a DisableKey answered by one worker is seen by the next request on any worker.
@@ -12,7 +16,9 @@ process), so a DisableKey answered by one worker is seen by the next request on 
 
 from __future__ import annotations
 
-from typing import Protocol
+import logging
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 from strongroom.clock import Clock
 from strongroom.crypto.keypool import KeyPairPool
@@ -32,9 +38,25 @@ from strongroom.kms.deletion import Deletions
 from strongroom.kms.repository import KeyRepository, KmsRows
 from strongroom.kms.states import current_material_id
 
-__all__ = ["CLOCK_OFFSET_META", "IdentityLookup", "KmsService", "KmsStorage"]
+__all__ = [
+    "CLOCK_OFFSET_META",
+    "IdentityLookup",
+    "KmsService",
+    "KmsStorage",
+    "ServiceEventSink",
+    "discard_events",
+]
+
+log = logging.getLogger(__name__)
 
 CLOCK_OFFSET_META = "dev.clock_offset"
+
+# Takes CloudTrail events (``strongroom.audit.event.service_event``) and records them.
+ServiceEventSink = Callable[[list[dict[str, Any]]], None]
+
+
+def discard_events(events: list[dict[str, Any]]) -> None:
+    """The default sink: no trail, nothing recorded."""
 
 
 class IdentityLookup(Protocol):
@@ -68,15 +90,17 @@ class KmsService:
         dev: bool = False,
         identity_policies: IdentityPolicies | None = None,
         key_pool_depth: int = 4,
+        service_events: ServiceEventSink = discard_events,
     ) -> None:
         self._storage = storage
+        self.service_events = service_events
         self.keys = KeyRepository(storage)
         self.identity: IdentityLookup = storage
         self.keystore = keystore
         self.clock = clock
         self.dev = dev
         self.access = AccessDecisions(self.keys, keystore, clock, identity_policies)
-        self.deletions = Deletions(self.keys, clock)
+        self.deletions = Deletions(self.keys, clock, self.emit)
         self.keys.on_change(keystore.clear)
         # Fresh key pairs handed to callers (GenerateDataKeyPair, import wrapping keys).
         self.key_pairs = KeyPairPool(depth=key_pool_depth)
@@ -109,6 +133,25 @@ class KmsService:
 
     def close(self) -> None:
         self._storage.close()
+
+    # -- service events --------------------------------------------------------------------------
+    def emit(self, events: Sequence[dict[str, Any]]) -> None:
+        """Record service events of a change that has happened. If the sink fails (the trail
+        cannot be written), the change stands: the error is logged, naming each event."""
+        if not events:
+            return
+        try:
+            self.service_events(list(events))
+        except Exception as exc:
+            for event in events:
+                log.error(
+                    "the audit trail could not record the service event %s of %s (%s: %s); "
+                    "the change itself was made",
+                    event.get("eventName"),
+                    ", ".join(r.get("ARN", "") for r in event.get("resources", ())),
+                    type(exc).__name__,
+                    exc,
+                )
 
     # -- keys as a request sees them ------------------------------------------------------------
     def get_key(self, account: str, region: str, key_id: str) -> KeyRecord | None:

@@ -176,6 +176,10 @@ class StrongroomApp:
         self._sweeper: asyncio.Task[None] | None = None
         self.request_log = RequestLog() if runtime.settings.request_log else None
         self.trail = _open_trail(runtime) if runtime.settings.audit else None
+        if self.trail is not None:
+            # Rotations, deletions, expiries and replicas made by the service, each recorded by
+            # the call whose write made it (KmsService.emit logs a failure; the change stands).
+            runtime.kms.service_events = self.trail.commit_sync
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -97,6 +97,21 @@ ROTATE_KEY: dict[str, Any] = {
     "eventCategory": "Management",
 }
 
+# https://docs.aws.amazon.com/kms/latest/developerguide/ct-rotatekey.html (2025, on demand)
+ROTATE_KEY_ON_DEMAND_DETAILS = {
+    "rotationType": "ON_DEMAND",
+    "keyOrigin": "EXTERNAL",
+    "previousKeyMaterialId": "123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef0",
+    "currentKeyMaterialId": "96083e4fb6dbc41d77578a213a6b6669c044dd4c143e96755396d2bf11fd6068",
+    "keyId": "1234abcd-12ab-34cd-56ef-1234567890ab",
+}
+
+# https://docs.aws.amazon.com/kms/latest/developerguide/ct-delete-key.html ("on or after December
+# 2022 include the key ARN ... in the responseElements.keyId value")
+DELETE_KEY_RESPONSE = {
+    "keyId": "arn:aws:kms:us-west-2:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+}
+
 # https://docs.aws.amazon.com/kms/latest/developerguide/ct-deleteexpiredkeymaterial.html
 DELETE_EXPIRED_KEY_MATERIAL_DETAILS = {
     "keyId": "1234abcd-12ab-34cd-56ef-1234567890ab",

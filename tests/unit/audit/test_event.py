@@ -489,19 +489,36 @@ def test_rotate_key_service_event_is_aws_s() -> None:
     assert event["managementEvent"] is True
 
 
+def _in_us_west_2(name: str, when: str, **members: Any) -> dict[str, Any]:
+    """A service event of KEY_ARN in us-west-2 at ``when`` (``members``: the optional ones)."""
+    return service_event(
+        name,
+        account=ACCOUNT,
+        region="us-west-2",
+        key_arn=KEY_ARN,
+        event_time=_epoch(when),
+        **members,
+    )
+
+
+def test_rotate_key_details_and_delete_key_response_are_written_as_given() -> None:
+    details = aws.ROTATE_KEY_ON_DEMAND_DETAILS
+    rotated = _in_us_west_2("RotateKey", "2025-05-20T20:44:37Z", service_event_details=details)
+    assert rotated["serviceEventDetails"] == aws.ROTATE_KEY_ON_DEMAND_DETAILS
+    assert rotated["responseElements"] is None
+    assert "additionalEventData" not in rotated
+    response = aws.DELETE_KEY_RESPONSE
+    deleted = _in_us_west_2("DeleteKey", "2025-05-20T20:44:37Z", response_elements=response)
+    assert deleted["responseElements"] == aws.DELETE_KEY_RESPONSE
+    assert "serviceEventDetails" not in deleted
+
+
 @pytest.mark.parametrize("name", ["DeleteKey", "DeleteExpiredKeyMaterial", "CreateKey"])
 def test_other_service_events(name: str) -> None:
     details = (
         aws.DELETE_EXPIRED_KEY_MATERIAL_DETAILS if name == "DeleteExpiredKeyMaterial" else None
     )
-    event = service_event(
-        name,
-        account=ACCOUNT,
-        region="us-west-2",
-        key_arn=KEY_ARN,
-        event_time=_epoch("2025-05-22T19:55:11Z"),
-        service_event_details=details,
-    )
+    event = _in_us_west_2(name, "2025-05-22T19:55:11Z", service_event_details=details)
     assert event["eventName"] == name
     assert event["eventType"] == "AwsServiceEvent"
     assert event["eventTime"] == "2025-05-22T19:55:11Z"

@@ -1,9 +1,11 @@
-"""Helpers for the KMS unit tests: a plain key record (``a_key``), and a key's material read
-back out of the software key store (``software``, ``raw``)."""
+"""Helpers for the KMS unit tests: a plain key record (``a_key``), a key's material read back
+out of the software key store (``software``, ``raw``), and workers racing (``race``)."""
 
 from __future__ import annotations
 
 import dataclasses
+import threading
+from collections.abc import Callable, Sequence
 
 from strongroom.domain.keys import (
     KeyManager,
@@ -52,3 +54,23 @@ def raw(svc: KmsService, key: KeyRecord, material_id: str) -> bytes:
     handle = svc.find_handle(key, material_id)
     assert handle is not None
     return svc.keystore.export_material(handle)
+
+
+def race(workers: Sequence[KmsService], work: Callable[[KmsService], int]) -> list[int]:
+    """Run ``work`` in each worker at once (one thread each, released together), close the
+    workers, and return what each call returned, sorted."""
+    done: list[int] = []
+    start = threading.Barrier(len(workers))
+
+    def run(worker: KmsService) -> None:
+        start.wait()
+        done.append(work(worker))
+
+    threads = [threading.Thread(target=run, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for worker in workers:
+        worker.close()
+    return sorted(done)

@@ -4,11 +4,10 @@ the scheduler's exactly-once rotation, multi-Region members, imported material, 
 from __future__ import annotations
 
 import dataclasses
-import threading
 from typing import Any
 
 import pytest
-from tests.unit.kms.helpers import raw, software
+from tests.unit.kms.helpers import race, raw, software
 
 from strongroom.clock import Clock
 from strongroom.domain.caller import Caller
@@ -192,21 +191,7 @@ def test_workers_racing_rotate_a_due_key_exactly_once(
     workers = [
         KmsService(open_storage(db_url), keystore, Clock(offset), dev=True) for _ in range(4)
     ]
-    counts: list[int] = []
-    start = threading.Barrier(len(workers))
-
-    def sweep(worker: KmsService) -> None:
-        start.wait()
-        counts.append(rotate_due_keys(worker))
-
-    threads = [threading.Thread(target=sweep, args=(w,)) for w in workers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    for worker in workers:
-        worker.close()
-    assert sorted(counts) == [0, 0, 0, 1]
+    assert race(workers, rotate_due_keys) == [0, 0, 0, 1]
     assert [r["RotationType"] for r in _rotations(svc, caller, meta["KeyId"])] == ["AUTOMATIC"]
 
 
