@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--data-dir is needed (or --model)")
     os.environ["STRONGROOM_DATA_DIR"] = str(args.data_dir)
     os.environ["STRONGROOM_DEV"] = "0"
+    os.environ["STRONGROOM_AUDIT"] = "0"  # the app's own work: the trail waits on the disk
     from strongroom.domain.caller import Caller  # noqa: PLC0415 - after the environment is set
     from strongroom.kms.operations import call  # noqa: PLC0415
     from strongroom.server.app import create_app  # noqa: PLC0415
