@@ -24,6 +24,7 @@ import contextlib
 import errno
 import fcntl
 import hashlib
+import logging
 import os
 import threading
 import time
@@ -50,6 +51,8 @@ from strongroom.audit.format import (
     segment_name,
 )
 from strongroom.crypto.trail_signature import fingerprint
+
+log = logging.getLogger("strongroom.audit")
 
 __all__ = [
     "DEFAULT_DIGEST_SECONDS",
@@ -128,6 +131,7 @@ class Trail:
         self._drainer: asyncio.Task[None] | None = None
         self._closed = False
         self.flushes = 0  # writes+fsyncs done by this process (group commit shares them)
+        self.committed = 0  # events this process has written
 
     def __repr__(self) -> str:
         return f"Trail({str(self.directory)!r})"
@@ -177,32 +181,54 @@ class Trail:
             self._append(encoded)
 
     def _append(self, encoded: list[bytes]) -> None:
-        with self._mutex, self._locked():
-            now = self._now()
+        """Chain and write the lines under the lock, then fsync after letting it go: the
+        processes' fsyncs overlap instead of queueing behind each other's (each worker waited
+        out the other's fsync, and a loaded worker's loop sat idle most of the time). An fsync
+        makes durable everything written to the file before it, whoever wrote it."""
+        with self._mutex:
+            with self._locked():
+                now = self._now()
+                try:
+                    self._sync()
+                    state = self._state()
+                    self._rotate_if_due(now, state)
+                    seq, previous = self._seq, self._hash
+                    parts = []
+                    for event_json in encoded:
+                        seq += 1
+                        line, previous = chain_line(seq, event_json, previous)
+                        parts.append(line)
+                    data = b"".join(parts)
+                    self._write_at(data)
+                except OSError as exc:
+                    raise TrailUnavailable(
+                        f"the audit trail cannot be written ({_why(exc)})"
+                    ) from None
+                self._size += len(data)
+                self._seq, self._hash = seq, previous
+                fd = self._fd
+                assert fd is not None
+                due = now - state.get("lastDigest", now) >= self._digest_seconds
             try:
-                self._sync()
-                state = self._state()
-                self._rotate_if_due(now, state)
-                seq, previous = self._seq, self._hash
-                parts = []
-                for event_json in encoded:
-                    seq += 1
-                    line, previous = chain_line(seq, event_json, previous)
-                    parts.append(line)
-                data = b"".join(parts)
-                self._write_at(data)
+                # Outside the lock: the lines are in place and chained; if the fsync fails they
+                # stay (the next writers chain on them), and these calls are refused: an event
+                # may then exist for a call that was refused, never the other way round.
+                os.fsync(fd)
             except OSError as exc:
                 raise TrailUnavailable(f"the audit trail cannot be written ({_why(exc)})") from None
-            self._size += len(data)
-            self._seq, self._hash = seq, previous
             self.flushes += 1
-            if now - state.get("lastDigest", now) >= self._digest_seconds:
+            self.committed += len(encoded)
+            if due:
                 # The events are durable: a digest that fails now is tried on the next commit.
-                with contextlib.suppress(OSError, TrailUnavailable):
-                    self._write_digest(now, state)
+                with contextlib.suppress(OSError, TrailUnavailable), self._locked():
+                    state = self._state()  # another process may have written it meanwhile
+                    if now - state.get("lastDigest", now) >= self._digest_seconds:
+                        self._sync()
+                        self._write_digest(now, state)
 
     def _write_at(self, data: bytes) -> None:
-        """Write ``data`` at the end of the segment and fsync; on failure cut the segment back."""
+        """Write ``data`` at the end of the segment; on failure cut the segment back (under the
+        lock: nobody has written after it)."""
         assert self._fd is not None
         offset = self._size
         try:
@@ -212,7 +238,6 @@ class Trail:
                 written = os.pwrite(self._fd, view, position)
                 view = view[written:]
                 position += written
-            os.fsync(self._fd)
         except OSError:
             try:
                 os.ftruncate(self._fd, offset)
@@ -393,10 +418,12 @@ class Trail:
         return name
 
     def _segment_entry(self, number: int, size: int) -> dict[str, Any]:
-        """What a digest says of the first ``size`` bytes of segment ``number``."""
+        """What a digest says of the first ``size`` bytes of segment ``number`` (made durable
+        first: another process may have written lines it has not yet fsynced)."""
         name = segment_name(number)
         fd = os.open(self._segment_path(number), os.O_RDONLY)
         try:
+            os.fsync(fd)
             sha = hashlib.sha256()
             first_seq = None
             position = 0
@@ -426,6 +453,12 @@ class Trail:
         """Write the shutdown digest and let go of the files (commit no more after this)."""
         if self._closed:
             return
+        log.info(
+            "audit trail %s: this process wrote %d event(s) in %d flush(es)",
+            self.directory,
+            self.committed,
+            self.flushes,
+        )
         try:
             self.digest_now()
         finally:
