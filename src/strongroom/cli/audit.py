@@ -1,5 +1,5 @@
-"""``strongroom audit``: check a trail offline (``verify``) and print its public key
-(``public-key``)."""
+"""``strongroom audit``: check a trail offline (``verify``), print its public key
+(``public-key``), read its events (``query``, ``tail``: cli/audit_read.py)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import click
 import orjson
 
 from strongroom.audit.verify import verify
+from strongroom.cli.audit_read import query_command, tail_command
 from strongroom.config import ConfigError, load_settings
 from strongroom.crypto.trail_signature import public_pem
 from strongroom.errors import KMSInternalException
@@ -21,7 +22,11 @@ __all__ = ["audit"]
 
 @click.group()
 def audit() -> None:
-    """The audit trail: verify it offline, export its public key."""
+    """The audit trail: verify it offline, export its public key, query and tail it."""
+
+
+audit.add_command(query_command)
+audit.add_command(tail_command)
 
 
 def _when(value: str | None) -> datetime | None:
