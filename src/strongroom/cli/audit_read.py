@@ -20,6 +20,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from strongroom.audit.format import LineError
 from strongroom.audit.query import (
     ANY_ERROR,
     EventFilter,
@@ -216,6 +217,8 @@ def query_command(limit: int | None, **options: Any) -> None:
         _Printer(options["output"]).print(query(trail, wanted, limit))
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except LineError as exc:
+        raise click.ClickException(_damaged(exc)) from None
 
 
 @click.command("tail")
@@ -251,3 +254,9 @@ def tail_command(count: int, follow: bool, **options: Any) -> None:
             printer.print(follower.poll())
     except BrokenPipeError:
         _quiet_broken_pipe()
+    except LineError as exc:
+        raise click.ClickException(_damaged(exc)) from None
+
+
+def _damaged(exc: LineError) -> str:
+    return f"the trail has a damaged line ({exc}); run `strongroom audit verify` to find it"

@@ -291,3 +291,16 @@ def test_tail_follow_sees_new_events_in_the_segment_and_in_new_ones(
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_a_damaged_line_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    """A line that is not a trail line (a byte changed where the quick check cannot see it)
+    answers with an error that names the fault and points at `audit verify`."""
+    segments = tmp_path / "trail" / "segments"
+    segments.mkdir(parents=True)
+    (segments / "0000000001.jsonl").write_bytes(b'{"seq":1,"event":{"eventName":"Encrypt"}}\n')
+    result = CliRunner().invoke(cli, ["audit", "query", "--trail", str(tmp_path / "trail")])
+    assert result.exit_code == 1
+    assert "damaged line" in result.output
+    assert "strongroom audit verify" in result.output
+    assert "Traceback" not in result.output
