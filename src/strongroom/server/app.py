@@ -39,6 +39,7 @@ from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, 
 from strongroom.server import devroutes
 from strongroom.server.request_log import RequestLog
 from strongroom.server.runtime import Runtime, build_runtime, settings_from_env
+from strongroom.server.trail_index import TrailIndexer
 
 __all__ = ["MAX_BODY_BYTES", "StrongroomApp", "create_app"]
 
@@ -176,10 +177,13 @@ class StrongroomApp:
         self._sweeper: asyncio.Task[None] | None = None
         self.request_log = RequestLog() if runtime.settings.request_log else None
         self.trail = _open_trail(runtime) if runtime.settings.audit else None
+        self.indexer: TrailIndexer | None = None
         if self.trail is not None:
             # Rotations, deletions, expiries and replicas made by the service, each recorded by
             # the call whose write made it (KmsService.emit logs a failure; the change stands).
             runtime.kms.service_events = self.trail.commit_sync
+            # The trail's index: caught up in every sweep, and before each read of it.
+            self.indexer = TrailIndexer(self.trail.directory, runtime.iam.storage)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -355,7 +359,8 @@ class StrongroomApp:
 
     async def _sweep_forever(self) -> None:
         """Do the work that falls due with time (deletions, rotations, expiring imported
-        material), even if nobody asks for the keys."""
+        material), even if nobody asks for the keys; index the trail's new events (in a thread,
+        so that requests are served meanwhile)."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
@@ -363,6 +368,11 @@ class StrongroomApp:
                 run_due_work(self.runtime.kms)
             except Exception:
                 log.exception("the sweep of due work failed; will retry")
+            if self.indexer is not None:
+                try:
+                    await asyncio.to_thread(self.indexer.catch_up)
+                except Exception:
+                    log.exception("indexing the audit trail failed; will retry")
 
 
 def _open_trail(runtime: Runtime) -> Trail:
