@@ -184,6 +184,7 @@ class StrongroomApp:
             runtime.kms.service_events = self.trail.commit_sync
             # The trail's index: caught up in every sweep, and before each read of it.
             self.indexer = TrailIndexer(self.trail.directory, runtime.iam.storage)
+            runtime.kms.trail_index = self.indexer.catch_up
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
