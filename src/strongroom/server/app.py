@@ -36,7 +36,8 @@ from strongroom.kms.explain import explain_operation
 from strongroom.kms.operations import call
 from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result
-from strongroom.server import devroutes
+from strongroom.protocol.shapes import ServiceModel
+from strongroom.server import cloudtrail, devroutes
 from strongroom.server.request_log import RequestLog
 from strongroom.server.runtime import Runtime, build_runtime, settings_from_env
 from strongroom.server.trail_index import TrailIndexer
@@ -235,7 +236,10 @@ class StrongroomApp:
             return self._query(scope, headers, body, rec)
         try:
             if path == "/" and method == "POST":
-                result = self._kms(scope, headers, body, rec)
+                if headers.get("x-amz-target", "").startswith(cloudtrail.TARGET_PREFIX):
+                    result = self._cloudtrail(scope, headers, body, rec)
+                else:
+                    result = self._kms(scope, headers, body, rec)
             elif path.startswith("/_strongroom/"):
                 rec.service, rec.action = "admin", f"{method} {path}"
                 result = devroutes.handle(self.runtime, scope, method, path, body)
@@ -337,12 +341,36 @@ class StrongroomApp:
         rec.response = result = call(runtime.kms, caller, operation, params)
         return encode_result(result)
 
+    def _cloudtrail(
+        self, scope: Scope, headers: dict[str, str], body: bytes, rec: RequestRecord
+    ) -> bytes:
+        """CloudTrail's JSON 1.1 API (signed for ``cloudtrail``): LookupEvents, from the trail."""
+        rec.service = "cloudtrail"
+        caller = self._authenticate(scope, headers, body, rec, "cloudtrail")
+        operation = headers["x-amz-target"][len(cloudtrail.TARGET_PREFIX) :]
+        model = ServiceModel.load("cloudtrail")
+        if operation not in model.operation_names:
+            raise UnknownOperationException(f"Unknown operation {headers['x-amz-target']!r}.")
+        rec.action = operation
+        if operation != "LookupEvents":
+            raise UnsupportedOperationException(f"{operation} is not supported by Strongroom.")
+        params = model.validate(operation, decode_body(body))
+        rec.request, rec.hidden = params, model.hidden_members(operation)
+        if self.indexer is None:
+            raise UnsupportedOperationException("The audit trail is turned off on this server.")
+        iam = self.runtime.iam
+        rec.response = result = cloudtrail.lookup_events(
+            iam, self.indexer, iam.storage, caller, params
+        )
+        return encode_result(result)
+
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 for name in _QUERY_SERVICES:  # compile the models now, not on a first request
                     query.QueryService.load(name)
+                ServiceModel.load("cloudtrail")
                 self._sweeper = asyncio.create_task(self._sweep_forever())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
