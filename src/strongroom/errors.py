@@ -199,3 +199,16 @@ class DeleteConflictException(ClientError, code="DeleteConflict", status=409): .
 
 
 class InvalidInputException(ClientError, code="InvalidInput"): ...
+
+
+# -- CloudTrail (LookupEvents) ------------------------------------------------------------------
+class InvalidLookupAttributesException(ClientError): ...
+
+
+class InvalidTimeRangeException(ClientError): ...
+
+
+class InvalidNextTokenException(ClientError): ...
+
+
+class InvalidEventCategoryException(ClientError): ...

@@ -131,7 +131,7 @@ KEY_ID_RESPONSES = frozenset(
 
 _MAP_MEMBERS = ("EncryptionContext",)  # a member whose name holds this is a map: keys as sent
 _DATE_SUFFIXES = ("Date", "Expiration", "ValidTo")
-_READ_PREFIXES = ("Describe", "Get", "List")
+_READ_PREFIXES = ("Describe", "Get", "List", "Lookup")
 _BINARY = (bytes, bytearray, memoryview)
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from strongroom.crypto import keyspecs
-from strongroom.domain.actions import Action
+from strongroom.domain.actions import Action, Governed
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import (
     KeyManager,
@@ -243,17 +243,44 @@ def describe_key(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     return {"KeyMetadata": key_metadata(key, members_of(svc, key))}
 
 
+# The operations GetKeyLastUsage reports (botocore's KeyLastUsageTrackingOperation): the action
+# table's cryptographic operations on a key.
+LAST_USAGE_OPERATIONS = frozenset(
+    a.value
+    for a in Action
+    if a.traits.cryptographic and a.traits.governed is Governed.KEY and not a.traits.permission_only
+)
+
+
 def get_key_last_usage(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
-    """No use of a key is recorded yet (the audit trail will record it): AWS's answer for a key
-    without a recorded use, an empty ``KeyLastUsage``, with tracking starting now, so that a
-    client reads "no record since tracking began", never "not used since it was created"."""
+    """The key's last successful cryptographic operation, from the audit trail's index (brought
+    up to date first, so a use answered before this call is in it): its name, time, CloudTrail
+    event id and KMS request id. Tracking starts when the key was created, or when the trail
+    began if that is later. Without a trail nothing is tracked: an empty ``KeyLastUsage`` with
+    tracking starting now, so that a client reads "no record since tracking began", never "not
+    used since it was created"."""
     key = authorized_key(
         svc, caller, p["KeyId"], action="GetKeyLastUsage", allow_alias=False, params=p
     )
+    usage: dict[str, Any] = {}
+    tracking = svc.clock.now()
+    if svc.trail_index is not None:
+        svc.trail_index()
+        since = svc.keys.read.trail_index_position().tracking_since
+        tracking = key.created_at if since is None else max(key.created_at, since)
+        used = svc.keys.read.last_key_use(key.account, key.arn, LAST_USAGE_OPERATIONS)
+        if used is not None:
+            usage = {
+                "Operation": used.event_name,
+                "Timestamp": used.event_time,
+                "CloudTrailEventId": used.event_id,
+            }
+            if used.request_id is not None:
+                usage["KmsRequestId"] = used.request_id
     return {
         "KeyId": key.key_id,
-        "KeyLastUsage": {},
-        "TrackingStartDate": svc.clock.now(),
+        "KeyLastUsage": usage,
+        "TrackingStartDate": tracking,
         "KeyCreationDate": key.created_at,
     }
 

@@ -30,6 +30,7 @@ from strongroom.storage.base import (
     LifecycleWrites,
     MetaRows,
     StorageError,
+    TrailIndexReads,
 )
 
 # DuplicateError and StorageError are storage's word for a clash and a failure; operations
@@ -87,11 +88,12 @@ class _Write(Generic[_P, _R]):
         return write
 
 
-class KmsReads(KeyReads, LifecycleReads, GrantReads, Protocol):
-    """The reads of KMS state, read-only: listings, due work, grants (never cached)."""
+class KmsReads(KeyReads, LifecycleReads, GrantReads, TrailIndexReads, Protocol):
+    """The reads of KMS state, read-only: listings, due work, grants, the audit trail's index
+    (GetKeyLastUsage) (never cached)."""
 
 
-class KmsRows(MetaRows, KeyRows, LifecycleRows, GrantRows, Protocol):
+class KmsRows(MetaRows, KeyRows, LifecycleRows, GrantRows, TrailIndexReads, Protocol):
     """The storage ports KMS state lives behind."""
 
 

@@ -9,6 +9,8 @@
   DeleteExpiredKeyMaterial, a replica's CreateKey): the audit trail when the server has one,
   nowhere by default. The code that makes such a change hands its event to :meth:`emit` only
   when its own guarded write happened, so each is recorded once however many workers race.
+- ``trail_index``: brings the audit trail's index up to date (GetKeyLastUsage reads it, through
+  ``keys.read``); None when the server keeps no trail (no use is tracked).
 
 Caches are dropped whenever storage's change counter moves (a commit by this or any other worker
 process), so a DisableKey answered by one worker is seen by the next request on any worker.
@@ -94,6 +96,7 @@ class KmsService:
     ) -> None:
         self._storage = storage
         self.service_events = service_events
+        self.trail_index: Callable[[], object] | None = None
         self.keys = KeyRepository(storage)
         self.identity: IdentityLookup = storage
         self.keystore = keystore

@@ -36,9 +36,11 @@ from strongroom.kms.explain import explain_operation
 from strongroom.kms.operations import call
 from strongroom.protocol import query, sigv4
 from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, encode_result
-from strongroom.server import devroutes
+from strongroom.protocol.shapes import ServiceModel
+from strongroom.server import cloudtrail, devroutes
 from strongroom.server.request_log import RequestLog
 from strongroom.server.runtime import Runtime, build_runtime, settings_from_env
+from strongroom.server.trail_index import TrailIndexer
 
 __all__ = ["MAX_BODY_BYTES", "StrongroomApp", "create_app"]
 
@@ -176,10 +178,14 @@ class StrongroomApp:
         self._sweeper: asyncio.Task[None] | None = None
         self.request_log = RequestLog() if runtime.settings.request_log else None
         self.trail = _open_trail(runtime) if runtime.settings.audit else None
+        self.indexer: TrailIndexer | None = None
         if self.trail is not None:
             # Rotations, deletions, expiries and replicas made by the service, each recorded by
             # the call whose write made it (KmsService.emit logs a failure; the change stands).
             runtime.kms.service_events = self.trail.commit_sync
+            # The trail's index: caught up in every sweep, and before each read of it.
+            self.indexer = TrailIndexer(self.trail.directory, runtime.iam.storage)
+            runtime.kms.trail_index = self.indexer.catch_up
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]
@@ -230,7 +236,10 @@ class StrongroomApp:
             return self._query(scope, headers, body, rec)
         try:
             if path == "/" and method == "POST":
-                result = self._kms(scope, headers, body, rec)
+                if headers.get("x-amz-target", "").startswith(cloudtrail.TARGET_PREFIX):
+                    result = self._cloudtrail(scope, headers, body, rec)
+                else:
+                    result = self._kms(scope, headers, body, rec)
             elif path.startswith("/_strongroom/"):
                 rec.service, rec.action = "admin", f"{method} {path}"
                 result = devroutes.handle(self.runtime, scope, method, path, body)
@@ -332,12 +341,36 @@ class StrongroomApp:
         rec.response = result = call(runtime.kms, caller, operation, params)
         return encode_result(result)
 
+    def _cloudtrail(
+        self, scope: Scope, headers: dict[str, str], body: bytes, rec: RequestRecord
+    ) -> bytes:
+        """CloudTrail's JSON 1.1 API (signed for ``cloudtrail``): LookupEvents, from the trail."""
+        rec.service = "cloudtrail"
+        caller = self._authenticate(scope, headers, body, rec, "cloudtrail")
+        operation = headers["x-amz-target"][len(cloudtrail.TARGET_PREFIX) :]
+        model = ServiceModel.load("cloudtrail")
+        if operation not in model.operation_names:
+            raise UnknownOperationException(f"Unknown operation {headers['x-amz-target']!r}.")
+        rec.action = operation
+        if operation != "LookupEvents":
+            raise UnsupportedOperationException(f"{operation} is not supported by Strongroom.")
+        params = model.validate(operation, decode_body(body))
+        rec.request, rec.hidden = params, model.hidden_members(operation)
+        if self.indexer is None:
+            raise UnsupportedOperationException("The audit trail is turned off on this server.")
+        iam = self.runtime.iam
+        rec.response = result = cloudtrail.lookup_events(
+            iam, self.indexer, iam.storage, caller, params
+        )
+        return encode_result(result)
+
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 for name in _QUERY_SERVICES:  # compile the models now, not on a first request
                     query.QueryService.load(name)
+                ServiceModel.load("cloudtrail")
                 self._sweeper = asyncio.create_task(self._sweep_forever())
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
@@ -355,7 +388,8 @@ class StrongroomApp:
 
     async def _sweep_forever(self) -> None:
         """Do the work that falls due with time (deletions, rotations, expiring imported
-        material), even if nobody asks for the keys."""
+        material), even if nobody asks for the keys; index the trail's new events (in a thread,
+        so that requests are served meanwhile)."""
         while True:
             await asyncio.sleep(SWEEP_SECONDS)
             try:
@@ -363,6 +397,11 @@ class StrongroomApp:
                 run_due_work(self.runtime.kms)
             except Exception:
                 log.exception("the sweep of due work failed; will retry")
+            if self.indexer is not None:
+                try:
+                    await asyncio.to_thread(self.indexer.catch_up)
+                except Exception:
+                    log.exception("indexing the audit trail failed; will retry")
 
 
 def _open_trail(runtime: Runtime) -> Trail:

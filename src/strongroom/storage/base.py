@@ -7,7 +7,7 @@ speaks in domain records and knows nothing of AWS errors; a uniqueness clash rai
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
 from strongroom.domain.identity import AccessKeyRecord, AccountRecord, ServiceRecord
@@ -19,6 +19,7 @@ from strongroom.domain.keys import (
     MaterialRecord,
     Rotation,
 )
+from strongroom.domain.trail_index import EventQuery, IndexedEvent, IndexPosition
 
 __all__ = [
     "AccountRows",
@@ -36,6 +37,8 @@ __all__ = [
     "ServiceRows",
     "Storage",
     "StorageError",
+    "TrailIndexReads",
+    "TrailIndexRows",
 ]
 
 
@@ -312,6 +315,35 @@ class ServiceRows(Protocol):
     def delete_service(self, name: str) -> bool: ...
 
 
+class TrailIndexReads(Protocol):
+    """The audit trail's index: how far it has read, lookups, a key's last use."""
+
+    def trail_index_position(self) -> IndexPosition: ...
+
+    def lookup_trail_events(self, query: EventQuery) -> list[IndexedEvent]:
+        """One page of ``query``: the account's matching events, highest seq first (each with
+        its resources)."""
+        ...
+
+    def last_key_use(
+        self, account: str, key_arn: str, event_names: Collection[str]
+    ) -> IndexedEvent | None:
+        """The newest successful event delivered to ``account`` naming ``key_arn`` whose name is
+        one of ``event_names`` (without its resources)."""
+        ...
+
+
+class TrailIndexRows(TrailIndexReads, Protocol):
+    def record_trail_events(
+        self, expected_seq: int, position: IndexPosition, events: Sequence[IndexedEvent]
+    ) -> bool:
+        """Index ``events`` and move the position to ``position``, only if the index is still
+        at ``expected_seq`` (several workers and nodes index one trail: exactly one writes each
+        range). False, and nothing written, when another got there first. Does not count as a
+        change of KMS state (no cache anywhere is dropped for it on PostgreSQL)."""
+        ...
+
+
 class KeyRows(KeyReads, KeyWrites, Protocol):
     """Keys, their material versions, aliases and tags."""
 
@@ -324,6 +356,8 @@ class GrantRows(GrantReads, GrantWrites, Protocol):
     """Grants on keys."""
 
 
-class Storage(MetaRows, AccountRows, KeyRows, LifecycleRows, GrantRows, ServiceRows, Protocol):
+class Storage(
+    MetaRows, AccountRows, KeyRows, LifecycleRows, GrantRows, ServiceRows, TrailIndexRows, Protocol
+):
     """Everything a backend keeps for KMS, one port per area; consumers ask for the ports they
     read and write, not the whole."""

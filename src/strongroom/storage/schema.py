@@ -55,6 +55,9 @@ __all__ = [
     "metadata",
     "services",
     "sts_sessions",
+    "trail_event_resources",
+    "trail_events",
+    "trail_index",
 ]
 
 NAMING = {
@@ -367,4 +370,54 @@ services = Table(
     Column("principal_arn", Text, nullable=False),
     Column("created_at", Float, nullable=False),
     UniqueConstraint("principal_arn"),
+)
+
+
+# -- the audit trail's index (revision 0006) ----------------------------------------------------
+# One row per event committed to the trail (docs/audit.md, "The index"): what a lookup filters
+# on, and where the line is (segment number, byte offset, length), so a lookup reads just those
+# lines. ``seq`` is the trail's. ``trail_index`` is one row: how far the index has read; the
+# indexer that moves it from the value it read is the one that writes the range's rows.
+trail_events = Table(
+    "trail_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("event_time", Float, nullable=False),
+    Column("account", String(12), nullable=False),
+    Column("event_name", String(128), nullable=False),
+    Column("event_source", String(128), nullable=False),
+    Column("read_only", Boolean, nullable=False),
+    Column("username", String(256), nullable=True),
+    Column("principal_arn", Text, nullable=True),
+    Column("access_key_id", ID, nullable=True),
+    Column("event_id", String(64), nullable=False),
+    Column("request_id", String(64), nullable=True),
+    Column("error_code", String(128), nullable=True),
+    Column("segment", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("length", Integer, nullable=False),
+    Index(None, "account", "seq"),
+    Index(None, "account", "event_name", "seq"),
+    Index(None, "event_id"),
+)
+
+trail_event_resources = Table(
+    "trail_event_resources",
+    metadata,
+    Column("seq", BigInteger, ForeignKey("trail_events.seq"), primary_key=True),
+    Column("position", Integer, primary_key=True, autoincrement=False),
+    Column("resource_type", String(128), nullable=False),
+    Column("arn", Text, nullable=False),
+    Index(None, "arn", "seq"),
+)
+
+trail_index = Table(
+    "trail_index",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("segment", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("tracking_since", Float, nullable=True),
+    CheckConstraint("id = 1", name="single_row"),
 )

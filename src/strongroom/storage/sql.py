@@ -32,6 +32,7 @@ from strongroom.storage.schema import (
     meta,
 )
 from strongroom.storage.sqlbase import key_params, of_key
+from strongroom.storage.trail_index_sql import TrailIndexSql
 
 __all__ = ["SqlStorage"]
 
@@ -61,12 +62,15 @@ _GET_ALIAS = select(aliases).where(_ALIAS_PK)
 _GET_TAGS = select(key_tags.c.tag_key, key_tags.c.tag_value).where(of_key(key_tags))
 
 
-class SqlStorage(PrincipalSql, PolicySql, GrantSql, IntegratedServicesSql, LifecycleSql):
+class SqlStorage(
+    PrincipalSql, PolicySql, GrantSql, IntegratedServicesSql, LifecycleSql, TrailIndexSql
+):
     """:class:`~strongroom.storage.base.Storage` and :class:`~strongroom.storage.identity.
     IdentityStorage` on SQLite or PostgreSQL (see ``engine``); the identity methods come from
     the ``identity_sql`` and ``policy_sql`` mixins, the grants from ``grant_sql``, integrated
     services from ``integrated_services_sql``, rotation, imported material and multi-Region
-    keys from ``lifecycle_sql``, the transactions from ``sqlbase``."""
+    keys from ``lifecycle_sql``, the audit trail's index from ``trail_index_sql``, the
+    transactions from ``sqlbase``."""
 
     # -- lifecycle ------------------------------------------------------------------------------
     def reset(self) -> None:

@@ -83,12 +83,15 @@ class SqlBase:
             raise _translate(exc) from exc
 
     @contextmanager
-    def _write(self) -> Iterator[Connection]:
+    def _write(self, *, counted: bool = True) -> Iterator[Connection]:
+        """A write transaction; ``counted=False`` for rows no cache depends on (the trail's
+        index), which need not tell the other workers (on PostgreSQL, no counter bump)."""
         try:
             with self._backend.writer.begin() as conn:
                 self._backend.before_write(conn)
                 yield conn
-                self._backend.after_write(conn)
+                if counted:
+                    self._backend.after_write(conn)
         except SQLAlchemyError as exc:
             raise _translate(exc) from exc
 

@@ -49,7 +49,13 @@ TABLES_0002 = TABLES_0001 | {
     "iam_principal_tags",
     "sts_sessions",
 }
-TABLES = TABLES_0002 | {"grants", "services"}
+TABLES = TABLES_0002 | {
+    "grants",
+    "services",
+    "trail_events",
+    "trail_event_resources",
+    "trail_index",
+}
 
 
 def _table_names(url: str) -> set[str]:
@@ -72,7 +78,7 @@ def test_empty_database_is_refused_until_migrated(db_url: str) -> None:
 
 def test_migrate_from_empty_to_head_is_idempotent(db_url: str) -> None:
     migrate(db_url)
-    assert current_revision(db_url) == head_revision() == "0005"
+    assert current_revision(db_url) == head_revision() == "0006"
     assert _table_names(db_url) == TABLES | {"alembic_version"}
     migrate(db_url)
     assert current_revision(db_url) == head_revision()
@@ -187,7 +193,7 @@ def test_a_database_at_0002_upgrades_to_0003_and_keeps_its_rows(db_url: str) -> 
     finally:
         old.close()
     migrate(db_url)
-    assert current_revision(db_url) == head_revision() == "0005"
+    assert current_revision(db_url) == head_revision() == "0006"
     assert _table_names(db_url) == TABLES | {"alembic_version"}
     storage = open_storage(db_url)
     try:

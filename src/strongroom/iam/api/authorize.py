@@ -21,7 +21,7 @@ from strongroom.iam.service import IamService
 from strongroom.policy import PolicyKind, RequestContext, decide_identity, parse_policy
 from strongroom.policy.decision import Decision, Denial
 
-__all__ = ["authorize", "resource_for"]
+__all__ = ["authorize", "authorize_identity", "resource_for"]
 
 _LISTINGS = {
     "ListUsers": "user",
@@ -87,10 +87,10 @@ def _keys(iam: IamService, caller: Caller, action: str, params: Params) -> dict[
     return keys
 
 
-def _recorded(action: str, resource: str, *, allowed: bool, by: tuple[object, ...]) -> None:
+def _recorded(permission: str, resource: str, *, allowed: bool, by: tuple[object, ...]) -> None:
     found = record.current()
     if found is not None:
-        found.decided(record.Decided(f"iam:{action}", resource, allowed, by))
+        found.decided(record.Decided(permission, resource, allowed, by))
 
 
 def _account_of(resource: str) -> str:
@@ -100,22 +100,39 @@ def _account_of(resource: str) -> str:
 
 def authorize(iam: IamService, caller: Caller, action: str, params: Params) -> None:
     """Raise AccessDenied unless ``caller`` may perform ``iam:<action>`` on its resource."""
-    principal = caller.principal
     resource = resource_for(iam, caller, action, params)
-    if _account_of(resource) not in (caller.account, "aws"):
+    keys = _keys(iam, caller, action, params)
+    authorize_identity(iam, caller, f"iam:{action}", resource, keys, own=_account_of(resource))
+
+
+def authorize_identity(
+    iam: IamService,
+    caller: Caller,
+    permission: str,
+    resource: str,
+    keys: dict[str, Any] | None = None,
+    *,
+    own: str | None = None,
+) -> None:
+    """Raise AccessDenied unless identity policies allow ``caller`` ``permission`` on
+    ``resource`` (the account root always may, in its own account): IAM's rule, and any other
+    service's whose authorization is identity policies alone (``cloudtrail:LookupEvents`` on
+    ``*``). ``own`` is the account the resource belongs to, when it names one."""
+    principal = caller.principal
+    if own is not None and own not in (caller.account, "aws"):
         decision = Decision.deny(Denial.NO_IDENTITY_ALLOW)
     elif principal.is_root:
-        _recorded(action, resource, allowed=True, by=("account root",))
+        _recorded(permission, resource, allowed=True, by=("account root",))
         return
     else:
         policies = [
             (named.name, parse_policy(named.text, PolicyKind.IDENTITY))
             for named in iam.policies_for(principal)
         ]
-        context = RequestContext(
-            f"iam:{action}", resource, principal, _keys(iam, caller, action, params)
-        )
+        if keys is None:
+            keys = _keys(iam, caller, permission, {})
+        context = RequestContext(permission, resource, principal, keys)
         decision = decide_identity(policies, context)
-    _recorded(action, resource, allowed=decision.allowed, by=decision.statements)
+    _recorded(permission, resource, allowed=decision.allowed, by=decision.statements)
     if not decision.allowed:
-        raise AccessDeniedException(decision.message(principal.arn, f"iam:{action}", resource))
+        raise AccessDeniedException(decision.message(principal.arn, permission, resource))

@@ -1,0 +1,166 @@
+"""Reading the trail for its index: the lines after a position, each as an
+:class:`~strongroom.domain.trail_index.IndexedEvent` (what a lookup filters on, and where the
+line is), and one line read back from where the index says it is.
+
+The reader follows segments by number from where the index stopped (a segment and a byte offset
+in it): no listing of the folder while the current segment still has lines, no line read twice.
+A last line still being written (no newline yet) is left for the next call.
+"""
+
+from __future__ import annotations
+
+import calendar
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from strongroom.audit.format import SEGMENTS, LineError, numbered, parse_line, segment_name
+from strongroom.domain.trail_index import IndexedEvent, IndexPosition
+
+__all__ = ["event_at", "indexed", "read_after"]
+
+_CHUNK = 8 << 20  # bytes read at once; a line is far shorter (a request body is at most 1 MiB)
+_times: dict[str, float] = {}  # eventTime text -> epoch (events of one second share it)
+
+
+def _epoch(text: object) -> float:
+    if not isinstance(text, str):
+        return 0.0
+    found = _times.get(text)
+    if found is None:
+        if len(_times) > 4096:
+            _times.clear()
+        try:
+            found = float(calendar.timegm(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")))
+        except ValueError:
+            found = 0.0
+        _times[text] = found
+    return found
+
+
+def _username(identity: Mapping[str, Any]) -> str | None:
+    """CloudTrail's ``Username`` of an event: an IAM user's name, ``root``, a role session's
+    name; none for another account's copy or a service event."""
+    kind = identity.get("type")
+    if kind == "IAMUser":
+        name = identity.get("userName")
+        return name if isinstance(name, str) else None
+    if kind == "Root":
+        return "root"
+    arn = identity.get("arn")
+    if kind == "AssumedRole" and isinstance(arn, str):
+        return arn.rsplit("/", 1)[-1]
+    return None
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def indexed(
+    event: Mapping[str, Any], seq: int, segment: int, offset: int, length: int
+) -> IndexedEvent:
+    """The index row of one event, found at ``offset`` (``length`` bytes) of ``segment``."""
+    identity = event.get("userIdentity")
+    identity = identity if isinstance(identity, dict) else {}
+    resources = event.get("resources")
+    named = tuple(
+        (str(r.get("type", "")), str(r["ARN"]))
+        for r in (resources if isinstance(resources, list) else [])
+        if isinstance(r, dict) and isinstance(r.get("ARN"), str)
+    )
+    return IndexedEvent(
+        seq=seq,
+        event_time=_epoch(event.get("eventTime")),
+        account=_text(event.get("recipientAccountId")) or "",
+        event_name=_text(event.get("eventName")) or "",
+        event_source=_text(event.get("eventSource")) or "",
+        read_only=event.get("readOnly") is True,
+        username=_username(identity),
+        principal_arn=_text(identity.get("arn")),
+        access_key_id=_text(identity.get("accessKeyId")),
+        event_id=_text(event.get("eventID")) or "",
+        request_id=_text(event.get("requestID")),
+        error_code=_text(event.get("errorCode")),
+        segment=segment,
+        offset=offset,
+        length=length,
+        resources=named,
+    )
+
+
+def _lines(path: Path, offset: int) -> list[tuple[int, bytes]]:
+    """The complete lines of a segment from byte ``offset`` (up to ``_CHUNK`` bytes of them),
+    with their offsets."""
+    try:
+        with path.open("rb") as f:
+            f.seek(offset)
+            data = f.read(_CHUNK)
+    except FileNotFoundError:
+        return []
+    found: list[tuple[int, bytes]] = []
+    start = 0
+    while (end := data.find(b"\n", start)) >= 0:
+        found.append((offset + start, data[start : end + 1]))
+        start = end + 1
+    return found
+
+
+def read_after(
+    directory: Path | str, position: IndexPosition, limit: int = 2000
+) -> tuple[list[IndexedEvent], IndexPosition]:
+    """Up to ``limit`` events after ``position``, and the position after them. Lines must carry
+    the seqs that follow ``position.seq``; a line out of order stops the read (``audit verify``
+    is the tool that says what is wrong with a trail), so the index never skips or repeats."""
+    segments = Path(directory) / SEGMENTS
+    events: list[IndexedEvent] = []
+    seq, number, offset = position.seq, position.segment, position.offset
+    since = position.tracking_since
+    while len(events) < limit:
+        lines = _lines(segments / segment_name(number), offset) if number else []
+        if not lines:
+            following = [n for n, _ in numbered(Path(directory), SEGMENTS) if n > number]
+            if not following:
+                break
+            number, offset = following[0], 0
+            continue
+        for at, line in lines:
+            try:
+                parsed = parse_line(line)
+                event = parsed.event()
+            except LineError:
+                return events, IndexPosition(seq, number, offset, since)
+            if parsed.seq != seq + 1:
+                return events, IndexPosition(seq, number, offset, since)
+            row = indexed(event, parsed.seq, number, at, len(line))
+            if since is None:
+                since = row.event_time
+            events.append(row)
+            seq, offset = parsed.seq, at + len(line)
+            if len(events) >= limit:
+                break
+    return events, IndexPosition(seq, number, offset, since)
+
+
+def event_at(directory: Path | str, row: IndexedEvent) -> dict[str, Any] | None:
+    """The event an index row points at, read from just its line; None if the line there is not
+    that event any more (a segment cut back after a failed write, a trail replaced)."""
+    path = Path(directory) / SEGMENTS / segment_name(row.segment)
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        line = os.pread(fd, row.length, row.offset)
+    finally:
+        os.close(fd)
+    try:
+        parsed = parse_line(line)
+        event = parsed.event()
+    except LineError:
+        return None
+    if parsed.seq != row.seq or event.get("eventID") != row.event_id:
+        return None
+    return event
