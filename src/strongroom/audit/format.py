@@ -13,7 +13,7 @@ import hashlib
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -88,12 +88,14 @@ class Line:
     seq: int
     body: bytes  # the bytes the hash covers
     hash: bytes  # the stored hash, 32 raw bytes
+    # The body as parse_line decoded it (so that event() does not decode it again).
+    decoded: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def chains_from(self, previous: bytes) -> bool:
         return hashlib.sha256(previous + self.body).digest() == self.hash
 
     def event(self) -> dict[str, Any]:
-        event = orjson.loads(self.body)["event"]
+        event = (self.decoded or orjson.loads(self.body))["event"]
         if not isinstance(event, dict):
             raise LineError("the event is not a JSON object")
         return event
@@ -117,7 +119,7 @@ def parse_line(line: bytes) -> Line:
     seq = parsed.get("seq") if isinstance(parsed, dict) else None
     if type(seq) is not int or seq < 1 or list(parsed) != ["seq", "event"]:
         raise LineError("the line's body is not {seq, event}")
-    return Line(seq, body, bytes.fromhex(hex_hash.decode()))
+    return Line(seq, body, bytes.fromhex(hex_hash.decode()), parsed)
 
 
 def iter_lines(path: Path, limit: int | None = None) -> Iterator[tuple[int, bytes]]:

@@ -399,7 +399,7 @@ class StrongroomApp:
                 log.exception("the sweep of due work failed; will retry")
             if self.indexer is not None:
                 try:
-                    await asyncio.to_thread(self.indexer.catch_up)
+                    await asyncio.to_thread(self.indexer.sweep)
                 except Exception:
                     log.exception("indexing the audit trail failed; will retry")
 

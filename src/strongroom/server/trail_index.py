@@ -10,13 +10,19 @@ on from there. Within a process one catch-up runs at a time.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
+import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 from strongroom.audit.index import read_after
 from strongroom.storage.base import TrailIndexRows
 
-__all__ = ["TrailIndexer"]
+__all__ = ["INDEX_LOCK", "TrailIndexer"]
+
+INDEX_LOCK = "index.lock"  # in the trail directory: one process indexes at a time
 
 
 class TrailIndexer:
@@ -28,12 +34,39 @@ class TrailIndexer:
 
     def catch_up(self) -> int:
         """Index every event committed so far; returns how many this call recorded."""
+        return self._catch_up(wait=True)
+
+    def sweep(self) -> int:
+        """:meth:`catch_up`, unless another process is indexing this trail now (then it will
+        have done the work: a worker that lost the race had read and parsed the same lines for
+        nothing, and under load that doubled the index's cost)."""
+        return self._catch_up(wait=False)
+
+    def _catch_up(self, *, wait: bool) -> int:
+        with self._lock, self._indexing(wait=wait) as mine:
+            return self._record_all() if mine else 0
+
+    @contextlib.contextmanager
+    def _indexing(self, *, wait: bool) -> Iterator[bool]:
+        """The trail's ``index.lock``, held while this process indexes (``False``: another
+        process holds it and ``wait`` is false)."""
+        fd = os.open(self.directory / INDEX_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            yield True
+        finally:
+            os.close(fd)  # lets the lock go
+
+    def _record_all(self) -> int:
         recorded = 0
-        with self._lock:
-            while True:
-                position = self._rows.trail_index_position()
-                events, after = read_after(self.directory, position, self._batch)
-                if after == position:
-                    return recorded
-                if self._rows.record_trail_events(position.seq, after, events):
-                    recorded += len(events)
+        while True:
+            position = self._rows.trail_index_position()
+            events, after = read_after(self.directory, position, self._batch)
+            if after == position:
+                return recorded
+            if self._rows.record_trail_events(position.seq, after, events):
+                recorded += len(events)

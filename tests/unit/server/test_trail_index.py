@@ -4,6 +4,8 @@ racing indexers write each range exactly once; an index row reads its event back
 
 from __future__ import annotations
 
+import fcntl
+import os
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +17,7 @@ from strongroom.audit.format import SEGMENTS, segment_name
 from strongroom.audit.index import event_at, indexed
 from strongroom.audit.trail import Trail
 from strongroom.domain.trail_index import EventQuery
-from strongroom.server.trail_index import TrailIndexer
+from strongroom.server.trail_index import INDEX_LOCK, TrailIndexer
 from strongroom.storage import SqlStorage, migrate, open_storage
 
 A, B = "111122223333", "444455556666"
@@ -169,3 +171,21 @@ def test_racing_indexers_write_each_range_once(trail: Trail, tmp_path: Path) -> 
     assert _seqs(stores[0]) == list(range(40, 0, -1))
     for s in stores:
         s.close()
+
+
+def test_a_sweep_leaves_the_work_to_a_process_already_indexing(
+    trail: Trail, storage: SqlStorage
+) -> None:
+    """While another process holds the trail's index.lock, a sweep does nothing (it would read
+    and parse the same lines for nothing); once the lock is free, it indexes everything."""
+    indexer = TrailIndexer(trail.directory, storage)
+    trail.commit_sync([_event(n) for n in range(1, 4)])
+    other = os.open(trail.directory / INDEX_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(other, fcntl.LOCK_EX)
+        assert indexer.sweep() == 0
+        assert _seqs(storage) == []
+    finally:
+        os.close(other)
+    assert indexer.sweep() == 3
+    assert _seqs(storage) == [3, 2, 1]
