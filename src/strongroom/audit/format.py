@@ -14,6 +14,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ __all__ = [
     "numbered",
     "parse_line",
     "segment_name",
+    "utc_time",
 ]
 
 SEGMENTS = "segments"
@@ -99,6 +101,18 @@ class Line:
         if not isinstance(event, dict):
             raise LineError("the event is not a JSON object")
         return event
+
+
+def utc_time(value: object) -> datetime | None:
+    """An ISO 8601 time as events and digests write it (``2026-12-08T01:06:58Z``), UTC when it
+    names no zone; None when ``value`` is not one."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def parse_line(line: bytes) -> Line:

@@ -21,7 +21,7 @@ from typing import Any
 
 import orjson
 
-from strongroom.audit.format import SEGMENTS, numbered, parse_line, segment_name
+from strongroom.audit.format import SEGMENTS, numbered, parse_line, segment_name, utc_time
 
 __all__ = [
     "ANY_ERROR",
@@ -47,8 +47,10 @@ def parse_time(value: str, now: datetime | None = None) -> datetime:
         amount, unit = relative.groups()
         base = now if now is not None else datetime.now(UTC)
         return base - timedelta(**{_UNITS[unit]: int(amount)})
-    parsed = datetime.fromisoformat(value.strip())
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = utc_time(value.strip())
+    if parsed is None:
+        raise ValueError(f"{value!r} is not an ISO 8601 time nor one like -30m, -1h, -2d")
+    return parsed
 
 
 def _json_text(value: str) -> bytes:
@@ -58,16 +60,6 @@ def _json_text(value: str) -> bytes:
 
 def _dict(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
-
-
-def _event_time(event: Mapping[str, Any]) -> datetime | None:
-    value = event.get("eventTime")
-    if not isinstance(value, str):
-        return None
-    try:
-        return parse_time(value)
-    except ValueError:
-        return None
 
 
 def _key_names(event: Mapping[str, Any]) -> Iterator[str]:
@@ -182,7 +174,7 @@ class EventFilter:
         return all(context.get(k) == v for k, v in self.context)
 
     def _time_matches(self, event: Mapping[str, Any]) -> bool:
-        when = _event_time(event)
+        when = utc_time(event.get("eventTime"))
         if when is None:
             return False
         return not ((self.start and when < self.start) or (self.end and when > self.end))

@@ -29,7 +29,7 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +49,7 @@ from strongroom.audit.format import (
     numbered,
     parse_line,
     segment_name,
+    utc_time,
 )
 from strongroom.crypto.trail_signature import fingerprint
 
@@ -468,17 +469,6 @@ class Trail:
                 os.close(self._lock_fd)
 
 
-def _event_time(event: Mapping[str, Any]) -> datetime | None:
-    value = event.get("eventTime")
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
 def read_events(
     directory: Path | str, start: datetime | None = None, end: datetime | None = None
 ) -> Iterator[dict[str, Any]]:
@@ -492,7 +482,7 @@ def read_events(
                 break
             event = parse_line(line).event()
             if start is not None or end is not None:
-                when = _event_time(event)
+                when = utc_time(event.get("eventTime"))
                 if when is None or (start and when < start) or (end and when > end):
                     continue
             yield event

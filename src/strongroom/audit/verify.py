@@ -35,6 +35,7 @@ from strongroom.audit.format import (
     iter_lines,
     numbered,
     parse_line,
+    utc_time,
 )
 from strongroom.crypto.trail_signature import fingerprint, public_der_from_pem, verify_signature
 
@@ -93,17 +94,10 @@ class _Cover:
     last_hash: str | None
 
 
-def _parse_time(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value))
-    except ValueError:
-        return None
-
-
 def _in_window(fields: dict[str, Any], start: datetime | None, end: datetime | None) -> bool:
     begins, ends = (
-        _parse_time(fields.get("digestStartTime")),
-        _parse_time(fields.get("digestEndTime")),
+        utc_time(fields.get("digestStartTime")),
+        utc_time(fields.get("digestEndTime")),
     )
     if start is not None and ends is not None and ends < start:
         return False

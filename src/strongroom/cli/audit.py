@@ -3,12 +3,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
 import orjson
 
+from strongroom.audit.query import parse_time
 from strongroom.audit.verify import verify
 from strongroom.cli.audit_read import query_command, tail_command
 from strongroom.config import ConfigError, load_settings
@@ -33,10 +34,9 @@ def _when(value: str | None) -> datetime | None:
     if value is None:
         return None
     try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO 8601 time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+        return parse_time(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @audit.command("verify")
@@ -53,7 +53,9 @@ def _when(value: str | None) -> datetime | None:
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
     help="The audit signing key's public key, PEM (strongroom audit public-key).",
 )
-@click.option("--start", help="Check the digests from this time (ISO 8601, UTC if no zone).")
+@click.option(
+    "--start", help="Check the digests from this time (ISO 8601, UTC if no zone; or -1h, -2d)."
+)
 @click.option("--end", help="Check the digests up to this time (ISO 8601).")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 @click.option(

@@ -45,6 +45,18 @@ def test_public_key_then_verify(tmp_path: Path) -> None:
     good = _run("verify", "--trail", str(data_dir / "trail"), "--public-key", str(key_file))
     assert good.returncode == 0, good.stdout + good.stderr
     assert good.stdout.startswith("verified: 1 segment(s), 5 event(s)")
+    # The window takes the times audit query takes: ISO 8601 or relative to now.
+    recent = _run(
+        "verify", "--trail", str(data_dir / "trail"), "--public-key", str(key_file),
+        "--start", "-1h", "--end", "2999-01-01",
+    )  # fmt: skip
+    assert recent.returncode == 0, recent.stdout + recent.stderr
+    wrong = _run(
+        "verify", "--trail", str(data_dir / "trail"), "--public-key", str(key_file),
+        "--start", "yesterday",
+    )  # fmt: skip
+    assert wrong.returncode == 2
+    assert "'yesterday' is not an ISO 8601 time" in wrong.stderr
 
     tampered = tmp_path / "tampered"
     shutil.copytree(data_dir / "trail", tampered)
