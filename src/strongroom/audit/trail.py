@@ -3,12 +3,14 @@
 - **Group commit.** Concurrent ``commit()`` calls in one event loop share one write and one
   fsync: while a flush runs in a worker thread, the next batch gathers; the event loop never
   waits on the disk.
-- **Several processes.** Every append happens under ``flock`` on the trail's ``lock`` file. Each
-  writer caches where the trail ends (segment, size, seq, last hash) and, under the lock, checks
-  the newest segment and its size; when another process appended, it reads the last line again.
-- **Fail closed.** When a write or fsync fails, every ``commit()`` of the batch raises
+- **Several processes.** Every write happens under ``flock`` on the trail's ``lock`` file, and its
+  fsync after the lock is let go (the processes' fsyncs overlap). Each writer caches where the
+  trail ends (segment, size, seq, last hash) and, under the lock, checks the newest segment and
+  its size; when another process appended, it reads the last line again.
+- **Fail closed.** When a write fails, every ``commit()`` of the batch raises
   :class:`TrailUnavailable`, the segment is cut back to its last good size, and the next batch
-  tries again: the trail recovers by itself when the disk does.
+  tries again: the trail recovers by itself when the disk does. When the fsync fails, the calls
+  are refused and their lines stay (an event for a refused call, never a call without one).
 - **Digests.** Every ``digest_seconds`` (checked on commit), on :meth:`Trail.digest_now` and in
   :meth:`Trail.close`, a signed digest names the segments' hashes and the previous digest.
 
