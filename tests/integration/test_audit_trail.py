@@ -9,7 +9,9 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from strongroom.audit.trail import read_events
+from strongroom.server.workers import INDEXER_NAME, WORKER_NAME, WRITER_NAME
 from tests.integration.server import STRONGROOM, Server, dev_server, free_port
 
 POLICY_DENYING_DECRYPT = {
@@ -227,3 +230,68 @@ def test_a_full_trail_refuses_every_call_and_recovers_without_a_restart(
         assert events[-1]["requestID"] == _request_id(answered)
     finally:
         server.stop()
+
+
+def _children_named(parent: int, name: bytes) -> list[int]:
+    """The child processes of ``parent`` whose ``comm`` is ``name`` (see server/workers.py)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        with contextlib.suppress(OSError):
+            stat = (entry / "stat").read_text()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == parent and (entry / "comm").read_bytes().strip() == name:
+                found.append(int(entry.name))
+    return found
+
+
+def test_a_dead_trail_writer_refuses_calls_until_it_is_started_again(tmp_path: Path) -> None:
+    """The trail's writer is a process of its own: while it is gone every call answers 500 and
+    none is served unaudited; the supervisor starts another and calls succeed again, with no
+    restart of the server."""
+    data = tmp_path / "data"
+    server = Server(data, free_port(), ["--dev", "--data-dir", str(data), "--workers", "2"])
+    server.start()
+    try:
+        assert server.process is not None
+        kms = server.client()
+        arn = kms.create_key()["KeyMetadata"]["Arn"]
+        [writer] = _children_named(server.process.pid, WRITER_NAME)
+        assert len(_children_named(server.process.pid, WORKER_NAME)) == 2
+        assert len(_children_named(server.process.pid, INDEXER_NAME)) == 1
+        os.kill(writer, signal.SIGKILL)
+        while Path(f"/proc/{writer}").exists() and _children_named(
+            server.process.pid, WRITER_NAME
+        ) == [writer]:
+            time.sleep(0.01)
+        answered: list[str] = []
+        refused: list[tuple[str, int]] = []
+        deadline = time.monotonic() + 60
+        while len(answered) < 5:
+            assert time.monotonic() < deadline, "calls did not succeed again"
+            try:
+                answered.append(_request_id(kms.encrypt(KeyId=arn, Plaintext=b"x")))
+            except ClientError as exc:
+                error = exc.response
+                refused.append(
+                    (error["Error"]["Code"], error["ResponseMetadata"]["HTTPStatusCode"])
+                )
+        assert refused, "a call was answered while the writer was gone"
+        assert set(refused) == {("KMSInternalException", 500)}
+        events = _events(server)
+        assert all(len(events[request_id]) == 1 for request_id in answered)
+        [again] = _children_named(server.process.pid, WRITER_NAME)
+        assert again != writer
+    finally:
+        server.stop()
+    pem = tmp_path / "audit.pem"
+    exported = subprocess.run(
+        [STRONGROOM, "audit", "public-key", "--data-dir", str(data)],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    pem.write_bytes(exported.stdout)
+    verified = _verify(data / "trail", pem)
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -183,6 +183,27 @@ class Trail:
         if encoded:
             self._append(encoded)
 
+    def append(self, encoded: list[bytes]) -> None:
+        """:meth:`commit_sync` of events already serialised (one JSON object each, no newline):
+        the trail's writer process writes what the workers sent it."""
+        if encoded:
+            self._append(encoded)
+
+    def digest_if_due(self) -> None:
+        """Write a digest if one is due (commits do this too; an idle trail needs asking)."""
+        with self._mutex, self._locked():
+            now = self._now()
+            state = self._state()
+            if now - state.get("lastDigest", now) < self._digest_seconds:
+                return
+            try:
+                self._sync()
+                self._write_digest(now, state)
+            except OSError as exc:
+                raise TrailUnavailable(
+                    f"the audit digest cannot be written ({_why(exc)})"
+                ) from None
+
     def _append(self, encoded: list[bytes]) -> None:
         """Chain and write the lines under the lock, then fsync after letting it go: the
         processes' fsyncs overlap instead of queueing behind each other's (each worker waited

@@ -192,6 +192,7 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
                 workers=workers,
                 tls_cert=str(tls_cert) if tls_cert else None,
                 tls_key=str(tls_key) if tls_key else None,
+                audit=settings.audit,
             )
         )
     except OSError as exc:

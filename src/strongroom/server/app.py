@@ -39,8 +39,9 @@ from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, 
 from strongroom.protocol.shapes import ServiceModel
 from strongroom.server import cloudtrail, devroutes
 from strongroom.server.request_log import RequestLog
-from strongroom.server.runtime import Runtime, build_runtime, settings_from_env
+from strongroom.server.runtime import Runtime, build_runtime, open_trail, settings_from_env
 from strongroom.server.trail_index import TrailIndexer
+from strongroom.server.trail_writer import SOCKET_ENV, TrailClient
 
 __all__ = ["MAX_BODY_BYTES", "StrongroomApp", "create_app"]
 
@@ -177,7 +178,18 @@ class StrongroomApp:
         self.runtime = runtime
         self._sweeper: asyncio.Task[None] | None = None
         self.request_log = RequestLog() if runtime.settings.request_log else None
-        self.trail = _open_trail(runtime) if runtime.settings.audit else None
+        # Under ``strongroom serve`` the trail's writer and indexer are processes of their own
+        # (server/workers.py): this worker commits through the writer's socket. Run in process
+        # (an embedding, a test), the app writes the trail and indexes it in its sweep.
+        writer_socket = os.environ.get(SOCKET_ENV)
+        self.trail: Trail | TrailClient | None = None
+        if runtime.settings.audit:
+            self.trail = (
+                TrailClient(writer_socket, runtime.settings.trail_dir)
+                if writer_socket
+                else open_trail(runtime.settings, runtime.kms.keystore)
+            )
+        self._index_in_sweep = not writer_socket
         self.indexer: TrailIndexer | None = None
         if self.trail is not None:
             # Rotations, deletions, expiries and replicas made by the service, each recorded by
@@ -397,22 +409,11 @@ class StrongroomApp:
                 run_due_work(self.runtime.kms)
             except Exception:
                 log.exception("the sweep of due work failed; will retry")
-            if self.indexer is not None:
+            if self.indexer is not None and self._index_in_sweep:
                 try:
                     await asyncio.to_thread(self.indexer.sweep)
                 except Exception:
                     log.exception("indexing the audit trail failed; will retry")
-
-
-def _open_trail(runtime: Runtime) -> Trail:
-    settings = runtime.settings
-    return Trail(
-        settings.trail_dir,
-        runtime.kms.keystore.audit_signer(),
-        segment_bytes=settings.audit_segment_bytes,
-        segment_seconds=settings.audit_segment_seconds,
-        digest_seconds=settings.audit_digest_seconds,
-    )
 
 
 def create_app() -> StrongroomApp:

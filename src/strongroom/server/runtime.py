@@ -9,17 +9,19 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from strongroom.audit.trail import Trail
 from strongroom.clock import Clock
 from strongroom.config import Settings, load_settings
 from strongroom.iam.auth import Authenticator
 from strongroom.iam.service import IamService
+from strongroom.keystore.base import KeyStore
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import AUDIT_KEY_FILE, SoftwareKeyStore
 from strongroom.kms.service import KmsService
 from strongroom.protocol.shapes import ServiceModel
 from strongroom.storage import open_storage
 
-__all__ = ["Runtime", "build_runtime", "settings_from_env"]
+__all__ = ["Runtime", "build_runtime", "open_keystore", "open_trail", "settings_from_env"]
 
 
 @dataclass
@@ -39,11 +41,26 @@ class Runtime:
         self.kms.close()
 
 
-def build_runtime(settings: Settings) -> Runtime:
-    storage = open_storage(settings.database_url)
-    keystore = SoftwareKeyStore(
+def open_keystore(settings: Settings) -> SoftwareKeyStore:
+    return SoftwareKeyStore(
         RootKey.load(settings.root_key_path), audit_key_file=settings.data_dir / AUDIT_KEY_FILE
     )
+
+
+def open_trail(settings: Settings, keystore: KeyStore) -> Trail:
+    """The audit trail's files, written by this process (signed with the key store's key)."""
+    return Trail(
+        settings.trail_dir,
+        keystore.audit_signer(),
+        segment_bytes=settings.audit_segment_bytes,
+        segment_seconds=settings.audit_segment_seconds,
+        digest_seconds=settings.audit_digest_seconds,
+    )
+
+
+def build_runtime(settings: Settings) -> Runtime:
+    storage = open_storage(settings.database_url)
+    keystore = open_keystore(settings)
     clock = Clock()
     iam = IamService(storage, keystore, clock, partition=settings.partition)
     kms = KmsService(

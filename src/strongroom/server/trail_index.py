@@ -1,26 +1,32 @@
 """The trail's indexer: reads the events committed to the audit trail since the index's position
 and records them in storage (one row per event, the ARNs it names, where its line is).
 
-Every worker runs it in its sweep (every few seconds, in a thread) and before a lookup (so that
-a lookup sees every event committed before it). Several workers and nodes index one trail: each
-range is written by exactly one of them, the one whose guarded write moves the position from
-what it read (``TrailIndexRows.record_trail_events``); the others re-read the position and go
-on from there. Within a process one catch-up runs at a time.
+Under ``strongroom serve`` a process of its own runs it every few seconds at the lowest CPU
+priority (:func:`run_indexer`); a server run in process runs it in its sweep (in a thread). Every
+lookup catches it up first, so that a lookup sees every event committed before it. Several
+workers and nodes index one trail: each range is written by exactly one of them, the one whose
+guarded write moves the position from what it read (``TrailIndexRows.record_trail_events``);
+the others re-read the position and go on from there. Within a process one catch-up runs at a time.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
+import signal
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from types import FrameType
 
 from strongroom.audit.index import read_after
 from strongroom.storage.base import TrailIndexRows
 
-__all__ = ["INDEX_LOCK", "TrailIndexer"]
+__all__ = ["INDEX_LOCK", "TrailIndexer", "run_indexer"]
+
+log = logging.getLogger("strongroom.audit")
 
 INDEX_LOCK = "index.lock"  # in the trail directory: one process indexes at a time
 
@@ -70,3 +76,25 @@ class TrailIndexer:
                 return recorded
             if self._rows.record_trail_events(position.seq, after, events):
                 recorded += len(events)
+
+
+def run_indexer(indexer: TrailIndexer, every_s: float, parent: int | None) -> None:
+    """The indexer process's body: index the trail's new events every ``every_s`` seconds, at
+    the lowest CPU priority (the serving workers come first; a lookup catches the index up
+    itself), until SIGTERM or SIGINT (or the parent is gone)."""
+    stopping = threading.Event()
+
+    def stop(signum: int, frame: FrameType | None) -> None:
+        stopping.set()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    with contextlib.suppress(OSError):
+        os.nice(19)
+    while not stopping.wait(every_s):
+        if parent is not None and os.getppid() != parent:
+            return
+        try:
+            indexer.sweep()
+        except Exception:
+            log.exception("indexing the audit trail failed; will retry")

@@ -6,25 +6,43 @@ socket per worker and SO_REUSEPORT, the kernel hands each new connection to a wo
 of its addresses: a burst spreads, though not exactly evenly (32 connections over 2 workers
 were seen split 13/19 as often as 16/16). A worker that dies is started again; SIGINT or SIGTERM
 stops them all.
+
+With the audit trail on, two more processes serve the workers (even one worker): the trail's
+writer, which every worker commits its events through (``server/trail_writer.py``: one fsync for
+every worker's batches), and the trail's indexer, at the lowest CPU priority
+(``server/trail_index.py``). The writer starts first and stops last, after the workers, with
+the closing digest; either is started again if it dies (meanwhile the workers refuse calls:
+nothing is served unaudited). Each of them stops by itself if the supervisor is gone.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import ipaddress
 import logging
 import multiprocessing
+import os
+import shutil
 import signal
 import socket
+import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.process import BaseProcess
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
 
 from strongroom.server.http import OneWriteHttpToolsProtocol
+from strongroom.server.runtime import open_keystore, open_trail, settings_from_env
+from strongroom.server.trail_index import TrailIndexer, run_indexer
+from strongroom.server.trail_writer import SOCKET_ENV, run_writer
+from strongroom.storage import open_storage
 
-__all__ = ["ServeOptions", "bind", "serve"]
+__all__ = ["INDEXER_NAME", "WORKER_NAME", "WRITER_NAME", "ServeOptions", "bind", "serve"]
 
 log = logging.getLogger("strongroom.server")
 
@@ -38,6 +56,16 @@ class ServeOptions:
     workers: int
     tls_cert: str | None = None
     tls_key: str | None = None
+    audit: bool = False  # run the trail's writer and indexer processes
+
+
+INDEX_EVERY_S = 5.0
+# The processes' names (``ps -o comm``; Linux keeps 15 bytes).
+WORKER_NAME = b"sr-worker"
+WRITER_NAME = b"sr-trail-writer"
+INDEXER_NAME = b"sr-trail-index"
+_PR_SET_NAME = 15
+_WRITER_START_S = 60.0
 
 
 def _config(options: ServeOptions) -> uvicorn.Config:
@@ -72,23 +100,76 @@ def bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
+def _name_process(name: bytes) -> None:
+    """What ``ps -o comm`` and ``top`` show for this process (Linux; at most 15 bytes)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
+
+
 def _worker(options: ServeOptions) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    _name_process(WORKER_NAME)
     sock = bind(options.host, options.port, reuse_port=True)
     uvicorn.Server(_config(options)).run(sockets=[sock])
 
 
-def _start(options: ServeOptions) -> BaseProcess:
-    process = multiprocessing.get_context("spawn").Process(
-        target=_worker, args=(options,), name="strongroom-worker"
-    )
+def _trail_writer(path: str, parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
+    _name_process(WRITER_NAME)
+    settings = settings_from_env()
+    run_writer(open_trail(settings, open_keystore(settings)), Path(path), parent)
+
+
+def _trail_indexer(parent: int) -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _name_process(INDEXER_NAME)
+    settings = settings_from_env()
+    storage = open_storage(settings.database_url)
+    try:
+        run_indexer(TrailIndexer(settings.trail_dir, storage), INDEX_EVERY_S, parent)
+    finally:
+        storage.close()
+
+
+def _spawn(target: Callable[..., None], args: tuple[object, ...], name: str) -> BaseProcess:
+    process = multiprocessing.get_context("spawn").Process(target=target, args=args, name=name)
     process.start()
     return process
 
 
+def _start(options: ServeOptions) -> BaseProcess:
+    return _spawn(_worker, (options,), "strongroom-worker")
+
+
+def _start_writer(path: Path) -> BaseProcess:
+    """The trail's writer, once it listens on ``path``."""
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+    process = _spawn(_trail_writer, (str(path), os.getpid()), "strongroom-trail-writer")
+    deadline = time.monotonic() + _WRITER_START_S
+    while not path.exists():
+        if not process.is_alive():
+            raise RuntimeError(f"the audit trail's writer exited with {process.exitcode}")
+        if time.monotonic() > deadline:
+            process.kill()
+            raise RuntimeError("the audit trail's writer did not start")
+        time.sleep(0.02)
+    return process
+
+
+def _stop_all(processes: list[BaseProcess]) -> None:
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    for process in processes:
+        process.join(timeout=15)
+        if process.is_alive():
+            process.kill()
+
+
 def serve(options: ServeOptions) -> None:
     """Run the server; blocks until SIGINT or SIGTERM."""
-    if options.workers == 1:
+    if options.workers == 1 and not options.audit:
         uvicorn.Server(_config(options)).run()
         return
     probe = bind(options.host, options.port, reuse_port=True)  # fail early, clearly, if taken
@@ -101,10 +182,31 @@ def serve(options: ServeOptions) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    processes = [_start(options) for _ in range(options.workers)]
+    private = Path(tempfile.mkdtemp(prefix="strongroom-"))  # mode 0700: the writer's socket
+    socket_path = private / "trail.sock"
+    helpers: dict[str, BaseProcess] = {}
+    processes: list[BaseProcess] = []
     try:
+        if options.audit:
+            os.environ[SOCKET_ENV] = str(socket_path)  # the workers commit through it
+            helpers["writer"] = _start_writer(socket_path)
+            helpers["indexer"] = _spawn(_trail_indexer, (os.getpid(),), "strongroom-indexer")
+        processes = [_start(options) for _ in range(options.workers)]
         while not stopping:
             time.sleep(0.2)
+            for name, helper in helpers.items():
+                if not helper.is_alive() and not stopping:
+                    log.warning(
+                        "the audit trail's %s %s exited with %s; starting another",
+                        name,
+                        helper.pid,
+                        helper.exitcode,
+                    )
+                    helpers[name] = (
+                        _start_writer(socket_path)
+                        if name == "writer"
+                        else _spawn(_trail_indexer, (os.getpid(),), "strongroom-indexer")
+                    )
             for index, process in enumerate(processes):
                 if not process.is_alive() and not stopping:
                     log.warning(
@@ -112,10 +214,6 @@ def serve(options: ServeOptions) -> None:
                     )
                     processes[index] = _start(options)
     finally:
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        for process in processes:
-            process.join(timeout=15)
-            if process.is_alive():
-                process.kill()
+        _stop_all(processes)  # the workers first: their last events reach the writer
+        _stop_all(list(helpers.values()))  # then the writer's closing digest
+        shutil.rmtree(private, ignore_errors=True)
