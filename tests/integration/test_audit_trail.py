@@ -232,6 +232,25 @@ def test_a_full_trail_refuses_every_call_and_recovers_without_a_restart(
         server.stop()
 
 
+def _public_key(data: Path, pem: Path) -> Path:
+    exported = subprocess.run(
+        [STRONGROOM, "audit", "public-key", "--data-dir", str(data)],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    pem.write_bytes(exported.stdout)
+    return pem
+
+
+def _alive(pid: int) -> bool:
+    """``pid`` runs (a zombie not yet reaped by whoever adopted it does not)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
 def _children_named(parent: int, name: bytes) -> list[int]:
     """The child processes of ``parent`` whose ``comm`` is ``name`` (see server/workers.py)."""
     found = []
@@ -261,9 +280,7 @@ def test_a_dead_trail_writer_refuses_calls_until_it_is_started_again(tmp_path: P
         assert len(_children_named(server.process.pid, WORKER_NAME)) == 2
         assert len(_children_named(server.process.pid, INDEXER_NAME)) == 1
         os.kill(writer, signal.SIGKILL)
-        while Path(f"/proc/{writer}").exists() and _children_named(
-            server.process.pid, WRITER_NAME
-        ) == [writer]:
+        while _alive(writer) and _children_named(server.process.pid, WRITER_NAME) == [writer]:
             time.sleep(0.01)
         answered: list[str] = []
         refused: list[tuple[str, int]] = []
@@ -285,13 +302,31 @@ def test_a_dead_trail_writer_refuses_calls_until_it_is_started_again(tmp_path: P
         assert again != writer
     finally:
         server.stop()
-    pem = tmp_path / "audit.pem"
-    exported = subprocess.run(
-        [STRONGROOM, "audit", "public-key", "--data-dir", str(data)],
-        capture_output=True,
-        check=True,
-        timeout=60,
-    )
-    pem.write_bytes(exported.stdout)
-    verified = _verify(data / "trail", pem)
+    verified = _verify(data / "trail", _public_key(data, tmp_path / "audit.pem"))
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_the_processes_stop_when_the_supervisor_is_killed(tmp_path: Path) -> None:
+    """A SIGKILL of ``strongroom serve`` alone leaves no worker holding the port beside the
+    next server's: every child stops (the writer after the workers, with its closing digest)."""
+    data = tmp_path / "data"
+    server = Server(data, free_port(), ["--dev", "--data-dir", str(data), "--workers", "2"])
+    server.start()
+    assert server.process is not None
+    kms = server.client()
+    kms.encrypt(KeyId=kms.create_key()["KeyMetadata"]["Arn"], Plaintext=b"x")
+    children = [
+        pid
+        for name in (WORKER_NAME, WRITER_NAME, INDEXER_NAME)
+        for pid in _children_named(server.process.pid, name)
+    ]
+    assert len(children) == 4
+    server.process.kill()
+    server.process.wait()
+    server.process = None
+    deadline = time.monotonic() + 30
+    while any(_alive(pid) for pid in children):
+        assert time.monotonic() < deadline, "a child outlived the supervisor"
+        time.sleep(0.05)
+    verified = _verify(data / "trail", _public_key(data, tmp_path / "audit.pem"))
     assert verified.returncode == 0, verified.stdout + verified.stderr

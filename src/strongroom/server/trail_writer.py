@@ -51,6 +51,7 @@ SOCKET_ENV = "STRONGROOM_TRAIL_SOCKET"  # set by the supervisor for its workers
 _HEADER = struct.Struct("!I")
 _MAX_FRAME = 256 << 20  # a call's event is at most a few MiB; anything bigger is not ours
 _RECV = 1 << 20
+_DRAIN_S = 20.0  # after a stop, how long the writer waits for the workers to let go
 _TICK_S = 0.5  # the writer's housekeeping (due digests, the parent's liveness) at least this often
 _UNREACHABLE = "the audit trail's writer is not reachable"
 
@@ -106,24 +107,33 @@ class TrailWriter:
         self._parent = parent
         self._stopping = threading.Event()
         self._selector = selectors.DefaultSelector()
+        # Bound and listening under another name, then renamed: whoever sees ``path`` can
+        # connect (the supervisor waits for it to appear before starting the workers).
         self._listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        binding = path.with_name(f".{path.name}.{os.getpid()}")
         with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        self._listener.bind(str(path))
-        os.chmod(path, 0o600)
+            binding.unlink()
+        self._listener.bind(str(binding))
+        os.chmod(binding, 0o600)
         self._listener.listen(64)
+        os.replace(binding, path)
         self._listener.setblocking(False)
         self._selector.register(self._listener, selectors.EVENT_READ, None)
         self._uid = os.getuid()
+        self._drain = True
         self.batches = 0  # appends done (each one write and one fsync)
         self.frames = 0  # frames answered
 
-    def stop(self) -> None:
+    def stop(self, *, drain: bool = True) -> None:
+        """Stop serving; with ``drain``, once the peers connected now have let go."""
+        self._drain = drain
         self._stopping.set()
 
     def serve_forever(self) -> None:
-        """Serve until :meth:`stop` (or the parent process is gone), then write the closing
-        digest."""
+        """Serve until :meth:`stop` (or the parent process is gone) and then until the workers
+        have let go (for at most ``_DRAIN_S``: a SIGTERM to the whole process group reaches
+        the writer and the workers at once, and the workers still answer the calls in hand),
+        then write the closing digest."""
         try:
             next_tick = time.monotonic() + _TICK_S
             while not self._stopping.is_set():
@@ -131,9 +141,15 @@ class TrailWriter:
                 if time.monotonic() >= next_tick:
                     next_tick = time.monotonic() + _TICK_S
                     self._tick()
+            deadline = time.monotonic() + _DRAIN_S
             self._turn(timeout=0)  # what was sent before the stop
+            while self._drain and self._peers() and time.monotonic() < deadline:
+                self._turn(timeout=_TICK_S)
         finally:
             self._close()
+
+    def _peers(self) -> int:
+        return sum(1 for key in self._selector.get_map().values() if key.data is not None)
 
     def _turn(self, timeout: float) -> None:
         ready = self._selector.select(min(timeout, _TICK_S))
@@ -242,7 +258,7 @@ class TrailWriter:
         self._listener.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
-        log.info("audit trail writer: %d frame(s) in %d batch(es)", self.frames, self.batches)
+        log.info("audit trail writer: %d frame(s) in %d write(s)", self.frames, self.batches)
         self.trail.close()
 
 

@@ -65,6 +65,7 @@ WORKER_NAME = b"sr-worker"
 WRITER_NAME = b"sr-trail-writer"
 INDEXER_NAME = b"sr-trail-index"
 _PR_SET_NAME = 15
+_PR_SET_PDEATHSIG = 1
 _WRITER_START_S = 60.0
 
 
@@ -100,29 +101,43 @@ def bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def _name_process(name: bytes) -> None:
-    """What ``ps -o comm`` and ``top`` show for this process (Linux; at most 15 bytes)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
-
-
-def _worker(options: ServeOptions) -> None:
+def _become(name: bytes, parent: int) -> None:
+    """A child of the supervisor ``parent``: named ``name`` for ``ps -o comm`` and ``top``
+    (Linux keeps 15 bytes), and sent SIGTERM when the supervisor is gone (even by SIGKILL: a
+    worker left behind would go on holding the port beside the next server's)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
-    _name_process(WORKER_NAME)
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() != parent:  # gone before the line above
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _worker(options: ServeOptions, parent: int) -> None:
+    _become(WORKER_NAME, parent)
     sock = bind(options.host, options.port, reuse_port=True)
     uvicorn.Server(_config(options)).run(sockets=[sock])
 
 
+def _helper_logging() -> None:
+    """The writer's and the indexer's warnings on standard error, as the workers' are."""
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
+    logging.getLogger("strongroom").addHandler(handler)
+    logging.getLogger("strongroom").setLevel(logging.WARNING)
+
+
 def _trail_writer(path: str, parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
-    _name_process(WRITER_NAME)
+    _become(WRITER_NAME, parent)
+    _helper_logging()
     settings = settings_from_env()
     run_writer(open_trail(settings, open_keystore(settings)), Path(path), parent)
 
 
 def _trail_indexer(parent: int) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _name_process(INDEXER_NAME)
+    _become(INDEXER_NAME, parent)
+    _helper_logging()
     settings = settings_from_env()
     storage = open_storage(settings.database_url)
     try:
@@ -138,7 +153,7 @@ def _spawn(target: Callable[..., None], args: tuple[object, ...], name: str) -> 
 
 
 def _start(options: ServeOptions) -> BaseProcess:
-    return _spawn(_worker, (options,), "strongroom-worker")
+    return _spawn(_worker, (options, os.getpid()), "strongroom-worker")
 
 
 def _start_writer(path: Path) -> BaseProcess:

@@ -30,8 +30,8 @@ class _Running:
         self.thread = threading.Thread(target=writer.serve_forever, daemon=True)
         self.thread.start()
 
-    def stop(self) -> None:
-        self.writer.stop()
+    def stop(self, *, drain: bool = True) -> None:
+        self.writer.stop(drain=drain)
         self.thread.join(timeout=10)
         assert not self.thread.is_alive()
 
@@ -101,7 +101,7 @@ def test_a_writer_that_is_gone_fails_the_calls_and_a_new_one_serves_them(tmp_pat
 
     async def scenario() -> None:
         await commit(1)
-        running.stop()
+        running.stop(drain=False)  # gone while the client is connected
         with pytest.raises(TrailUnavailable, match="not reachable"):
             await commit(2)
         with pytest.raises(TrailUnavailable, match="not reachable"):
@@ -111,7 +111,7 @@ def test_a_writer_that_is_gone_fails_the_calls_and_a_new_one_serves_them(tmp_pat
             await commit(4)
             client.commit_sync([_event(5)])
         finally:
-            again.stop()
+            again.stop(drain=False)
 
     asyncio.run(scenario())
     client.close()
@@ -164,3 +164,19 @@ def test_another_user_is_refused(tmp_path: Path) -> None:
         running.stop()
         shutil.rmtree(open_dir)
     assert list(read_events(tmp_path / "trail")) == []
+
+
+def test_a_stopping_writer_serves_its_peers_until_they_let_go(tmp_path: Path) -> None:
+    """A SIGTERM to the process group reaches the writer with the workers: it goes on writing
+    what they send until they are gone, then closes."""
+    path = tmp_path / "trail.sock"
+    running = _start(tmp_path, path)
+    client = TrailClient(path, tmp_path / "trail")
+    client.commit_sync([_event(1)])
+    running.writer.stop()
+    client.commit_sync([_event(2)])  # a call still in hand when the stop came
+    assert running.thread.is_alive()
+    client.close()
+    running.thread.join(timeout=10)
+    assert not running.thread.is_alive()
+    assert [e["requestID"] for e in read_events(tmp_path / "trail")] == ["r-1", "r-2"]
