@@ -13,13 +13,21 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["CONFIG_FILE", "ConfigError", "Settings", "load_settings", "write_config"]
+__all__ = [
+    "CONFIG_FILE",
+    "ConfigError",
+    "Settings",
+    "load_settings",
+    "parse_duration",
+    "write_config",
+]
 
 CONFIG_FILE = "strongroom.toml"
 ROOT_KEY_FILE = "root.key"
 DB_FILE = "strongroom.db"
 CREDENTIALS_FILE = "credentials"
 TRAIL_DIR = "trail"
+ARCHIVE_DIR = "archive"  # in the trail directory, unless audit_archive_dir says elsewhere
 DEV_ACCOUNT = "000000000000"
 
 
@@ -48,6 +56,13 @@ class Settings:
     audit_segment_bytes: int = 64 << 20
     audit_segment_seconds: int = 3600
     audit_digest_seconds: int = 3600
+    # Retention (audit/archive.py): segments whose newest event is older than this many seconds
+    # are moved to the archive (default: the trail's ``archive``); 0 never archives.
+    audit_archive_dir: Path | None = None
+    audit_retention_seconds: int = 0
+    # The SIEM sink (audit/sink.py): a file every committed event is appended to as one JSON
+    # line, or ``-`` for standard output; None: no sink.
+    audit_sink: str | None = None
 
     @property
     def root_key_path(self) -> Path:
@@ -56,6 +71,12 @@ class Settings:
     @property
     def trail_dir(self) -> Path:
         return self.audit_dir if self.audit_dir is not None else self.data_dir / TRAIL_DIR
+
+    @property
+    def archive_dir(self) -> Path:
+        if self.audit_archive_dir is not None:
+            return self.audit_archive_dir
+        return self.trail_dir / ARCHIVE_DIR
 
 
 def check_account_id(account_id: str) -> str:
@@ -83,8 +104,9 @@ def write_config(data_dir: Path, account_id: str, region: str) -> None:
 
 def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool = False) -> Settings:
     """Read ``data_dir/strongroom.toml``; ``STRONGROOM_DATABASE_URL`` overrides the database,
-    ``STRONGROOM_KEY_POOL_DEPTH`` the key pool's depth and ``STRONGROOM_REQUEST_LOG`` the
-    request log."""
+    ``STRONGROOM_KEY_POOL_DEPTH`` the key pool's depth, ``STRONGROOM_REQUEST_LOG`` the
+    request log, and ``STRONGROOM_AUDIT*`` the audit settings (``_DIR``, ``_DIGEST_SECONDS``,
+    ``_ARCHIVE_DIR``, ``_RETENTION_SECONDS``, ``_SINK``)."""
     path = data_dir / CONFIG_FILE
     try:
         raw = tomllib.loads(path.read_text(encoding="utf-8")).get("strongroom", {})
@@ -104,6 +126,7 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
     request_log = _flag("request_log", os.environ.get("STRONGROOM_REQUEST_LOG"), raw)
     audit = _flag("audit", os.environ.get("STRONGROOM_AUDIT"), raw, default=True)
     audit_dir = os.environ.get("STRONGROOM_AUDIT_DIR") or raw.get("audit_dir")
+    archive_dir = os.environ.get("STRONGROOM_AUDIT_ARCHIVE_DIR") or raw.get("audit_archive_dir")
     return Settings(
         data_dir=data_dir.resolve(),
         account_id=check_account_id(str(raw.get("account_id", ""))),
@@ -125,6 +148,13 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
             366 * 86400,
             env=os.environ.get("STRONGROOM_AUDIT_DIGEST_SECONDS"),
         ),
+        audit_archive_dir=None if not archive_dir else (data_dir / str(archive_dir)).resolve(),
+        audit_retention_seconds=_duration(
+            "audit_retention_seconds",
+            os.environ.get("STRONGROOM_AUDIT_RETENTION_SECONDS") or None,
+            raw,
+        ),
+        audit_sink=_sink(data_dir, os.environ.get("STRONGROOM_AUDIT_SINK"), raw),
     )
 
 
@@ -145,6 +175,47 @@ def _whole(  # noqa: PLR0917 - a setting's name, source, default and bounds
     if not low <= number <= high:
         raise ConfigError(f"{name} must be {low} to {high}, not {number}")
     return number
+
+
+_DURATION = re.compile(r"(\d+)\s*([smhdw]?)")
+_SECONDS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+MAX_RETENTION_SECONDS = 100 * 366 * 86400
+
+
+def parse_duration(name: str, value: object) -> int:
+    """Seconds: a whole number, or one with a unit (``90d``, ``12h``, ``30m``, ``45s``, ``2w``);
+    0 means never. :class:`ConfigError` otherwise."""
+    found = _DURATION.fullmatch(str(value).strip().lower()) if type(value) is not bool else None
+    if found is None:
+        raise ConfigError(
+            f"{name} must be a whole number of seconds or one like 90d, 12h, 30m, not {value!r}"
+        )
+    seconds = int(found.group(1)) * _SECONDS[found.group(2)]
+    if seconds > MAX_RETENTION_SECONDS:
+        raise ConfigError(f"{name} must be at most {MAX_RETENTION_SECONDS} seconds, not {seconds}")
+    return seconds
+
+
+def _duration(name: str, env: str | None, raw: dict[str, object]) -> int:
+    """A duration setting (see :func:`parse_duration`): the environment over the file."""
+    return parse_duration(name, raw.get(name, 0) if env is None else env)
+
+
+def _sink(data_dir: Path, env: str | None, raw: dict[str, object]) -> str | None:
+    """``audit_sink``: ``-`` (standard output) or a file in an existing directory, relative to
+    the data directory; empty or absent: no sink."""
+    value = raw.get("audit_sink", "") if env is None else env
+    if not isinstance(value, str):
+        raise ConfigError(f"audit_sink must be a file path or -, not {value!r}")
+    value = value.strip()
+    if not value or value == "-":
+        return value or None
+    path = (data_dir / value).resolve()
+    if path.is_dir():
+        raise ConfigError(f"audit_sink {value!r} is a directory; it must name a file")
+    if not path.parent.is_dir():
+        raise ConfigError(f"audit_sink {value!r}: the directory {path.parent} does not exist")
+    return str(path)
 
 
 def _flag(name: str, env: str | None, raw: dict[str, object], *, default: bool = False) -> bool:

@@ -11,7 +11,14 @@ from strongroom.config import ConfigError, load_settings, write_config
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("STRONGROOM_AUDIT", "STRONGROOM_AUDIT_DIR", "STRONGROOM_AUDIT_DIGEST_SECONDS"):
+    for name in (
+        "STRONGROOM_AUDIT",
+        "STRONGROOM_AUDIT_DIR",
+        "STRONGROOM_AUDIT_DIGEST_SECONDS",
+        "STRONGROOM_AUDIT_ARCHIVE_DIR",
+        "STRONGROOM_AUDIT_RETENTION_SECONDS",
+        "STRONGROOM_AUDIT_SINK",
+    ):
         monkeypatch.delenv(name, raising=False)
     write_config(tmp_path, "111122223333", "us-east-1")
     return tmp_path
@@ -51,6 +58,22 @@ def test_the_file_and_the_environment_set_the_trail(
         ("audit = 2", "audit must be true or false, not 2"),
         ("audit_digest_seconds = 0", "audit_digest_seconds must be 1 to 31622400, not 0"),
         ('audit_segment_bytes = "big"', "audit_segment_bytes must be a whole number, not 'big'"),
+        (
+            'audit_retention_seconds = "soon"',
+            "audit_retention_seconds must be a whole number of seconds or one like 90d, 12h, "
+            "30m, not 'soon'",
+        ),
+        (
+            "audit_retention_seconds = -5",
+            "audit_retention_seconds must be a whole number of seconds or one like 90d, 12h, "
+            "30m, not -5",
+        ),
+        (
+            'audit_retention_seconds = "1000000w"',
+            "audit_retention_seconds must be at most 3162240000 seconds, not 604800000000",
+        ),
+        ("audit_sink = 5", "audit_sink must be a file path or -, not 5"),
+        ('audit_sink = "."', "audit_sink '.' is a directory; it must name a file"),
     ],
 )
 def test_a_bad_trail_setting_is_refused_with_the_reason(
@@ -60,3 +83,33 @@ def test_a_bad_trail_setting_is_refused_with_the_reason(
     with pytest.raises(ConfigError) as refused:
         load_settings(data_dir)
     assert str(refused.value) == message
+
+
+def test_retention_archive_and_sink(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = load_settings(data_dir)
+    assert settings.audit_retention_seconds == 0  # never archive
+    assert settings.archive_dir == data_dir.resolve() / "trail" / "archive"
+    assert settings.audit_sink is None
+    _add(
+        data_dir,
+        'audit_retention_seconds = "90d"\naudit_archive_dir = "cold"\naudit_sink = "siem.jsonl"\n',
+    )
+    settings = load_settings(data_dir)
+    assert settings.audit_retention_seconds == 90 * 86400
+    assert settings.archive_dir == data_dir.resolve() / "cold"
+    assert settings.audit_sink == str(data_dir.resolve() / "siem.jsonl")
+    monkeypatch.setenv("STRONGROOM_AUDIT_RETENTION_SECONDS", "3600")
+    monkeypatch.setenv("STRONGROOM_AUDIT_ARCHIVE_DIR", "/var/tmp/strongroom-archive")
+    monkeypatch.setenv("STRONGROOM_AUDIT_SINK", "-")
+    settings = load_settings(data_dir)
+    assert settings.audit_retention_seconds == 3600
+    assert settings.archive_dir == Path("/var/tmp/strongroom-archive")
+    assert settings.audit_sink == "-"
+
+
+def test_a_sink_in_a_missing_directory_is_refused(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("STRONGROOM_AUDIT_SINK", "nowhere/siem.jsonl")
+    with pytest.raises(ConfigError, match=r"the directory .*nowhere does not exist"):
+        load_settings(data_dir)
