@@ -111,8 +111,11 @@ class Trail:
         segment_seconds: float = DEFAULT_SEGMENT_SECONDS,
         digest_seconds: float = DEFAULT_DIGEST_SECONDS,
         now: Callable[[], float] = time.time,
+        sink: Callable[[Sequence[bytes]], None] | None = None,
     ) -> None:
         self.directory = Path(directory)
+        # Given each batch's event JSONs once they are durable (audit/sink.py); must not raise.
+        self._sink = sink
         self._signer = signer
         self._segment_bytes = segment_bytes
         self._segment_seconds = segment_seconds
@@ -242,6 +245,11 @@ class Trail:
                 raise TrailUnavailable(f"the audit trail cannot be written ({_why(exc)})") from None
             self.flushes += 1
             self.committed += len(encoded)
+            if self._sink is not None:
+                try:
+                    self._sink(encoded)
+                except Exception as exc:  # a sink never fails a call
+                    log.warning("the audit sink failed (%s); the events are in the trail", exc)
             if due:
                 # The events are durable: a digest that fails now is tried on the next commit.
                 with contextlib.suppress(OSError, TrailUnavailable), self._locked():
