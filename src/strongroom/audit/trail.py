@@ -38,6 +38,7 @@ from typing import Any
 import orjson
 
 from strongroom.audit.digest import Signer, seal_digest, split_digest
+from strongroom.audit.files import fsync_path as _fsync_dir
 from strongroom.audit.format import (
     DIGESTS,
     GENESIS,
@@ -80,14 +81,6 @@ class TrailUnavailable(Exception):
 def iso_time(t: float) -> str:
     """``YYYY-MM-DDThh:mm:ssZ`` (UTC), CloudTrail's time form."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def _why(exc: OSError) -> str:

@@ -12,15 +12,14 @@ the others re-read the position and go on from there. Within a process one catch
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import logging
 import os
 import signal
 import threading
-from collections.abc import Iterator
 from pathlib import Path
 from types import FrameType
 
+from strongroom.audit.files import exclusive
 from strongroom.audit.index import read_after
 from strongroom.storage.base import TrailIndexRows
 
@@ -49,23 +48,10 @@ class TrailIndexer:
         return self._catch_up(wait=False)
 
     def _catch_up(self, *, wait: bool) -> int:
-        with self._lock, self._indexing(wait=wait) as mine:
+        # The trail's index.lock, held while this process indexes (False: another process
+        # holds it and ``wait`` is false).
+        with self._lock, exclusive(self.directory / INDEX_LOCK, wait=wait) as mine:
             return self._record_all() if mine else 0
-
-    @contextlib.contextmanager
-    def _indexing(self, *, wait: bool) -> Iterator[bool]:
-        """The trail's ``index.lock``, held while this process indexes (``False``: another
-        process holds it and ``wait`` is false)."""
-        fd = os.open(self.directory / INDEX_LOCK, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                yield False
-                return
-            yield True
-        finally:
-            os.close(fd)  # lets the lock go
 
     def _record_all(self) -> int:
         recorded = 0
