@@ -96,6 +96,10 @@ class Line:
     def chains_from(self, previous: bytes) -> bool:
         return hashlib.sha256(previous + self.body).digest() == self.hash
 
+    def event_json(self) -> bytes:
+        """The event's JSON exactly as committed (cut from the body, not serialised again)."""
+        return self.body[len(b'{"seq":%d,"event":' % self.seq) : -1]
+
     def event(self) -> dict[str, Any]:
         event = (self.decoded or orjson.loads(self.body))["event"]
         if not isinstance(event, dict):

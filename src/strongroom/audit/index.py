@@ -10,16 +10,17 @@ A last line still being written (no newline yet) is left for the next call.
 from __future__ import annotations
 
 import calendar
-import os
 import time
-from collections.abc import Mapping
+import zlib
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from strongroom.audit.format import SEGMENTS, LineError, numbered, parse_line, segment_name
+from strongroom.audit.format import LineError, parse_line
+from strongroom.audit.stored import open_segment, stored_segments
 from strongroom.domain.trail_index import IndexedEvent, IndexPosition
 
-__all__ = ["event_at", "indexed", "read_after"]
+__all__ = ["event_at", "events_at", "indexed", "read_after"]
 
 _CHUNK = 8 << 20  # bytes read at once; a line is far shorter (a request body is at most 1 MiB)
 _times: dict[str, float] = {}  # eventTime text -> epoch (events of one second share it)
@@ -91,11 +92,11 @@ def indexed(
     )
 
 
-def _lines(path: Path, offset: int) -> list[tuple[int, bytes]]:
-    """The complete lines of a segment from byte ``offset`` (up to ``_CHUNK`` bytes of them),
-    with their offsets."""
+def _lines(directory: Path, number: int, offset: int) -> list[tuple[int, bytes]]:
+    """The complete lines of segment ``number`` (live or archived) from byte ``offset`` (up to
+    ``_CHUNK`` bytes of them), with their offsets."""
     try:
-        with path.open("rb") as f:
+        with open_segment(directory, number) as f:
             f.seek(offset)
             data = f.read(_CHUNK)
     except FileNotFoundError:
@@ -114,14 +115,14 @@ def read_after(
     """Up to ``limit`` events after ``position``, and the position after them. Lines must carry
     the seqs that follow ``position.seq``; a line out of order stops the read (``audit verify``
     is the tool that says what is wrong with a trail), so the index never skips or repeats."""
-    segments = Path(directory) / SEGMENTS
+    directory = Path(directory)
     events: list[IndexedEvent] = []
     seq, number, offset = position.seq, position.segment, position.offset
     since = position.tracking_since
     while len(events) < limit:
-        lines = _lines(segments / segment_name(number), offset) if number else []
+        lines = _lines(directory, number, offset) if number else []
         if not lines:
-            following = [n for n, _ in numbered(Path(directory), SEGMENTS) if n > number]
+            following = [s.number for s in stored_segments(directory) if s.number > number]
             if not following:
                 break
             number, offset = following[0], 0
@@ -147,15 +148,33 @@ def read_after(
 def event_at(directory: Path | str, row: IndexedEvent) -> dict[str, Any] | None:
     """The event an index row points at, read from just its line; None if the line there is not
     that event any more (a segment cut back after a failed write, a trail replaced)."""
-    path = Path(directory) / SEGMENTS / segment_name(row.segment)
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        line = os.pread(fd, row.length, row.offset)
-    finally:
-        os.close(fd)
+    return events_at(directory, [row])[0]
+
+
+def events_at(directory: Path | str, rows: Sequence[IndexedEvent]) -> list[dict[str, Any] | None]:
+    """:func:`event_at` of each row. A live segment's line is read where it is; an archived
+    segment is decompressed once for all the rows in it, up to the last of their lines (the
+    index keeps the rows of archived events: GetKeyLastUsage answers from them, and a lookup
+    reads them from the archive)."""
+    directory = Path(directory)
+    found: list[dict[str, Any] | None] = [None] * len(rows)
+    by_segment: dict[int, list[int]] = {}
+    for index, row in enumerate(rows):
+        by_segment.setdefault(row.segment, []).append(index)
+    for number, indexes in by_segment.items():
+        indexes.sort(key=lambda i: rows[i].offset)
+        try:
+            with open_segment(directory, number) as f:
+                for index in indexes:
+                    row = rows[index]
+                    f.seek(row.offset)
+                    found[index] = _checked(f.read(row.length), row)
+        except (OSError, EOFError, zlib.error):
+            continue  # gone, or an archive copy that cannot be read: audit verify says why
+    return found
+
+
+def _checked(line: bytes, row: IndexedEvent) -> dict[str, Any] | None:
     try:
         parsed = parse_line(line)
         event = parsed.event()

@@ -22,6 +22,7 @@ from typing import Any
 import orjson
 
 from strongroom.audit.format import SEGMENTS, numbered, parse_line, segment_name, utc_time
+from strongroom.audit.stored import StoredFile, stored_segments
 
 __all__ = [
     "ANY_ERROR",
@@ -181,12 +182,12 @@ class EventFilter:
 
 
 def _scan(
-    path: Path, wanted: EventFilter, offset: int = 0
+    source: Path | StoredFile, wanted: EventFilter, offset: int = 0
 ) -> Iterator[tuple[int, dict[str, Any] | None]]:
     """``(end offset, event or None)`` for each complete line from ``offset`` on: the event
     when it matches, ``None`` when not. A segment that vanished reads as empty."""
     try:
-        f = path.open("rb")
+        f = source.open("rb") if isinstance(source, Path) else source.open()
     except FileNotFoundError:
         return
     with f:
@@ -199,19 +200,24 @@ def _scan(
             yield offset, (event if event is not None and wanted.matches(event) else None)
 
 
-def _matching(path: Path, wanted: EventFilter) -> Iterator[dict[str, Any]]:
-    return (event for _, event in _scan(path, wanted) if event is not None)
+def _matching(source: StoredFile, wanted: EventFilter) -> Iterator[dict[str, Any]]:
+    return (event for _, event in _scan(source, wanted) if event is not None)
 
 
 def query(
-    directory: Path, wanted: EventFilter, limit: int | None = None
+    directory: Path,
+    wanted: EventFilter,
+    limit: int | None = None,
+    *,
+    archive: Path | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The matching events in seq order, at most ``limit``, read as they are needed."""
+    """The matching events in seq order, at most ``limit``, read as they are needed; the
+    archived segments' first (``archive``: default, where the trail says)."""
     if limit is not None and limit <= 0:
         return
     count = 0
-    for _, name in numbered(directory, SEGMENTS):
-        for event in _matching(directory / SEGMENTS / name, wanted):
+    for stored in stored_segments(directory, archive):
+        for event in _matching(stored, wanted):
             yield event
             count += 1
             if count == limit:
@@ -261,19 +267,19 @@ class Follower:
 
 
 def last_events(
-    directory: Path, wanted: EventFilter, count: int
+    directory: Path, wanted: EventFilter, count: int, *, archive: Path | None = None
 ) -> tuple[list[dict[str, Any]], Follower]:
     """The last ``count`` matching events (oldest first) and a :class:`Follower` standing at
-    the trail's end: segments are read from the newest back, only as far as needed, keeping
-    at most ``count`` events."""
+    the trail's end: segments are read from the newest back (into the archive if need be),
+    only as far as needed, keeping at most ``count`` events."""
     count = max(count, 0)
-    segments = [n for n, _ in numbered(directory, SEGMENTS)]
-    follower = Follower(directory, wanted, segments[-1] if segments else 0)
+    segments = stored_segments(directory, archive)
+    follower = Follower(directory, wanted, segments[-1].number if segments else 0)
     kept = follower._read(keep=count)
-    for number in reversed(segments[:-1]):
+    for stored in reversed(segments[:-1]):
         if len(kept) >= count:
             break
         older: deque[dict[str, Any]] = deque(maxlen=count - len(kept))
-        older.extend(_matching(directory / SEGMENTS / segment_name(number), wanted))
+        older.extend(_matching(stored, wanted))
         kept.extendleft(reversed(older))
     return list(kept), follower

@@ -47,13 +47,13 @@ from strongroom.audit.format import (
     LineError,
     chain_line,
     digest_name,
-    iter_lines,
     last_line,
     numbered,
     parse_line,
     segment_name,
     utc_time,
 )
+from strongroom.audit.stored import stored_segments
 from strongroom.crypto.trail_signature import fingerprint
 
 log = logging.getLogger("strongroom.audit")
@@ -494,14 +494,18 @@ class Trail:
 
 
 def read_events(
-    directory: Path | str, start: datetime | None = None, end: datetime | None = None
+    directory: Path | str,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    archive: Path | str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """The trail's events in seq order; with ``start``/``end`` only those whose ``eventTime``
-    falls in ``[start, end]`` (an event without one is left out when a bound is given). A last
-    line still being written is not read."""
-    directory = Path(directory)
-    for _, name in numbered(directory, SEGMENTS):
-        for _, line in iter_lines(directory / SEGMENTS / name):
+    """The trail's events in seq order, the archived segments' first (``archive``: default,
+    where the trail says, audit/stored.py); with ``start``/``end`` only those whose
+    ``eventTime`` falls in ``[start, end]`` (an event without one is left out when a bound is
+    given). A last line still being written is not read."""
+    for stored in stored_segments(directory, archive):
+        for _, line in stored.lines():
             if not line.endswith(b"\n"):
                 break
             event = parse_line(line).event()

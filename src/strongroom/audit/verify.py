@@ -9,7 +9,10 @@ What is checked (docs/audit.md has the whole story):
 - every segment a signed digest names: present, at least as long as the digest covered, the
   SHA-256 of the covered bytes, and the seq and hash of the line that ends there;
 - that every event is covered by a signed digest (``allow_unsigned_tail`` lets the events written
-  since the newest digest of a live trail pass).
+  since the newest digest of a live trail pass);
+- the archive (audit/archive.py) as part of the trail: archived segments and digests take their
+  place in the numbering, the chain and the digests' links; a file on both sides must be the
+  same; each archived segment's CloudTrail-layout export files must hold exactly its events.
 
 ``start``/``end`` select the digests (those whose period overlaps the window) whose coverage is
 checked, as CloudTrail's ``validate-logs`` does; the hash chain is always walked from the first
@@ -18,13 +21,19 @@ line, since every hash depends on all the lines before it.
 
 from __future__ import annotations
 
+import gzip
 import hashlib
+import os
+import zlib
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
+from strongroom.audit.archive import EXPORTS, Export, export_number, exports_of
 from strongroom.audit.digest import DigestError, signing_string, split_digest
 from strongroom.audit.format import (
     DIGESTS,
@@ -32,10 +41,18 @@ from strongroom.audit.format import (
     SEGMENTS,
     Line,
     LineError,
-    iter_lines,
-    numbered,
+    digest_name,
     parse_line,
+    segment_name,
     utc_time,
+)
+from strongroom.audit.stored import (
+    StoredFile,
+    archive_dir_of,
+    archived_name,
+    label,
+    stored_digests,
+    stored_segments,
 )
 from strongroom.crypto.trail_signature import fingerprint, public_der_from_pem, verify_signature
 
@@ -47,7 +64,9 @@ class Finding:
     """One thing wrong: ``kind`` is changed, removed, reordered, added, truncated or unsigned."""
 
     kind: str
-    file: str  # relative to the trail directory, e.g. "segments/0000000001.jsonl"
+    # Relative to the trail directory ("segments/0000000001.jsonl", "archive/strongroom/...")
+    # or, for an archive elsewhere, the whole path.
+    file: str
     message: str
     line: int | None = None
     seq: int | None = None
@@ -117,9 +136,18 @@ def _runs(first: int, last: int) -> str:
     return f"seq {first}" if first == last else f"seq {first}..{last}"
 
 
+_GZIP_ERRORS = (OSError, EOFError, zlib.error)
+
+
 class _Verifier:
-    def __init__(self, directory: Path, public_key: bytes, allow_unsigned_tail: bool) -> None:
+    def __init__(
+        self, directory: Path, archive: Path, public_key: bytes, allow_unsigned_tail: bool
+    ) -> None:
         self.directory = directory
+        self.archive = archive
+        self.archive_used = (archive / "strongroom").is_dir()
+        self.exported: set[int] = set()  # segments whose export files were checked
+        self.expected: set[str] = set()  # the export files those segments should have
         self.public_der = public_der_from_pem(public_key)
         self.fingerprint = fingerprint(self.public_der)
         self.allow_unsigned_tail = allow_unsigned_tail
@@ -132,16 +160,61 @@ class _Verifier:
         self.report.findings.append(Finding(kind, file, message, line, seq))
 
     # -- digests -------------------------------------------------------------------------------
+    # -- where files are ------------------------------------------------------------------------
+    def where(self, stored: StoredFile) -> str:
+        """The file a finding names: the live one if there is one, else the archive's."""
+        return label(self.directory, stored.live_path if stored.live else stored.archive_path)
+
+    def missing(self, kind: str, first: int, last: int, files: list[StoredFile]) -> str:
+        """Where a run of missing files was: the archive when they come before the trail's
+        first live file and something was archived, else the trail."""
+        first_live = min((f.number for f in files if f.live), default=None)
+        archived = self.archive_used and (first_live is None or last < first_live)
+        naming = segment_name if kind == SEGMENTS else digest_name
+
+        def place(number: int) -> str:
+            if archived:
+                return label(self.directory, self.archive / archived_name(kind, number))
+            return f"{kind}/{naming(number)}"
+
+        return place(first) + (f"..{place(last).rsplit('/', 1)[1]}" if last > first else "")
+
+    def same_copies(self, stored: StoredFile, live_sha: str | None) -> None:
+        """A file on both sides (an archive run was interrupted): the copies must agree."""
+        if not (stored.live and stored.archived) or live_sha is None:
+            return
+        try:
+            with stored.archive_path.open("rb") as raw:
+                data = raw.read()
+            if stored.archive_path.suffix == ".gz":
+                data = gzip.decompress(data)
+        except FileNotFoundError:
+            return
+        except _GZIP_ERRORS as exc:
+            self.add("changed", label(self.directory, stored.archive_path), f"unreadable: {exc}")
+            return
+        if hashlib.sha256(data).hexdigest() != live_sha:
+            self.add(
+                "changed",
+                label(self.directory, stored.archive_path),
+                f"differs from the live {self.where(stored)}",
+            )
+
+    # -- digests -------------------------------------------------------------------------------
     def digests(self, start: datetime | None, end: datetime | None) -> None:
-        files = numbered(self.directory, DIGESTS)
+        files = stored_digests(self.directory, self.archive)
         self.report.digests = len(files)
-        for first, last in _gaps([number for number, _ in files]):
-            names = f"{first:010d}.json" + (f"..{last:010d}.json" if last > first else "")
-            self.add("removed", f"{DIGESTS}/{names}", "digest file(s) missing from the chain")
+        for first, last in _gaps([stored.number for stored in files]):
+            where = self.missing(DIGESTS, first, last, files)
+            self.add("removed", where, "digest file(s) missing from the chain")
         previous: tuple[int, str, bytes, str | None] | None = None  # number, name, data, sig
-        for number, name in files:
-            path = f"{DIGESTS}/{name}"
-            data = (self.directory / DIGESTS / name).read_bytes()
+        for stored in files:
+            number, name, path = stored.number, stored.name, self.where(stored)
+            try:
+                data = stored.read()
+            except FileNotFoundError:
+                continue
+            self.same_copies(stored, hashlib.sha256(data).hexdigest())
             signature_hex: str | None = None
             try:
                 split = split_digest(data)
@@ -153,7 +226,7 @@ class _Verifier:
                     self._link(path, number, split.fields, previous)
                     if _in_window(split.fields, start, end):
                         self._record_covers(name, split.fields)
-            previous = (number, name, data, signature_hex)
+            previous = (number, path, data, signature_hex)
 
     def _digest_valid(
         self, path: str, name: str, fields: dict[str, Any], unsigned: bytes, signature: bytes
@@ -190,21 +263,18 @@ class _Verifier:
             if number == 1 and named is not None:
                 self.add("changed", path, "the first digest names a previous digest")
             return  # a missing predecessor is reported as removed
-        _, name, data, signature = previous
+        _, where, data, signature = previous
+        name = digest_name(number - 1)
         if named != name:
             self.add("changed", path, f"its previous digest is {named!r}, not {name}")
         elif fields.get("previousDigestSha256") != hashlib.sha256(data).hexdigest():
             self.add(
                 "changed",
-                f"{DIGESTS}/{name}",
+                where,
                 f"its SHA-256 differs from the one {path} recorded: replaced or edited",
             )
         elif fields.get("previousDigestSignature") != signature:
-            self.add(
-                "changed",
-                f"{DIGESTS}/{name}",
-                f"its signature differs from the one {path} recorded",
-            )
+            self.add("changed", where, f"its signature differs from the one {path} recorded")
 
     def _record_covers(self, name: str, fields: dict[str, Any]) -> None:
         for entry in fields.get("segments") or []:
@@ -217,51 +287,72 @@ class _Verifier:
 
     # -- segments ------------------------------------------------------------------------------
     def segments(self) -> None:
-        files = numbered(self.directory, SEGMENTS)
+        files = stored_segments(self.directory, self.archive)
         self.report.segments = len(files)
-        present = {name for _, name in files}
-        numbers = [number for number, _ in files]
-        missing = {n for first, last in _gaps(numbers) for n in range(first, last + 1)}
-        missing |= {int(name[:10]) for name in self.covers if name not in present}
-        for number in sorted(missing):
-            name = f"{number:010d}.jsonl"
-            widest = max(self.covers.get(name, []), key=lambda c: c.size, default=None)
-            said = ""
-            if widest is not None and widest.last_seq is not None:
-                said = f" (its events end at seq {widest.last_seq}, per {widest.digest})"
-            self.add("removed", f"{SEGMENTS}/{name}", f"segment file missing{said}")
+        present = {stored.name for stored in files}
+        numbers = [stored.number for stored in files]
+        runs = list(_gaps(numbers))
+        runs += [(n, n) for n in (int(name[:10]) for name in self.covers if name not in present)]
+        seen: set[int] = set()
+        for first, last in sorted(runs):
+            for number in range(first, last + 1):
+                if number in seen:
+                    continue
+                seen.add(number)
+                name = segment_name(number)
+                widest = max(self.covers.get(name, []), key=lambda c: c.size, default=None)
+                said = ""
+                if widest is not None and widest.last_seq is not None:
+                    said = f" (its events end at seq {widest.last_seq}, per {widest.digest})"
+                where = self.missing(SEGMENTS, number, number, files)
+                self.add("removed", where, f"segment file missing{said}")
         carry = (0, GENESIS)
-        for _, name in files:
-            carry = self._segment(name, carry, last=name == files[-1][1])
+        for stored in files:
+            carry = self._segment(stored, carry, last=stored is files[-1])
         self.report.last_seq = carry[0]
 
-    def _segment(self, name: str, carry: tuple[int, bytes], *, last: bool) -> tuple[int, bytes]:
-        path = f"{SEGMENTS}/{name}"
-        covers = sorted(self.covers.get(name, []), key=lambda c: c.size)
+    def _segment(
+        self, stored: StoredFile, carry: tuple[int, bytes], *, last: bool
+    ) -> tuple[int, bytes]:
+        path = self.where(stored)
+        covers = sorted(self.covers.get(stored.name, []), key=lambda c: c.size)
         sha = hashlib.sha256()
         lines: list[tuple[int, Line | None]] = []  # (line number, parsed)
         checked: set[int] = set()
         size = 0
-        ends: dict[int, Line] = {}
-        for number, (offset, raw) in enumerate(iter_lines(self.directory / SEGMENTS / name), 1):
-            sha.update(raw)
-            size = offset + len(raw)
-            if not raw.endswith(b"\n"):
-                kind = "truncated" if last else "changed"
-                self.add(kind, path, "the segment ends in the middle of a line", number)
-                break
-            try:
-                parsed: Line | None = parse_line(raw)
-            except LineError as exc:
-                parsed = None
-                self.add("changed", path, f"not a trail line: {exc}", number)
-            lines.append((number, parsed))
-            if parsed is not None:
-                ends[size] = parsed
-            for index, cover in enumerate(covers):
-                if index not in checked and cover.size == size:
-                    checked.add(index)
-                    self._check_cover(path, cover, sha.hexdigest(), parsed, number)
+        whole = True
+        try:
+            for number, (offset, raw) in enumerate(stored.lines(), 1):
+                sha.update(raw)
+                size = offset + len(raw)
+                if not raw.endswith(b"\n"):
+                    kind = "truncated" if last else "changed"
+                    self.add(kind, path, "the segment ends in the middle of a line", number)
+                    whole = False
+                    break
+                try:
+                    parsed: Line | None = parse_line(raw)
+                except LineError as exc:
+                    parsed = None
+                    self.add("changed", path, f"not a trail line: {exc}", number)
+                lines.append((number, parsed))
+                for index, cover in enumerate(covers):
+                    if index not in checked and cover.size == size:
+                        checked.add(index)
+                        self._check_cover(path, cover, sha.hexdigest(), parsed, number)
+        except FileNotFoundError:
+            self.add("removed", path, "segment file missing (removed while it was read)")
+            return carry
+        except _GZIP_ERRORS as exc:
+            whole = False
+            self.add(
+                "changed",
+                path,
+                f"not the gzip file the archive wrote ({exc}), after line {len(lines)}",
+            )
+        self.same_copies(stored, sha.hexdigest() if whole else None)
+        if stored.archived:
+            self._exports(stored.number, [parsed for _, parsed in lines if parsed is not None])
         for index, cover in enumerate(covers):
             if index in checked:
                 continue
@@ -280,6 +371,69 @@ class _Verifier:
                 )
         self.report.events += sum(1 for _, parsed in lines if parsed is not None)
         return self._chain(path, lines, carry)
+
+    # -- the CloudTrail-layout export ---------------------------------------------------------
+    def _exports(self, number: int, lines: list[Line]) -> None:
+        """Segment ``number``'s export files must hold exactly its events, in its order."""
+        self.exported.add(number)
+        for export in exports_of(number, lines):
+            self.expected.add(export.path)
+            self._export(export)
+
+    def _export(self, export: Export) -> None:
+        where = label(self.directory, self.archive / export.path)
+        seqs = _runs(export.seqs[0], export.seqs[-1])
+        try:
+            data = gzip.decompress((self.archive / export.path).read_bytes())
+        except FileNotFoundError:
+            self.add("removed", where, f"export file missing (its events: {seqs})")
+            return
+        except _GZIP_ERRORS as exc:
+            self.add("changed", where, f"not a gzip file ({exc}); its events: {seqs}")
+            return
+        if data == export.content():
+            return
+        try:
+            found = orjson.loads(data)["Records"]
+            assert isinstance(found, list)
+        except (orjson.JSONDecodeError, KeyError, TypeError, AssertionError):
+            self.add("changed", where, 'not a CloudTrail log file ({"Records": [...]})')
+            return
+        expected = [orjson.loads(event) for event in export.events]
+        self._records(where, export.seqs, expected, found)
+
+    def _records(self, where: str, seqs: list[int], expected: list[Any], found: list[Any]) -> None:
+        """Say which records of an export file were removed, added or changed."""
+        i = j = 0
+        while i < len(expected) or j < len(found):
+            if i < len(expected) and j < len(found) and expected[i] == found[j]:
+                i, j = i + 1, j + 1
+            elif j < len(found) and (i == len(expected) or expected[i] in found[j + 1 :]):
+                self.add("added", where, f"Records[{j}] is not an event of the trail")
+                j += 1
+            elif j == len(found) or found[j] in expected[i + 1 :]:
+                self.add("removed", where, f"the event of seq {seqs[i]} is missing", seq=seqs[i])
+                i += 1
+            else:
+                self.add("changed", where, f"Records[{j}] differs from seq {seqs[i]}", seq=seqs[i])
+                i, j = i + 1, j + 1
+
+    def export_files(self) -> None:
+        """Files in the export that no segment accounts for."""
+        root = self.archive / EXPORTS
+        for folder, _, names in os.walk(root):
+            for name in names:
+                relative = str((Path(folder) / name).relative_to(self.archive))
+                number = export_number(name)
+                if number is None:
+                    if not name.startswith("."):  # a writer's temporary file
+                        where = label(self.directory, self.archive / relative)
+                        self.add("added", where, "not an export file of this trail")
+                elif number in self.exported and relative not in self.expected:
+                    where = label(self.directory, self.archive / relative)
+                    self.add("added", where, f"not an export of segment {segment_name(number)}")
+                # Else its segment is live only (an archive run was interrupted before its copy
+                # was written: the next run writes the export again) or missing (reported).
 
     def _check_cover(
         self, path: str, cover: _Cover, sha: str, line: Line | None, number: int
@@ -399,12 +553,17 @@ def verify(
     end: datetime | None = None,
     *,
     allow_unsigned_tail: bool = False,
+    archive: Path | str | None = None,
 ) -> Report:
-    """Check the trail in ``directory`` (see the module docstring); ``ValueError`` if
-    ``public_key_pem`` is not an Ed25519 or ECDSA public key."""
-    verifier = _Verifier(Path(directory), public_key_pem, allow_unsigned_tail)
+    """Check the trail in ``directory`` and its archive (``archive``, default: where the trail
+    says, see audit/stored.py) (see the module docstring); ``ValueError`` if ``public_key_pem``
+    is not an Ed25519 or ECDSA public key."""
+    directory = Path(directory)
+    where = Path(archive) if archive is not None else archive_dir_of(directory)
+    verifier = _Verifier(directory, where, public_key_pem, allow_unsigned_tail)
     verifier.digests(start, end)
     verifier.segments()
+    verifier.export_files()
     if end is None:
         verifier.unsigned()
     return verifier.report

@@ -18,7 +18,7 @@ from typing import Any
 
 import orjson
 
-from strongroom.audit.index import event_at
+from strongroom.audit.index import events_at
 from strongroom.domain.caller import Caller
 from strongroom.domain.trail_index import EventQuery, IndexedEvent
 from strongroom.errors import (
@@ -107,9 +107,8 @@ def lookup_events(
         return result  # "insight": no Insights events are kept
     indexer.catch_up()  # every event committed before this call is found
     rows = index.lookup_trail_events(query)
-    directory = Path(indexer.directory)
-    for row in rows:
-        event = event_at(directory, row)
+    # Each event read from its line, in the trail or (archived) in its archive.
+    for row, event in zip(rows, events_at(Path(indexer.directory), rows), strict=True):
         if event is not None:
             result["Events"].append(_entry(row, event))
     if len(rows) == query.limit:

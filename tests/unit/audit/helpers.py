@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from strongroom.audit.digest import Signer
@@ -25,3 +26,20 @@ def event(n: int, **extra: object) -> dict[str, object]:
         "n": n,
         **extra,
     }
+
+
+class Clock:
+    """A clock the test moves: ``clock.t`` is the time it tells."""
+
+    def __init__(self, t: float = 1_700_000_000.0) -> None:
+        self.t = t
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def copied(trail: Path, tmp_path: Path) -> Path:
+    """A copy of a trail directory (archive included) to tamper with."""
+    copy = tmp_path / "trail"
+    shutil.copytree(trail, copy)
+    return copy

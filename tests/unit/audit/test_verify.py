@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.audit.helpers import event, make_signer
+from tests.unit.audit.helpers import copied, event, make_signer
 
 from strongroom.audit.digest import Signer
 from strongroom.audit.trail import Trail
@@ -45,9 +45,7 @@ def pristine(tmp_path_factory: pytest.TempPathFactory, signer: Signer) -> Path:
 
 @pytest.fixture
 def trail(pristine: Path, tmp_path: Path) -> Path:
-    copy = tmp_path / "trail"
-    shutil.copytree(pristine, copy)
-    return copy
+    return copied(pristine, tmp_path)
 
 
 def _lines(path: Path) -> list[bytes]:
