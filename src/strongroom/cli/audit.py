@@ -1,18 +1,23 @@
 """``strongroom audit``: check a trail offline (``verify``), print its public key
-(``public-key``), read its events (``query``, ``tail``: cli/audit_read.py)."""
+(``public-key``), move old segments to the archive (``archive``), read its events (``query``,
+``tail``: cli/audit_read.py)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 
 import click
 import orjson
 
+from strongroom.audit.archive import archive_due
+from strongroom.audit.digest import Signer
 from strongroom.audit.query import parse_time
+from strongroom.audit.trail import Trail
 from strongroom.audit.verify import verify
-from strongroom.cli.audit_read import query_command, tail_command
-from strongroom.config import ConfigError, load_settings
+from strongroom.cli.audit_read import query_command, tail_command, trail_and_archive
+from strongroom.config import ConfigError, Settings, load_settings, parse_duration
 from strongroom.crypto.trail_signature import public_pem
 from strongroom.errors import KMSInternalException
 from strongroom.keystore.rootkey import RootKey
@@ -48,6 +53,12 @@ def _when(value: str | None) -> datetime | None:
     help="The trail directory (segments/, digests/).",
 )
 @click.option(
+    "--archive",
+    "archive_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Its archive, if not where the trail says (default: <trail>/archive).",
+)
+@click.option(
     "--public-key",
     required=True,
     type=click.Path(path_type=Path, exists=True, dir_okay=False),
@@ -65,6 +76,7 @@ def _when(value: str | None) -> datetime | None:
 )
 def verify_command(  # noqa: PLR0917 - click passes every option positionally
     trail_dir: Path,
+    archive_dir: Path | None,
     public_key: Path,
     start: str | None,
     end: str | None,
@@ -79,6 +91,7 @@ def verify_command(  # noqa: PLR0917 - click passes every option positionally
             _when(start),
             _when(end),
             allow_unsigned_tail=allow_unsigned_tail,
+            archive=archive_dir,
         )
     except ValueError as exc:
         raise click.ClickException(f"{public_key}: {exc}") from None
@@ -106,12 +119,90 @@ def verify_command(  # noqa: PLR0917 - click passes every option positionally
 def public_key_command(data_dir: Path) -> None:
     """Print the audit signing key's public key (PEM); the key is made on first use."""
     try:
-        settings = load_settings(data_dir)
-        store = SoftwareKeyStore(
-            RootKey.load(settings.root_key_path),
-            audit_key_file=settings.data_dir / AUDIT_KEY_FILE,
-        )
-        signer = store.audit_signer()
+        signer = _signer(load_settings(data_dir))
     except (ConfigError, OSError, ValueError, KMSInternalException) as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(public_pem(signer.public_key_der()).decode(), nl=False)
+
+
+def _signer(settings: Settings) -> Signer:
+    store = SoftwareKeyStore(
+        RootKey.load(settings.root_key_path),
+        audit_key_file=settings.data_dir / AUDIT_KEY_FILE,
+    )
+    return store.audit_signer()
+
+
+@audit.command("archive")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="A data directory: its trail, archive and retention settings, and its signing key "
+    "(to sign a digest first when a due segment has none yet).",
+)
+@click.option(
+    "--trail",
+    "trail_dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="A trail directory (without the signing key: segments no digest covers yet wait).",
+)
+@click.option(
+    "--archive",
+    "archive_dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where to archive (default: the audit_archive_dir setting, else <trail>/archive).",
+)
+@click.option(
+    "--older-than",
+    help="Archive the segments whose newest event is this old: 90d, 12h, 30m, 45s or seconds "
+    "(default: the audit_retention_seconds setting).",
+)
+@click.option("--json", "as_json", is_flag=True, help="What was archived, as JSON.")
+def archive_command(
+    data_dir: Path | None,
+    trail_dir: Path | None,
+    archive_dir: Path | None,
+    older_than: str | None,
+    as_json: bool,
+) -> None:
+    """Move old segments to the archive: their exact bytes (gzip) and their events in
+    CloudTrail's layout (AWSLogs/...); audit verify checks the trail and the archive as one."""
+    trail, configured = trail_and_archive(trail_dir, data_dir)
+    settings = load_settings(data_dir) if data_dir is not None else None
+    if older_than is not None:
+        try:
+            seconds = parse_duration("--older-than", older_than)
+        except ConfigError as exc:
+            raise click.BadParameter(str(exc)) from None
+    elif settings is not None and settings.audit_retention_seconds:
+        seconds = settings.audit_retention_seconds
+    else:
+        raise click.UsageError("no retention is set (audit_retention_seconds): give --older-than")
+
+    def digest() -> None:
+        assert settings is not None
+        Trail(trail, _signer(settings)).close()  # closing writes a digest
+
+    try:
+        result = archive_due(
+            trail,
+            archive_dir or configured,
+            older_than=seconds,
+            digest=digest if settings is not None else None,
+        )
+    except (ConfigError, OSError, ValueError, KMSInternalException) as exc:
+        raise click.ClickException(str(exc)) from None
+    if as_json:
+        click.echo(orjson.dumps(asdict(result), option=orjson.OPT_INDENT_2).decode())
+        return
+    for done in result.archived:
+        click.echo(
+            f"archived {done.segment}: seq {done.first_seq}..{done.last_seq}, "
+            f"{done.events} event(s), {len(done.files) - 1} export file(s)"
+        )
+    if result.digests:
+        click.echo(f"archived digest(s) {', '.join(result.digests)}")
+    if result.stopped:
+        click.echo(f"stopped: {result.stopped}")
+    if not result.archived:
+        click.echo("nothing archived")

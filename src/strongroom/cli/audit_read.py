@@ -32,7 +32,7 @@ from strongroom.audit.query import (
 )
 from strongroom.config import ConfigError, load_settings
 
-__all__ = ["query_command", "tail_command"]
+__all__ = ["query_command", "tail_command", "trail_and_archive"]
 
 POLL_SECONDS = 0.2
 _ROWS_PER_TABLE = 50
@@ -60,7 +60,8 @@ def _filter_options(command: Callable[..., None]) -> Callable[..., None]:
         click.option(
             "--data-dir",
             type=click.Path(path_type=Path, exists=True, file_okay=False),
-            help="A data directory: read its trail (its audit_dir setting, else trail/).",
+            help="A data directory: read its trail (its audit_dir setting, else trail/) and "
+            "archive (audit_archive_dir).",
         ),
         click.option(
             "--event-name", multiple=True, help="Only this event name (repeat: any of them)."
@@ -108,16 +109,19 @@ def _filter_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-def _trail(trail_dir: Path | None, data_dir: Path | None) -> Path:
+def trail_and_archive(trail_dir: Path | None, data_dir: Path | None) -> tuple[Path, Path | None]:
+    """The trail directory, and its archive when the data directory's settings say where
+    (None: where the trail says, audit/stored.py)."""
     if (trail_dir is None) == (data_dir is None):
         raise click.UsageError("give either --trail DIR or --data-dir DIR")
     if trail_dir is not None:
-        return trail_dir
+        return trail_dir, None
     assert data_dir is not None
     try:
-        return load_settings(data_dir).trail_dir
+        settings = load_settings(data_dir)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
+    return settings.trail_dir, settings.archive_dir
 
 
 def _time(option: str, value: str | None, now: datetime) -> datetime | None:
@@ -211,10 +215,10 @@ def _quiet_broken_pipe() -> None:
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many events.")
 def query_command(limit: int | None, **options: Any) -> None:
     """The events that match every filter given, oldest first."""
-    trail = _trail(options.pop("trail_dir"), options.pop("data_dir"))
+    trail, archive = trail_and_archive(options.pop("trail_dir"), options.pop("data_dir"))
     wanted = _event_filter(options)
     try:
-        _Printer(options["output"]).print(query(trail, wanted, limit))
+        _Printer(options["output"]).print(query(trail, wanted, limit, archive=archive))
     except BrokenPipeError:
         _quiet_broken_pipe()
     except LineError as exc:
@@ -235,7 +239,7 @@ def query_command(limit: int | None, **options: Any) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Then print new events as they are committed.")
 def tail_command(count: int, follow: bool, **options: Any) -> None:
     """The last matching events; with -f, then each new one until Ctrl-C or SIGTERM."""
-    trail = _trail(options.pop("trail_dir"), options.pop("data_dir"))
+    trail, archive = trail_and_archive(options.pop("trail_dir"), options.pop("data_dir"))
     wanted = _event_filter(options)
     printer = _Printer(options["output"])
     stopped: list[int] = []
@@ -247,7 +251,7 @@ def tail_command(count: int, follow: bool, **options: Any) -> None:
         signal.signal(signal.SIGTERM, stop)
         signal.signal(signal.SIGINT, stop)
     try:
-        events, follower = last_events(trail, wanted, count)
+        events, follower = last_events(trail, wanted, count, archive=archive)
         printer.print(events)
         while follow and not stopped:
             time.sleep(POLL_SECONDS)
