@@ -8,6 +8,7 @@ from __future__ import annotations
 import gzip
 import json
 import subprocess
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,11 +121,6 @@ def test_archive_export_lookup_and_verify_across_archive_and_live(
     assert f"archive/strongroom/segments/{segment.name}" in tampered.stdout
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the server does not yet pass settings.audit_sink to its Trail (server/app.py "
-    "_open_trail: sink=open_sink(settings.audit_sink)); remove this mark once it does",
-)
 def test_the_sink_file_receives_each_committed_event(server: Server) -> None:
     kms = server.client()
     arn = kms.create_key()["KeyMetadata"]["Arn"]
@@ -136,3 +132,40 @@ def test_the_sink_file_receives_each_committed_event(server: Server) -> None:
         assert lines == list(read_events(server.data_dir / "trail"))
     finally:
         server.start()
+
+
+def test_the_server_archives_by_itself_when_a_retention_is_set(tmp_path: Path) -> None:
+    """With ``audit_retention_seconds`` the server moves old segments to the archive by itself
+    (the index's process, at low priority), once a signed digest covers them; the trail still
+    verifies across archive and live."""
+    data_dir = tmp_path / "data"
+    initialise(data_dir, ACCOUNT, "us-east-1")
+    config = data_dir / "strongroom.toml"
+    config.write_text(
+        config.read_text()
+        + "audit_segment_bytes = 1024\naudit_digest_seconds = 1\naudit_retention_seconds = 1\n"
+    )
+    own = Server(data_dir, free_port(), ["--dev", "--data-dir", str(data_dir)]).start()
+    try:
+        kms = own.client()
+        arn = kms.create_key()["KeyMetadata"]["Arn"]
+        for _ in range(4):
+            kms.encrypt(KeyId=arn, Plaintext=b"x")
+        archived = data_dir / "trail" / "archive" / "strongroom" / "segments"
+        deadline = time.monotonic() + 60
+        while not (archived.is_dir() and any(archived.iterdir())):
+            assert time.monotonic() < deadline, "nothing was archived"
+            time.sleep(0.2)
+        assert list((data_dir / "trail" / "archive" / "AWSLogs").rglob("*.json.gz"))
+    finally:
+        own.stop()
+    pem = tmp_path / "audit.pem"
+    exported = subprocess.run(
+        [STRONGROOM, "audit", "public-key", "--data-dir", str(data_dir)],
+        capture_output=True,
+        check=True,
+        timeout=60,
+    )
+    pem.write_bytes(exported.stdout)
+    verified = _run("verify", "--trail", str(data_dir / "trail"), "--public-key", str(pem))
+    assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, NamedTuple
 
 from strongroom.audit.event import events_for
+from strongroom.audit.sink import FileSink
 from strongroom.audit.trail import Trail, TrailUnavailable
 from strongroom.domain import record
 from strongroom.domain.caller import Caller
@@ -39,7 +40,13 @@ from strongroom.protocol.json11 import CONTENT_TYPE, decode_body, encode_error, 
 from strongroom.protocol.shapes import ServiceModel
 from strongroom.server import cloudtrail, devroutes
 from strongroom.server.request_log import RequestLog
-from strongroom.server.runtime import Runtime, build_runtime, open_trail, settings_from_env
+from strongroom.server.runtime import (
+    Runtime,
+    archive_trail,
+    build_runtime,
+    open_trail,
+    settings_from_env,
+)
 from strongroom.server.trail_index import TrailIndexer
 from strongroom.server.trail_writer import SOCKET_ENV, TrailClient
 
@@ -183,12 +190,11 @@ class StrongroomApp:
         # (an embedding, a test), the app writes the trail and indexes it in its sweep.
         writer_socket = os.environ.get(SOCKET_ENV)
         self.trail: Trail | TrailClient | None = None
-        if runtime.settings.audit:
-            self.trail = (
-                TrailClient(writer_socket, runtime.settings.trail_dir)
-                if writer_socket
-                else open_trail(runtime.settings, runtime.kms.keystore)
-            )
+        self._sink: FileSink | None = None
+        if runtime.settings.audit and writer_socket:
+            self.trail = TrailClient(writer_socket, runtime.settings.trail_dir)
+        elif runtime.settings.audit:
+            self.trail, self._sink = open_trail(runtime.settings, runtime.kms.keystore)
         self._index_in_sweep = not writer_socket
         self.indexer: TrailIndexer | None = None
         if self.trail is not None:
@@ -394,6 +400,8 @@ class StrongroomApp:
                         await self._sweeper
                 if self.trail is not None:
                     self.trail.close()  # its closing digest
+                if self._sink is not None:
+                    self._sink.close()
                 self.runtime.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -414,6 +422,10 @@ class StrongroomApp:
                     await asyncio.to_thread(self.indexer.sweep)
                 except Exception:
                     log.exception("indexing the audit trail failed; will retry")
+                try:
+                    await asyncio.to_thread(archive_trail, self.runtime.settings)
+                except Exception:
+                    log.exception("archiving the audit trail failed; will retry")
 
 
 def create_app() -> StrongroomApp:

@@ -9,6 +9,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from strongroom.audit.archive import archive_due
+from strongroom.audit.sink import FileSink, open_sink
 from strongroom.audit.trail import Trail
 from strongroom.clock import Clock
 from strongroom.config import Settings, load_settings
@@ -21,7 +23,14 @@ from strongroom.kms.service import KmsService
 from strongroom.protocol.shapes import ServiceModel
 from strongroom.storage import open_storage
 
-__all__ = ["Runtime", "build_runtime", "open_keystore", "open_trail", "settings_from_env"]
+__all__ = [
+    "Runtime",
+    "archive_trail",
+    "build_runtime",
+    "open_keystore",
+    "open_trail",
+    "settings_from_env",
+]
 
 
 @dataclass
@@ -47,15 +56,30 @@ def open_keystore(settings: Settings) -> SoftwareKeyStore:
     )
 
 
-def open_trail(settings: Settings, keystore: KeyStore) -> Trail:
-    """The audit trail's files, written by this process (signed with the key store's key)."""
-    return Trail(
+def open_trail(settings: Settings, keystore: KeyStore) -> tuple[Trail, FileSink | None]:
+    """The audit trail's files, written by this process (signed with the key store's key), and
+    the SIEM sink it feeds if one is set (close it after the trail)."""
+    sink = open_sink(settings.audit_sink)
+    trail = Trail(
         settings.trail_dir,
         keystore.audit_signer(),
         segment_bytes=settings.audit_segment_bytes,
         segment_seconds=settings.audit_segment_seconds,
         digest_seconds=settings.audit_digest_seconds,
+        sink=sink,
     )
+    return trail, sink
+
+
+def archive_trail(settings: Settings) -> None:
+    """Move the trail's segments older than the retention to the archive (nothing when the
+    retention is 0). Segments not yet covered by a signed digest wait for the next one."""
+    if settings.audit_retention_seconds > 0:
+        archive_due(
+            settings.trail_dir,
+            settings.archive_dir,
+            older_than=settings.audit_retention_seconds,
+        )
 
 
 def build_runtime(settings: Settings) -> Runtime:

@@ -16,6 +16,7 @@ import logging
 import os
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from types import FrameType
 
@@ -64,10 +65,16 @@ class TrailIndexer:
                 recorded += len(events)
 
 
-def run_indexer(indexer: TrailIndexer, every_s: float, parent: int | None) -> None:
-    """The indexer process's body: index the trail's new events every ``every_s`` seconds, at
-    the lowest CPU priority (the serving workers come first; a lookup catches the index up
-    itself), until SIGTERM or SIGINT (or the parent is gone)."""
+def run_indexer(
+    indexer: TrailIndexer,
+    every_s: float,
+    parent: int | None,
+    then: Callable[[], None] | None = None,
+) -> None:
+    """The indexer process's body: index the trail's new events every ``every_s`` seconds, and
+    run ``then`` (the trail's retention), at the lowest CPU priority (the serving workers come
+    first; a lookup catches the index up itself), until SIGTERM or SIGINT (or the parent is
+    gone)."""
     stopping = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -84,3 +91,8 @@ def run_indexer(indexer: TrailIndexer, every_s: float, parent: int | None) -> No
             indexer.sweep()
         except Exception:
             log.exception("indexing the audit trail failed; will retry")
+        if then is not None:
+            try:
+                then()
+            except Exception:
+                log.exception("archiving the audit trail failed; will retry")

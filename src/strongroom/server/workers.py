@@ -37,7 +37,7 @@ from types import FrameType
 import uvicorn
 
 from strongroom.server.http import OneWriteHttpToolsProtocol
-from strongroom.server.runtime import open_keystore, open_trail, settings_from_env
+from strongroom.server.runtime import archive_trail, open_keystore, open_trail, settings_from_env
 from strongroom.server.trail_index import TrailIndexer, run_indexer
 from strongroom.server.trail_writer import SOCKET_ENV, run_writer
 from strongroom.storage import open_storage
@@ -132,7 +132,12 @@ def _trail_writer(path: str, parent: int) -> None:
     _become(WRITER_NAME, parent)
     _helper_logging()
     settings = settings_from_env()
-    run_writer(open_trail(settings, open_keystore(settings)), Path(path), parent)
+    trail, sink = open_trail(settings, open_keystore(settings))
+    try:
+        run_writer(trail, Path(path), parent)
+    finally:
+        if sink is not None:
+            sink.close()  # after the trail's last events
 
 
 def _trail_indexer(parent: int) -> None:
@@ -141,7 +146,12 @@ def _trail_indexer(parent: int) -> None:
     settings = settings_from_env()
     storage = open_storage(settings.database_url)
     try:
-        run_indexer(TrailIndexer(settings.trail_dir, storage), INDEX_EVERY_S, parent)
+        run_indexer(
+            TrailIndexer(settings.trail_dir, storage),
+            INDEX_EVERY_S,
+            parent,
+            then=lambda: archive_trail(settings),  # retention, at the same low priority
+        )
     finally:
         storage.close()
 
