@@ -51,6 +51,9 @@ class Server:
     secret_key: str = "test"
     process: subprocess.Popen[bytes] | None = None
     env: dict[str, str] = field(default_factory=dict)
+    #: Start it as the leader of a process group of its own, so that :meth:`kill_group` can
+    #: kill every process of the server at once (supervisor, workers and their helpers).
+    own_group: bool = False
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -67,6 +70,7 @@ class Server:
             stdout=log,
             stderr=subprocess.STDOUT,
             env={**os.environ, "NO_COLOR": "1", **self.env},
+            start_new_session=self.own_group,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -94,6 +98,14 @@ class Server:
         assert self.process is not None
         subprocess.run(["pkill", "-9", "-P", str(self.process.pid)], check=False)
         self.process.kill()
+        self.process.wait()
+        self.process = None
+
+    def kill_group(self) -> None:
+        """SIGKILL every process of the server at once, as a power cut would (``own_group``)."""
+        assert self.process is not None
+        assert self.own_group
+        os.killpg(self.process.pid, signal.SIGKILL)  # the leader's pid is the group's id
         self.process.wait()
         self.process = None
 
