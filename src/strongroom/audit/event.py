@@ -117,10 +117,13 @@ RESPONSE_MEMBERS: Mapping[tuple[str, str], tuple[str, ...]] = {
     ("sts", "GetSessionToken"): ("Credentials",),
 }
 
-# KMS operations whose event shows the key's ARN as responseElements.keyId.
+# KMS operations whose event shows the key's ARN as responseElements.keyId (the alias
+# operations too: ct-createalias, ct-deletealias, ct-updatealias; the key, never the alias).
 KEY_ID_RESPONSES = frozenset(
     {
+        "CreateAlias",
         "CreateGrant",
+        "DeleteAlias",
         "DeleteImportedKeyMaterial",
         "DisableKey",
         "EnableKey",
@@ -329,8 +332,23 @@ def _response_elements(
         response = record.response
         elements = _structure({m: response[m] for m in members if m in response})
     if service == "kms" and action in KEY_ID_RESPONSES and resources:
-        elements.setdefault("keyId", resources[-1]["ARN"])
+        elements.setdefault("keyId", _affected_key(record, resources))
     return elements or None
+
+
+def _affected_key(record: RequestRecord, resources: Sequence[Mapping[str, str]]) -> str:
+    """The key ARN a management event shows as ``responseElements.keyId``: the last key of
+    ``resources`` (an alias's ARN is among them, and is not a key), or for UpdateAlias the key
+    the alias now points to (its ``TargetKeyId``, an id or ARN; the previous target is listed
+    too)."""
+    keys = [r["ARN"] for r in resources if ":key/" in r["ARN"]] or [resources[-1]["ARN"]]
+    target = record.request.get("TargetKeyId") if record.request else None
+    if isinstance(target, str):
+        suffix = "/" + target.rsplit("/", 1)[-1]
+        for arn in keys:
+            if arn.endswith(suffix):
+                return arn
+    return keys[-1]
 
 
 def _structure(members: Mapping[str, Any]) -> dict[str, Any]:

@@ -88,6 +88,11 @@ class AccessDecisions:
         self._recorded.clear()
         self._grant_cache.clear()
 
+    def enforce(self, caller: Caller, action: str, resource: str, decision: Decision) -> None:
+        """:meth:`_enforce` for a decision an operation worked out itself (CreateGrant's, which
+        may narrow the policies' allow to what the caller's grant allows)."""
+        self._enforce(caller, action, resource, decision)
+
     def _enforce(self, caller: Caller, action: str, resource: str, decision: Decision) -> None:
         """Put the decision, with what decided it, in the call's record; AccessDeniedException
         with AWS's message unless it allows. A memoised decision is recorded by the same

@@ -13,6 +13,7 @@ import re
 import secrets
 from typing import Any
 
+from strongroom.domain import record
 from strongroom.domain.actions import Action
 from strongroom.domain.caller import Caller
 from strongroom.domain.keys import GrantRecord, KeyRecord, key_arn
@@ -124,10 +125,8 @@ def _authorize_create(
     )
     if decision.allowed and decision.grants and not _narrow_enough(svc, caller, key, p, child):
         decision = Decision.deny(Denial.NO_RESOURCE_ALLOW)
-    if not decision.allowed:
-        raise AccessDeniedException(
-            decision.message(caller.principal_arn, "kms:CreateGrant", key.arn)
-        )
+    # Recorded in the call's record (its audit event names the key), then raised if denied.
+    svc.access.enforce(caller, "kms:CreateGrant", key.arn, decision)
 
 
 def _same(a: GrantRecord, b: GrantRecord) -> bool:
@@ -207,21 +206,23 @@ def _named_grant(svc: KmsService, key: KeyRecord, grant_id: str) -> GrantRecord:
     return grant
 
 
-def _may_retire(svc: KmsService, caller: Caller, grant: GrantRecord, p: dict[str, Any]) -> bool:
+def _may_retire(
+    svc: KmsService, caller: Caller, grant: GrantRecord, p: dict[str, Any]
+) -> tuple[bool, tuple[object, ...]]:
     """kms-spec.md 6.3: the retiring principal; the grantee if the grant lists RetireGrant; the
     issuing or key-owning account's principals with ``kms:RetireGrant`` (its root always). An IAM
     deny on ``kms:RetireGrant`` blocks every one of them."""
     arn = key_arn(caller.partition, grant.region, grant.account, grant.key_id)
     decision = svc.access.decide_account(caller, "kms:RetireGrant", p, resource=arn)
     if decision.denial is Denial.IDENTITY_DENY:
-        return False
+        return False, tuple(decision.statements)
     names = grantee_names(caller.principal)
     if grant.retiring_principal in names:
-        return True
+        return True, (f"grant {grant.grant_id} retiring principal",)
     if grant.grantee_principal in names and "RetireGrant" in grant.operations:
-        return True
+        return True, (f"grant {grant.grant_id} grantee",)
     owners = {grant.account, grant.issuing_account.split(":")[4]}
-    return caller.account in owners and decision.allowed
+    return caller.account in owners and decision.allowed, tuple(decision.statements)
 
 
 def retire_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str, Any]:
@@ -230,8 +231,12 @@ def retire_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
         grant = svc.access.token_grant(caller.region, token)
     else:
         grant = _named_grant(svc, _named_key(svc, caller, p), p["GrantId"])
-    if not _may_retire(svc, caller, grant, p):
-        arn = key_arn(caller.partition, grant.region, grant.account, grant.key_id)
+    arn = key_arn(caller.partition, grant.region, grant.account, grant.key_id)
+    allowed, by = _may_retire(svc, caller, grant, p)
+    current = record.current()
+    if current is not None:  # the call's record (and audit event) names the grant's key
+        current.decided(record.Decided("kms:RetireGrant", arn, allowed, by))
+    if not allowed:
         raise AccessDeniedException(
             f"User: {caller.principal_arn} is not authorized to perform: kms:RetireGrant on "
             f"resource: {arn} because it is neither the grant's retiring principal nor a grantee "
