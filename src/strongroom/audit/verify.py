@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from strongroom.audit.digest import DigestError, signing_string, split_digest
 from strongroom.audit.format import (
@@ -39,7 +39,64 @@ from strongroom.audit.format import (
 )
 from strongroom.crypto.trail_signature import fingerprint, public_der_from_pem, verify_signature
 
-__all__ = ["Finding", "Report", "verify"]
+__all__ = ["FileSource", "Finding", "Report", "TrailSource", "verify", "verify_source"]
+
+
+class TrailSource(Protocol):
+    """Where a trail is kept, as the verifier reads it: numbered digests and segments, each
+    segment a run of lines (a directory's files, or the database's rows in blocks of seqs)."""
+
+    @property
+    def unit(self) -> str:
+        """What a segment's line numbers count: ``line`` (of a file), ``row`` (its key)."""
+        ...
+
+    @property
+    def segments_place(self) -> str:
+        """The segments as a whole, as findings name them."""
+        ...
+
+    def segment_place(self, name: str) -> str: ...
+
+    def digest_place(self, name: str) -> str: ...
+
+    def digest_files(self) -> list[tuple[int, str]]: ...
+
+    def digest_bytes(self, name: str) -> bytes: ...
+
+    def segment_files(self) -> list[tuple[int, str]]: ...
+
+    def segment_lines(self, name: str) -> Iterator[tuple[int, int, bytes]]:
+        """``(line number, byte offset, line)`` of each line of segment ``name``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class FileSource:
+    """A trail directory: ``segments/*.jsonl`` and ``digests/*.json``."""
+
+    directory: Path
+    unit: str = "line"
+    segments_place: str = SEGMENTS
+
+    def segment_place(self, name: str) -> str:
+        return f"{SEGMENTS}/{name}"
+
+    def digest_place(self, name: str) -> str:
+        return f"{DIGESTS}/{name}"
+
+    def digest_files(self) -> list[tuple[int, str]]:
+        return numbered(self.directory, DIGESTS)
+
+    def digest_bytes(self, name: str) -> bytes:
+        return (self.directory / DIGESTS / name).read_bytes()
+
+    def segment_files(self) -> list[tuple[int, str]]:
+        return numbered(self.directory, SEGMENTS)
+
+    def segment_lines(self, name: str) -> Iterator[tuple[int, int, bytes]]:
+        for number, (offset, raw) in enumerate(iter_lines(self.directory / SEGMENTS / name), 1):
+            yield number, offset, raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +104,14 @@ class Finding:
     """One thing wrong: ``kind`` is changed, removed, reordered, added, truncated or unsigned."""
 
     kind: str
-    file: str  # relative to the trail directory, e.g. "segments/0000000001.jsonl"
+    file: str  # where: "segments/0000000001.jsonl" in a directory, "audit_events segment 1"
     message: str
     line: int | None = None
     seq: int | None = None
+    unit: str = "line"  # what ``line`` counts: a file's lines, or a table's rows (their key)
 
     def __str__(self) -> str:
-        where = self.file + (f" line {self.line}" if self.line is not None else "")
+        where = self.file + (f" {self.unit} {self.line}" if self.line is not None else "")
         where += f" (seq {self.seq})" if self.seq is not None else ""
         return f"{self.kind}: {where}: {self.message}"
 
@@ -118,8 +176,8 @@ def _runs(first: int, last: int) -> str:
 
 
 class _Verifier:
-    def __init__(self, directory: Path, public_key: bytes, allow_unsigned_tail: bool) -> None:
-        self.directory = directory
+    def __init__(self, source: TrailSource, public_key: bytes, allow_unsigned_tail: bool) -> None:
+        self.source = source
         self.public_der = public_der_from_pem(public_key)
         self.fingerprint = fingerprint(self.public_der)
         self.allow_unsigned_tail = allow_unsigned_tail
@@ -129,19 +187,19 @@ class _Verifier:
     def add(
         self, kind: str, file: str, message: str, line: int | None = None, seq: int | None = None
     ) -> None:
-        self.report.findings.append(Finding(kind, file, message, line, seq))
+        self.report.findings.append(Finding(kind, file, message, line, seq, self.source.unit))
 
     # -- digests -------------------------------------------------------------------------------
     def digests(self, start: datetime | None, end: datetime | None) -> None:
-        files = numbered(self.directory, DIGESTS)
+        files = self.source.digest_files()
         self.report.digests = len(files)
         for first, last in _gaps([number for number, _ in files]):
             names = f"{first:010d}.json" + (f"..{last:010d}.json" if last > first else "")
-            self.add("removed", f"{DIGESTS}/{names}", "digest file(s) missing from the chain")
+            self.add("removed", self.source.digest_place(names), "digest(s) missing from the chain")
         previous: tuple[int, str, bytes, str | None] | None = None  # number, name, data, sig
         for number, name in files:
-            path = f"{DIGESTS}/{name}"
-            data = (self.directory / DIGESTS / name).read_bytes()
+            path = self.source.digest_place(name)
+            data = self.source.digest_bytes(name)
             signature_hex: str | None = None
             try:
                 split = split_digest(data)
@@ -196,13 +254,13 @@ class _Verifier:
         elif fields.get("previousDigestSha256") != hashlib.sha256(data).hexdigest():
             self.add(
                 "changed",
-                f"{DIGESTS}/{name}",
+                self.source.digest_place(name),
                 f"its SHA-256 differs from the one {path} recorded: replaced or edited",
             )
         elif fields.get("previousDigestSignature") != signature:
             self.add(
                 "changed",
-                f"{DIGESTS}/{name}",
+                self.source.digest_place(name),
                 f"its signature differs from the one {path} recorded",
             )
 
@@ -217,7 +275,7 @@ class _Verifier:
 
     # -- segments ------------------------------------------------------------------------------
     def segments(self) -> None:
-        files = numbered(self.directory, SEGMENTS)
+        files = self.source.segment_files()
         self.report.segments = len(files)
         present = {name for _, name in files}
         numbers = [number for number, _ in files]
@@ -229,21 +287,21 @@ class _Verifier:
             said = ""
             if widest is not None and widest.last_seq is not None:
                 said = f" (its events end at seq {widest.last_seq}, per {widest.digest})"
-            self.add("removed", f"{SEGMENTS}/{name}", f"segment file missing{said}")
+            self.add("removed", self.source.segment_place(name), f"segment missing{said}")
         carry = (0, GENESIS)
         for _, name in files:
             carry = self._segment(name, carry, last=name == files[-1][1])
         self.report.last_seq = carry[0]
 
     def _segment(self, name: str, carry: tuple[int, bytes], *, last: bool) -> tuple[int, bytes]:
-        path = f"{SEGMENTS}/{name}"
+        path = self.source.segment_place(name)
         covers = sorted(self.covers.get(name, []), key=lambda c: c.size)
         sha = hashlib.sha256()
         lines: list[tuple[int, Line | None]] = []  # (line number, parsed)
         checked: set[int] = set()
         size = 0
         ends: dict[int, Line] = {}
-        for number, (offset, raw) in enumerate(iter_lines(self.directory / SEGMENTS / name), 1):
+        for number, offset, raw in self.source.segment_lines(name):
             sha.update(raw)
             size = offset + len(raw)
             if not raw.endswith(b"\n"):
@@ -374,7 +432,7 @@ class _Verifier:
         if report.last_seq > report.covered_seq and not self.allow_unsigned_tail:
             self.add(
                 "unsigned",
-                SEGMENTS,
+                self.source.segments_place,
                 f"{_runs(report.covered_seq + 1, report.last_seq)} are covered by no signed "
                 "digest: added after the newest digest, or written since it",
                 seq=report.covered_seq + 1,
@@ -402,7 +460,25 @@ def verify(
 ) -> Report:
     """Check the trail in ``directory`` (see the module docstring); ``ValueError`` if
     ``public_key_pem`` is not an Ed25519 or ECDSA public key."""
-    verifier = _Verifier(Path(directory), public_key_pem, allow_unsigned_tail)
+    return verify_source(
+        FileSource(Path(directory)),
+        public_key_pem,
+        start,
+        end,
+        allow_unsigned_tail=allow_unsigned_tail,
+    )
+
+
+def verify_source(
+    source: TrailSource,
+    public_key_pem: bytes,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    allow_unsigned_tail: bool = False,
+) -> Report:
+    """:func:`verify` of a trail wherever it is kept (a directory, the database)."""
+    verifier = _Verifier(source, public_key_pem, allow_unsigned_tail)
     verifier.digests(start, end)
     verifier.segments()
     if end is None:

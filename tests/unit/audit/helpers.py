@@ -25,3 +25,13 @@ def event(n: int, **extra: object) -> dict[str, object]:
         "n": n,
         **extra,
     }
+
+
+class Clock:
+    """A clock the test moves (``clock.t += 60``)."""
+
+    def __init__(self) -> None:
+        self.t = 1_700_000_000.0
+
+    def __call__(self) -> float:
+        return self.t
