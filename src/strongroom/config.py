@@ -48,6 +48,9 @@ class Settings:
     audit_segment_bytes: int = 64 << 20
     audit_segment_seconds: int = 3600
     audit_digest_seconds: int = 3600
+    # Where the trail is kept: "files" (the trail directory) or "database" (the database's
+    # audit_events table: one chain for every node; PostgreSQL only, and its default).
+    audit_store: str = "files"
 
     @property
     def root_key_path(self) -> Path:
@@ -77,6 +80,7 @@ def write_config(data_dir: Path, account_id: str, region: str) -> None:
         f'region = "{region}"\n'
         '# database_url = "postgresql+psycopg://user@host/db"  # default: SQLite in this dir\n'
         '# audit_dir = "/var/lib/strongroom/trail"  # default: "trail" in this dir\n'
+        '# audit_store = "files"  # or "database" (PostgreSQL only, and its default)\n'
     )
     (data_dir / CONFIG_FILE).write_text(text, encoding="utf-8")
 
@@ -104,6 +108,9 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
     request_log = _flag("request_log", os.environ.get("STRONGROOM_REQUEST_LOG"), raw)
     audit = _flag("audit", os.environ.get("STRONGROOM_AUDIT"), raw, default=True)
     audit_dir = os.environ.get("STRONGROOM_AUDIT_DIR") or raw.get("audit_dir")
+    audit_store = _audit_store(
+        str(url), os.environ.get("STRONGROOM_AUDIT_STORE") or raw.get("audit_store")
+    )
     return Settings(
         data_dir=data_dir.resolve(),
         account_id=check_account_id(str(raw.get("account_id", ""))),
@@ -125,7 +132,24 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
             366 * 86400,
             env=os.environ.get("STRONGROOM_AUDIT_DIGEST_SECONDS"),
         ),
+        audit_store=audit_store,
     )
+
+
+AUDIT_STORES = ("files", "database")
+
+
+def _audit_store(url: str, value: object) -> str:
+    """``audit_store``: "database" by default on PostgreSQL, "files" otherwise; "database"
+    needs PostgreSQL (the nodes of a cluster share its one chain)."""
+    postgres = url.startswith("postgresql")
+    if value is None or value == "":
+        return "database" if postgres else "files"
+    if value not in AUDIT_STORES:
+        raise ConfigError(f'audit_store must be "files" or "database", not {value!r}')
+    if value == "database" and not postgres:
+        raise ConfigError('audit_store = "database" needs a PostgreSQL database_url')
+    return str(value)
 
 
 def _whole(  # noqa: PLR0917 - a setting's name, source, default and bounds

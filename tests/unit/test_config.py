@@ -11,7 +11,13 @@ from strongroom.config import ConfigError, load_settings, write_config
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for name in ("STRONGROOM_AUDIT", "STRONGROOM_AUDIT_DIR", "STRONGROOM_AUDIT_DIGEST_SECONDS"):
+    for name in (
+        "STRONGROOM_AUDIT",
+        "STRONGROOM_AUDIT_DIR",
+        "STRONGROOM_AUDIT_DIGEST_SECONDS",
+        "STRONGROOM_AUDIT_STORE",
+        "STRONGROOM_DATABASE_URL",
+    ):
         monkeypatch.delenv(name, raising=False)
     write_config(tmp_path, "111122223333", "us-east-1")
     return tmp_path
@@ -56,6 +62,33 @@ def test_the_file_and_the_environment_set_the_trail(
 def test_a_bad_trail_setting_is_refused_with_the_reason(
     data_dir: Path, line: str, message: str
 ) -> None:
+    _add(data_dir, line + "\n")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(data_dir)
+    assert str(refused.value) == message
+
+
+PG = "postgresql+psycopg://strongroom@db.internal/strongroom"
+
+
+def test_the_trail_is_in_the_database_by_default_on_postgresql(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(data_dir).audit_store == "files"
+    monkeypatch.setenv("STRONGROOM_DATABASE_URL", PG)
+    assert load_settings(data_dir).audit_store == "database"
+    monkeypatch.setenv("STRONGROOM_AUDIT_STORE", "files")
+    assert load_settings(data_dir).audit_store == "files"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('audit_store = "s3"', 'audit_store must be "files" or "database", not \'s3\''),
+        ('audit_store = "database"', 'audit_store = "database" needs a PostgreSQL database_url'),
+    ],
+)
+def test_a_bad_audit_store_is_refused(data_dir: Path, line: str, message: str) -> None:
     _add(data_dir, line + "\n")
     with pytest.raises(ConfigError) as refused:
         load_settings(data_dir)

@@ -14,12 +14,12 @@ import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from strongroom.audit.format import SEGMENTS, LineError, numbered, parse_line, segment_name
 from strongroom.domain.trail_index import IndexedEvent, IndexPosition
 
-__all__ = ["event_at", "indexed", "read_after"]
+__all__ = ["FileIndexSource", "IndexSource", "event_at", "event_of", "indexed", "read_after"]
 
 _CHUNK = 8 << 20  # bytes read at once; a line is far shorter (a request body is at most 1 MiB)
 _times: dict[str, float] = {}  # eventTime text -> epoch (events of one second share it)
@@ -156,6 +156,11 @@ def event_at(directory: Path | str, row: IndexedEvent) -> dict[str, Any] | None:
         line = os.pread(fd, row.length, row.offset)
     finally:
         os.close(fd)
+    return event_of(line, row)
+
+
+def event_of(line: bytes, row: IndexedEvent) -> dict[str, Any] | None:
+    """The event of ``line`` if it is the one ``row`` indexed (its seq and eventID), else None."""
     try:
         parsed = parse_line(line)
         event = parsed.event()
@@ -164,3 +169,29 @@ def event_at(directory: Path | str, row: IndexedEvent) -> dict[str, Any] | None:
     if parsed.seq != row.seq or event.get("eventID") != row.event_id:
         return None
     return event
+
+
+class IndexSource(Protocol):
+    """Where the indexer reads a trail: a directory (:class:`FileIndexSource`) or the database
+    (``audit.dbtrail.DbTrail``)."""
+
+    def read_after(
+        self, position: IndexPosition, limit: int = 2000
+    ) -> tuple[list[IndexedEvent], IndexPosition]: ...
+
+    def event_at(self, row: IndexedEvent) -> dict[str, Any] | None: ...
+
+
+class FileIndexSource:
+    """A trail directory, read by :func:`read_after` and :func:`event_at`."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+
+    def read_after(
+        self, position: IndexPosition, limit: int = 2000
+    ) -> tuple[list[IndexedEvent], IndexPosition]:
+        return read_after(self.directory, position, limit)
+
+    def event_at(self, row: IndexedEvent) -> dict[str, Any] | None:
+        return event_at(self.directory, row)

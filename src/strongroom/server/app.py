@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, NamedTuple
 
+from strongroom.audit.dbtrail import DbTrail
 from strongroom.audit.event import events_for
 from strongroom.audit.trail import Trail, TrailUnavailable
 from strongroom.domain import record
@@ -41,6 +42,8 @@ from strongroom.server import cloudtrail, devroutes
 from strongroom.server.request_log import RequestLog
 from strongroom.server.runtime import Runtime, build_runtime, settings_from_env
 from strongroom.server.trail_index import TrailIndexer
+from strongroom.storage import StorageError
+from strongroom.storage.trail_sql import TrailSql
 
 __all__ = ["MAX_BODY_BYTES", "StrongroomApp", "create_app"]
 
@@ -184,7 +187,7 @@ class StrongroomApp:
             # the call whose write made it (KmsService.emit logs a failure; the change stands).
             runtime.kms.service_events = self.trail.commit_sync
             # The trail's index: caught up in every sweep, and before each read of it.
-            self.indexer = TrailIndexer(self.trail.directory, runtime.iam.storage)
+            self.indexer = _open_indexer(self.trail, runtime)
             runtime.kms.trail_index = self.indexer.catch_up
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -404,8 +407,21 @@ class StrongroomApp:
                     log.exception("indexing the audit trail failed; will retry")
 
 
-def _open_trail(runtime: Runtime) -> Trail:
+def _open_trail(runtime: Runtime) -> Trail | DbTrail:
     settings = runtime.settings
+    if settings.audit_store == "database":
+        # One chain for every node, in the database (docs/audit.md, "The trail in the database").
+        rows = TrailSql(settings.database_url)
+        try:
+            return DbTrail(
+                rows,
+                runtime.kms.keystore.audit_signer(),
+                digest_seconds=settings.audit_digest_seconds,
+                errors=(StorageError,),
+            )
+        except BaseException:
+            rows.close()
+            raise
     return Trail(
         settings.trail_dir,
         runtime.kms.keystore.audit_signer(),
@@ -413,6 +429,12 @@ def _open_trail(runtime: Runtime) -> Trail:
         segment_seconds=settings.audit_segment_seconds,
         digest_seconds=settings.audit_digest_seconds,
     )
+
+
+def _open_indexer(trail: Trail | DbTrail, runtime: Runtime) -> TrailIndexer:
+    if isinstance(trail, DbTrail):  # index.lock in the node's data directory
+        return TrailIndexer(runtime.settings.data_dir, runtime.iam.storage, source=trail)
+    return TrailIndexer(trail.directory, runtime.iam.storage)
 
 
 def create_app() -> StrongroomApp:

@@ -13,12 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from strongroom.audit.index import event_at
 from strongroom.domain.caller import Caller
 from strongroom.domain.trail_index import EventQuery, IndexedEvent
 from strongroom.errors import (
@@ -107,9 +105,8 @@ def lookup_events(
         return result  # "insight": no Insights events are kept
     indexer.catch_up()  # every event committed before this call is found
     rows = index.lookup_trail_events(query)
-    directory = Path(indexer.directory)
     for row in rows:
-        event = event_at(directory, row)
+        event = indexer.event_at(row)
         if event is not None:
             result["Events"].append(_entry(row, event))
     if len(rows) == query.limit:
