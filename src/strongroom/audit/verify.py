@@ -375,7 +375,8 @@ class _Verifier:
                 self.add(
                     "added",
                     path,
-                    f"a second line with this seq (the first is line {where[parsed.seq]})",
+                    f"a second line with this seq (the first is {self.source.unit} "
+                    f"{where[parsed.seq]})",
                     number,
                     parsed.seq,
                 )
@@ -400,7 +401,7 @@ class _Verifier:
                 self.add(
                     "reordered",
                     path,
-                    f"comes after seq {highest} (line {highest_line})",
+                    f"comes after seq {highest} ({self.source.unit} {highest_line})",
                     number,
                     parsed.seq,
                 )
@@ -421,7 +422,7 @@ class _Verifier:
         missing = [seq for seq in range(carry[0] + 1, top) if seq not in seen]
         for first, last in _seq_runs(missing):
             after = where.get(last + 1)
-            place = f"before line {after}" if after else "here"
+            place = f"before {self.source.unit} {after}" if after else "here"
             self.add("removed", path, f"{_runs(first, last)} missing {place}", after, first)
         if top in hashes:
             return top, hashes[top]

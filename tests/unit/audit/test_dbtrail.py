@@ -178,6 +178,9 @@ def test_a_changed_byte_is_reported_with_its_row(written: str, public_key: bytes
 def test_a_deleted_row_is_reported_as_removed(written: str, public_key: bytes) -> None:
     _sql(written, "DELETE FROM audit_events WHERE seq = 12")
     report = _verify(written, public_key)
+    assert "removed: audit_events segment 2 row 13 (seq 12): seq 12 missing before row 13" in {
+        str(f) for f in report.findings
+    }
     assert any(
         f.kind == "removed" and f.seq == 12 and f.file == "audit_events segment 2"
         for f in report.findings
@@ -192,7 +195,9 @@ def test_swapped_rows_are_reported_as_reordered(written: str, public_key: bytes)
         "UPDATE audit_events SET seq = 5 WHERE seq = -1",
     )  # the row keys stay, their lines trade places
     report = _verify(written, public_key)
-    assert any(f.kind == "reordered" and f.seq == 4 for f in report.findings), report.findings
+    assert "reordered: audit_events segment 1 row 5 (seq 4): comes after seq 5 (row 4)" in {
+        str(f) for f in report.findings
+    }
     assert not report.ok
 
 
