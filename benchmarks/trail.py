@@ -4,20 +4,32 @@ Each committer loops ``commit([event])`` of a ~700-byte CloudTrail-like event fo
 group commit lets concurrent committers share one write+fsync. Run from the checkout:
 
     .venv/bin/python -m benchmarks.trail --dir /path/on/the/real/disk
+    .venv/bin/python -m benchmarks.trail --database-url postgresql+psycopg://user@host/db
+
+With ``--database-url`` it measures the trail in the database (``audit.dbtrail``) instead, in a
+schema of its own made for the run and dropped after it.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import secrets
 import statistics
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
+from sqlalchemy import create_engine, make_url, text
+
+from strongroom.audit.dbtrail import DbTrail
 from strongroom.audit.trail import Trail
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import SoftwareKeyStore
+from strongroom.storage import StorageError, migrate
+from strongroom.storage.trail_sql import TrailSql
 
 EVENT = {
     "eventVersion": "1.11",
@@ -44,7 +56,7 @@ EVENT = {
 }
 
 
-async def _run(trail: Trail, committers: int, seconds: float) -> tuple[int, list[float]]:
+async def _run(trail: Trail | DbTrail, committers: int, seconds: float) -> tuple[int, list[float]]:
     latencies: list[float] = []
     deadline = time.perf_counter() + seconds
 
@@ -61,6 +73,7 @@ async def _run(trail: Trail, committers: int, seconds: float) -> tuple[int, list
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--dir", type=Path, help="Where to put the trail (default: a temp dir).")
+    parser.add_argument("--database-url", help="Measure the trail in this PostgreSQL database.")
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(dir=args.dir) as tmp:
@@ -68,19 +81,47 @@ def main() -> None:
         signer = SoftwareKeyStore(
             RootKey.generate(base / "root.key"), audit_key_file=base / "audit-signing.key"
         ).audit_signer()
-        trail = Trail(base / "trail", signer)
-        print("committers  commits/s  flushes/s  p50 ms  p99 ms")
-        for committers in (1, 16, 32):
-            flushes = trail.flushes
-            count, latencies = asyncio.run(_run(trail, committers, args.seconds))
-            latencies.sort()
-            p99 = latencies[int(len(latencies) * 0.99) - 1]
-            print(
-                f"{committers:10d}  {count / args.seconds:9.0f}  "
-                f"{(trail.flushes - flushes) / args.seconds:9.0f}  "
-                f"{statistics.median(latencies) * 1000:6.2f}  {p99 * 1000:6.2f}"
-            )
-        trail.close()
+        if args.database_url:
+            with _schema(args.database_url) as url:
+                migrate(url)
+                _measure(DbTrail(TrailSql(url), signer, errors=(StorageError,)), args.seconds)
+        else:
+            _measure(Trail(base / "trail", signer), args.seconds)
+
+
+@contextlib.contextmanager
+def _schema(base: str) -> Iterator[str]:
+    """``base`` with a schema of its own on the search path, dropped afterwards."""
+    schema = f"strongroom_bench_{secrets.token_hex(6)}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield (
+            make_url(base)
+            .update_query_dict({"options": f"-csearch_path={schema}"})
+            .render_as_string(hide_password=False)
+        )
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def _measure(trail: Trail | DbTrail, seconds: float) -> None:
+    print("committers  commits/s  flushes/s  p50 ms  p99 ms  (us of flush per event)")
+    for committers in (1, 16, 32):
+        flushes = trail.flushes
+        count, latencies = asyncio.run(_run(trail, committers, seconds))
+        latencies.sort()
+        p99 = latencies[int(len(latencies) * 0.99) - 1]
+        print(
+            f"{committers:10d}  {count / seconds:9.0f}  "
+            f"{(trail.flushes - flushes) / seconds:9.0f}  "
+            f"{statistics.median(latencies) * 1000:6.2f}  {p99 * 1000:6.2f}  "
+            f"({seconds / count * 1e6:.0f})"
+        )
+    trail.close()
 
 
 if __name__ == "__main__":

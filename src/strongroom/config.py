@@ -63,6 +63,9 @@ class Settings:
     # The SIEM sink (audit/sink.py): a file every committed event is appended to as one JSON
     # line, or ``-`` for standard output; None: no sink.
     audit_sink: str | None = None
+    # Where the trail is kept: "files" (the trail directory) or "database" (the database's
+    # audit_events table: one chain for every node; PostgreSQL only, and its default).
+    audit_store: str = "files"
 
     @property
     def root_key_path(self) -> Path:
@@ -98,6 +101,7 @@ def write_config(data_dir: Path, account_id: str, region: str) -> None:
         f'region = "{region}"\n'
         '# database_url = "postgresql+psycopg://user@host/db"  # default: SQLite in this dir\n'
         '# audit_dir = "/var/lib/strongroom/trail"  # default: "trail" in this dir\n'
+        '# audit_store = "files"  # or "database" (PostgreSQL only, and its default)\n'
     )
     (data_dir / CONFIG_FILE).write_text(text, encoding="utf-8")
 
@@ -127,6 +131,9 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
     audit = _flag("audit", os.environ.get("STRONGROOM_AUDIT"), raw, default=True)
     audit_dir = os.environ.get("STRONGROOM_AUDIT_DIR") or raw.get("audit_dir")
     archive_dir = os.environ.get("STRONGROOM_AUDIT_ARCHIVE_DIR") or raw.get("audit_archive_dir")
+    audit_store = _audit_store(
+        str(url), os.environ.get("STRONGROOM_AUDIT_STORE") or raw.get("audit_store")
+    )
     return Settings(
         data_dir=data_dir.resolve(),
         account_id=check_account_id(str(raw.get("account_id", ""))),
@@ -155,7 +162,24 @@ def load_settings(data_dir: Path, *, dev: bool = False, dev_allow_remote: bool =
             raw,
         ),
         audit_sink=_sink(data_dir, os.environ.get("STRONGROOM_AUDIT_SINK"), raw),
+        audit_store=audit_store,
     )
+
+
+AUDIT_STORES = ("files", "database")
+
+
+def _audit_store(url: str, value: object) -> str:
+    """``audit_store``: "database" by default on PostgreSQL, "files" otherwise; "database"
+    needs PostgreSQL (the nodes of a cluster share its one chain)."""
+    postgres = url.startswith("postgresql")
+    if value is None or value == "":
+        return "database" if postgres else "files"
+    if value not in AUDIT_STORES:
+        raise ConfigError(f'audit_store must be "files" or "database", not {value!r}')
+    if value == "database" and not postgres:
+        raise ConfigError('audit_store = "database" needs a PostgreSQL database_url')
+    return str(value)
 
 
 def _whole(  # noqa: PLR0917 - a setting's name, source, default and bounds

@@ -16,6 +16,7 @@ import orjson
 import pytest
 from botocore.exceptions import ClientError
 
+from strongroom.server.workers import WORKER_NAME
 from tests.integration.server import Server, free_port, initialised_server, raw_post
 
 
@@ -137,10 +138,11 @@ def test_deletion_is_seen_by_every_worker(two_workers: Server) -> None:
 
 
 def _workers(server: Server) -> set[int]:
-    """The server's worker processes (children of the supervisor running a worker)."""
+    """The server's worker processes (children of the supervisor named ``sr-worker``: the
+    trail's writer and index are its children too)."""
     assert server.process is not None
     found = subprocess.run(
-        ["pgrep", "-P", str(server.process.pid), "-f", "spawn_main"],
+        ["pgrep", "-P", str(server.process.pid), "-x", WORKER_NAME.decode()],
         capture_output=True, text=True, check=False,
     )  # fmt: skip
     return {int(pid) for pid in found.stdout.split()}

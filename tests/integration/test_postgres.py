@@ -6,18 +6,21 @@ Each run gets a database of its own, dropped afterwards.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
 from botocore.exceptions import ClientError
 from sqlalchemy.engine import make_url
 
-from tests.integration.server import Server, free_port, initialised_server
+from tests.integration.server import STRONGROOM, Server, free_port, initialised_server
 
 
 @pytest.fixture(scope="module")
@@ -90,3 +93,76 @@ def test_survives_kill_9_on_postgres(nodes: tuple[Server, Server]) -> None:
     tags = b.client().list_resource_tags(KeyId=key_id)["Tags"]
     assert tags == [{"TagKey": "team", "TagValue": "pg"}]
     assert a.client().describe_key(KeyId=key_id)["KeyMetadata"]["KeyState"] == "Enabled"
+
+
+def _denying_decrypt(account: str) -> str:
+    root = {"AWS": f"arn:aws:iam::{account}:root"}
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Effect": "Allow", "Principal": root, "Action": "kms:*", "Resource": "*"},
+                {"Effect": "Deny", "Principal": root, "Action": "kms:Decrypt", "Resource": "*"},
+            ],
+        }
+    )
+
+
+def _lookup(node: Server, name: str) -> dict[str, dict[str, Any]]:
+    """The events named ``name`` that LookupEvents on ``node`` finds, by request id."""
+    found = node.client("cloudtrail").lookup_events(
+        LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": name}]
+    )["Events"]
+    events = (json.loads(entry["CloudTrailEvent"]) for entry in found)
+    return {event["requestID"]: event for event in events}
+
+
+def test_both_nodes_write_one_chain_in_the_database(
+    nodes: tuple[Server, Server], database_url: str, tmp_path: Path
+) -> None:
+    a, b = nodes
+    account = a.client("sts").get_caller_identity()["Account"]
+    key = a.client().create_key(Policy=_denying_decrypt(account))["KeyMetadata"]
+    encrypted = b.client().encrypt(KeyId=key["KeyId"], Plaintext=b"x")
+    with pytest.raises(ClientError) as denied:
+        a.client().decrypt(CiphertextBlob=encrypted["CiphertextBlob"])
+    assert denied.value.response["Error"]["Code"] == "AccessDeniedException"
+    denied_id = denied.value.response["ResponseMetadata"]["RequestId"]
+    for node in nodes:  # each node finds the other's events
+        assert encrypted["ResponseMetadata"]["RequestId"] in _lookup(node, "Encrypt")
+        event = _lookup(node, "Decrypt")[denied_id]
+        assert event["errorCode"] == "AccessDeniedException"
+    for node in nodes:  # no trail files: the database holds it
+        assert not list((Path(node.data_dir) / "trail").glob("segments/*"))
+    pem = tmp_path / "audit.pem"
+    pem.write_bytes(
+        subprocess.run(
+            [STRONGROOM, "audit", "public-key", "--data-dir", str(a.data_dir)],
+            check=True,
+            capture_output=True,
+        ).stdout
+    )
+    verify = [STRONGROOM, "audit", "verify", "--public-key", str(pem), "--json"]
+    live = subprocess.run(
+        [*verify, "--database-url", database_url, "--allow-unsigned-tail"],
+        check=False,
+        capture_output=True,
+        text=True,
+    )
+    assert live.returncode == 0, live.stdout + live.stderr
+    report = json.loads(live.stdout)
+    assert report["ok"]
+    assert report["events"] == report["lastSeq"] >= 4
+    b.stop()  # its closing digest signs everything so far
+    b.start()
+    signed = subprocess.run(
+        [*verify, "--data-dir", str(b.data_dir)],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "STRONGROOM_DATABASE_URL": database_url},
+    )
+    report = json.loads(signed.stdout)
+    assert signed.returncode == 0, report
+    assert report["digests"] >= 1
+    assert report["coveredSeq"] == report["lastSeq"]

@@ -18,6 +18,8 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         "STRONGROOM_AUDIT_ARCHIVE_DIR",
         "STRONGROOM_AUDIT_RETENTION_SECONDS",
         "STRONGROOM_AUDIT_SINK",
+        "STRONGROOM_AUDIT_STORE",
+        "STRONGROOM_DATABASE_URL",
     ):
         monkeypatch.delenv(name, raising=False)
     write_config(tmp_path, "111122223333", "us-east-1")
@@ -113,3 +115,30 @@ def test_a_sink_in_a_missing_directory_is_refused(
     monkeypatch.setenv("STRONGROOM_AUDIT_SINK", "nowhere/siem.jsonl")
     with pytest.raises(ConfigError, match=r"the directory .*nowhere does not exist"):
         load_settings(data_dir)
+
+
+PG = "postgresql+psycopg://strongroom@db.internal/strongroom"
+
+
+def test_the_trail_is_in_the_database_by_default_on_postgresql(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert load_settings(data_dir).audit_store == "files"
+    monkeypatch.setenv("STRONGROOM_DATABASE_URL", PG)
+    assert load_settings(data_dir).audit_store == "database"
+    monkeypatch.setenv("STRONGROOM_AUDIT_STORE", "files")
+    assert load_settings(data_dir).audit_store == "files"
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('audit_store = "s3"', 'audit_store must be "files" or "database", not \'s3\''),
+        ('audit_store = "database"', 'audit_store = "database" needs a PostgreSQL database_url'),
+    ],
+)
+def test_a_bad_audit_store_is_refused(data_dir: Path, line: str, message: str) -> None:
+    _add(data_dir, line + "\n")
+    with pytest.raises(ConfigError) as refused:
+        load_settings(data_dir)
+    assert str(refused.value) == message

@@ -19,8 +19,18 @@ from typing import Any, Protocol
 import orjson
 
 from strongroom.audit.format import DIGESTS
+from strongroom.crypto.trail_signature import fingerprint
 
-__all__ = ["DigestError", "Signer", "SplitDigest", "seal_digest", "signing_string", "split_digest"]
+__all__ = [
+    "DigestError",
+    "PreviousDigest",
+    "Signer",
+    "SplitDigest",
+    "digest_fields",
+    "seal_digest",
+    "signing_string",
+    "split_digest",
+]
 
 _SIGNATURE = b',"signature":"'
 _END = b'"}\n'
@@ -86,3 +96,48 @@ def split_digest(data: bytes) -> SplitDigest:
     if not isinstance(fields, dict) or "digestEndTime" not in fields:
         raise DigestError("the file is not a digest's JSON")
     return SplitDigest(fields, unsigned, signature)
+
+
+@dataclass(frozen=True, slots=True)
+class PreviousDigest:
+    """The digest a new one chains on: its name, members, SHA-256 and signature (hex)."""
+
+    name: str
+    fields: dict[str, Any]
+    sha256: str
+    signature: str
+
+    @classmethod
+    def of(cls, name: str, data: bytes) -> PreviousDigest:
+        split = split_digest(data)
+        return cls(name, split.fields, hashlib.sha256(data).hexdigest(), split.signature.hex())
+
+    def covered(self) -> dict[str, dict[str, Any]]:
+        """What it said of each segment, by segment name."""
+        return {entry["name"]: entry for entry in self.fields.get("segments") or []}
+
+
+def digest_fields(
+    previous: PreviousDigest | None,
+    *,
+    start: str,
+    end: str,
+    segments: list[dict[str, Any]],
+    last_seq: int,
+    last_hash: bytes,
+    signer: Signer,
+) -> dict[str, Any]:
+    """The members of a digest, in their order (docs/audit.md, "Digests"); ``start`` is used
+    only for the first digest (the others start where the previous one ended)."""
+    return {
+        "digestStartTime": previous.fields["digestEndTime"] if previous else start,
+        "digestEndTime": end,
+        "segments": segments,
+        "lastSeq": last_seq,
+        "lastHash": last_hash.hex() if last_seq else None,
+        "previousDigestFile": previous.name if previous else None,
+        "previousDigestSha256": previous.sha256 if previous else None,
+        "previousDigestSignature": previous.signature if previous else None,
+        "publicKeyFingerprint": fingerprint(signer.public_key_der()),
+        "signatureAlgorithm": signer.algorithm,
+    }

@@ -14,13 +14,21 @@ import time
 import zlib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from strongroom.audit.format import LineError, parse_line
 from strongroom.audit.stored import open_segment, stored_segments
 from strongroom.domain.trail_index import IndexedEvent, IndexPosition
 
-__all__ = ["event_at", "events_at", "indexed", "read_after"]
+__all__ = [
+    "FileIndexSource",
+    "IndexSource",
+    "event_at",
+    "event_of",
+    "events_at",
+    "indexed",
+    "read_after",
+]
 
 _CHUNK = 8 << 20  # bytes read at once; a line is far shorter (a request body is at most 1 MiB)
 _times: dict[str, float] = {}  # eventTime text -> epoch (events of one second share it)
@@ -168,13 +176,14 @@ def events_at(directory: Path | str, rows: Sequence[IndexedEvent]) -> list[dict[
                 for index in indexes:
                     row = rows[index]
                     f.seek(row.offset)
-                    found[index] = _checked(f.read(row.length), row)
+                    found[index] = event_of(f.read(row.length), row)
         except (OSError, EOFError, zlib.error):
             continue  # gone, or an archive copy that cannot be read: audit verify says why
     return found
 
 
-def _checked(line: bytes, row: IndexedEvent) -> dict[str, Any] | None:
+def event_of(line: bytes, row: IndexedEvent) -> dict[str, Any] | None:
+    """The event of ``line`` if it is the one ``row`` indexed (its seq and eventID), else None."""
     try:
         parsed = parse_line(line)
         event = parsed.event()
@@ -183,3 +192,34 @@ def _checked(line: bytes, row: IndexedEvent) -> dict[str, Any] | None:
     if parsed.seq != row.seq or event.get("eventID") != row.event_id:
         return None
     return event
+
+
+class IndexSource(Protocol):
+    """Where the indexer reads a trail: a directory (:class:`FileIndexSource`) or the database
+    (``audit.dbtrail.DbTrail``)."""
+
+    def read_after(
+        self, position: IndexPosition, limit: int = 2000
+    ) -> tuple[list[IndexedEvent], IndexPosition]: ...
+
+    def event_at(self, row: IndexedEvent) -> dict[str, Any] | None: ...
+
+    def events_at(self, rows: Sequence[IndexedEvent]) -> list[dict[str, Any] | None]: ...
+
+
+class FileIndexSource:
+    """A trail directory, read by :func:`read_after` and :func:`event_at`."""
+
+    def __init__(self, directory: Path | str) -> None:
+        self.directory = Path(directory)
+
+    def read_after(
+        self, position: IndexPosition, limit: int = 2000
+    ) -> tuple[list[IndexedEvent], IndexPosition]:
+        return read_after(self.directory, position, limit)
+
+    def event_at(self, row: IndexedEvent) -> dict[str, Any] | None:
+        return event_at(self.directory, row)
+
+    def events_at(self, rows: Sequence[IndexedEvent]) -> list[dict[str, Any] | None]:
+        return events_at(self.directory, rows)

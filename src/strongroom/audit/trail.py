@@ -21,7 +21,6 @@ not covered by verification and is rebuilt from the trail when missing.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import errno
 import fcntl
@@ -30,14 +29,14 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 
-from strongroom.audit.digest import Signer, seal_digest, split_digest
+from strongroom.audit.digest import PreviousDigest, Signer, digest_fields, seal_digest
 from strongroom.audit.files import fsync_path as _fsync_dir
 from strongroom.audit.format import (
     DIGESTS,
@@ -53,8 +52,8 @@ from strongroom.audit.format import (
     segment_name,
     utc_time,
 )
+from strongroom.audit.group_commit import Committer, TrailUnavailable
 from strongroom.audit.stored import stored_segments
-from strongroom.crypto.trail_signature import fingerprint
 
 log = logging.getLogger("strongroom.audit")
 
@@ -74,10 +73,6 @@ DEFAULT_DIGEST_SECONDS = 3600.0
 _CHUNK = 1 << 20
 
 
-class TrailUnavailable(Exception):
-    """The trail could not be written: nothing of the batch is acknowledged (fail closed)."""
-
-
 def iso_time(t: float) -> str:
     """``YYYY-MM-DDThh:mm:ssZ`` (UTC), CloudTrail's time form."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(t))
@@ -88,7 +83,7 @@ def _why(exc: OSError) -> str:
     return f"{name}: {exc.strerror or 'cannot write'}"
 
 
-class Trail:
+class Trail(Committer):
     """One process's writer of a trail directory (see the module docstring).
 
     ``commit`` is for one event loop; ``commit_sync`` for callers without one (both may run at
@@ -126,8 +121,7 @@ class Trail:
         self._size = -1
         self._seq = 0
         self._hash = GENESIS
-        self._pending: list[tuple[list[bytes], asyncio.Future[None]]] = []
-        self._drainer: asyncio.Task[None] | None = None
+        super().__init__()
         self._closed = False
         self.flushes = 0  # writes+fsyncs done by this process (group commit shares them)
         self.committed = 0  # events this process has written
@@ -136,49 +130,6 @@ class Trail:
         return f"Trail({str(self.directory)!r})"
 
     # -- committing ----------------------------------------------------------------------------
-    async def commit(self, events: Sequence[Mapping[str, Any]]) -> None:
-        """Return once ``events`` are on disk (in this order, consecutive seqs); raise
-        :class:`TrailUnavailable` if they could not be written."""
-        encoded = [orjson.dumps(event) for event in events]
-        if not encoded:
-            return
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[None] = loop.create_future()
-        self._pending.append((encoded, future))
-        if self._drainer is None:
-            self._drainer = loop.create_task(self._drain())
-        await future
-
-    async def _drain(self) -> None:
-        try:
-            while self._pending:
-                batch, self._pending = self._pending, []
-                lines = [event for encoded, _ in batch for event in encoded]
-                try:
-                    await asyncio.to_thread(self._append, lines)
-                except BaseException as exc:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(
-                                TrailUnavailable(str(exc))
-                                if isinstance(exc, TrailUnavailable | asyncio.CancelledError)
-                                else exc
-                            )
-                    if not isinstance(exc, Exception):
-                        raise
-                else:
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_result(None)
-        finally:
-            self._drainer = None
-
-    def commit_sync(self, events: Sequence[Mapping[str, Any]]) -> None:
-        """:meth:`commit` for callers without an event loop (blocks until on disk)."""
-        encoded = [orjson.dumps(event) for event in events]
-        if encoded:
-            self._append(encoded)
-
     def append(self, encoded: list[bytes]) -> None:
         """:meth:`commit_sync` of events already serialised (one JSON object each, no newline):
         the trail's writer process writes what the workers sent it."""
@@ -394,15 +345,13 @@ class Trail:
 
     def _write_digest(self, now: float, state: dict[str, Any]) -> str:
         digests = numbered(self.directory, DIGESTS)
-        previous: dict[str, Any] | None = None
-        previous_name = previous_sha = previous_signature = None
+        previous = None
         if digests:
-            previous_name = digests[-1][1]
-            data = (self.directory / DIGESTS / previous_name).read_bytes()
-            split = split_digest(data)
-            previous, previous_sha = split.fields, hashlib.sha256(data).hexdigest()
-            previous_signature = split.signature.hex()
-        covered = {entry["name"]: entry["bytes"] for entry in (previous or {}).get("segments", [])}
+            name = digests[-1][1]
+            previous = PreviousDigest.of(name, (self.directory / DIGESTS / name).read_bytes())
+        covered = {
+            name: entry["bytes"] for name, entry in (previous.covered() if previous else {}).items()
+        }
         last_covered = max((int(name[:10]) for name in covered), default=0)
         entries = []
         for number, name in numbered(self.directory, SEGMENTS):
@@ -413,20 +362,15 @@ class Trail:
             ):
                 continue
             entries.append(self._segment_entry(number, size))
-        public_der = self._signer.public_key_der()
-        start = previous["digestEndTime"] if previous else iso_time(state.get("lastDigest", now))
-        fields = {
-            "digestStartTime": start,
-            "digestEndTime": iso_time(now),
-            "segments": entries,
-            "lastSeq": self._seq,
-            "lastHash": self._hash.hex() if self._seq else None,
-            "previousDigestFile": previous_name,
-            "previousDigestSha256": previous_sha,
-            "previousDigestSignature": previous_signature,
-            "publicKeyFingerprint": fingerprint(public_der),
-            "signatureAlgorithm": self._signer.algorithm,
-        }
+        fields = digest_fields(
+            previous,
+            start=iso_time(state.get("lastDigest", now)),
+            end=iso_time(now),
+            segments=entries,
+            last_seq=self._seq,
+            last_hash=self._hash,
+            signer=self._signer,
+        )
         name = digest_name(digests[-1][0] + 1 if digests else 1)
         sealed = seal_digest(fields, name, self._signer)
         temporary = self.directory / DIGESTS / f".{name}.tmp"

@@ -25,11 +25,11 @@ import gzip
 import hashlib
 import os
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
@@ -56,7 +56,115 @@ from strongroom.audit.stored import (
 )
 from strongroom.crypto.trail_signature import fingerprint, public_der_from_pem, verify_signature
 
-__all__ = ["Finding", "Report", "verify"]
+__all__ = ["FileSource", "Finding", "Report", "Stored", "TrailSource", "verify", "verify_source"]
+
+
+class Stored(Protocol):
+    """One segment or digest as the verifier reads it (a file of the trail or its archive, or a
+    block of the database's rows)."""
+
+    @property
+    def number(self) -> int: ...
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def live(self) -> bool: ...
+
+    @property
+    def archived(self) -> bool: ...
+
+    def read(self) -> bytes: ...
+
+
+class TrailSource(Protocol):
+    """Where a trail is kept, as the verifier reads it: numbered digests and segments (a
+    directory's files and its archive, or the database's rows in blocks of seqs)."""
+
+    @property
+    def unit(self) -> str:
+        """What a segment's line numbers count: ``line`` (of a file), ``row`` (its key)."""
+        ...
+
+    @property
+    def segments_place(self) -> str:
+        """The segments as a whole, as findings name them."""
+        ...
+
+    @property
+    def archive(self) -> Path | None:
+        """The archive beside the trail (its files are checked too), if any."""
+        ...
+
+    def label(self, path: Path) -> str:
+        """An archive path as findings name it."""
+        ...
+
+    def digests(self) -> Sequence[Stored]: ...
+
+    def segments(self) -> Sequence[Stored]: ...
+
+    def where(self, stored: Stored) -> str:
+        """Where a finding says ``stored`` is."""
+        ...
+
+    def missing(self, kind: str, first: int, last: int, files: Sequence[Stored]) -> str:
+        """Where a run of missing segments or digests (``kind``) was."""
+        ...
+
+    def lines(self, stored: Stored) -> Iterator[tuple[int, int, bytes]]:
+        """``(line number, byte offset, line)`` of each line of a segment."""
+        ...
+
+
+class FileSource:
+    """A trail directory (``segments/*.jsonl``, ``digests/*.json``) and its archive (default:
+    where the trail says, see audit/stored.py)."""
+
+    unit = "line"
+    segments_place = SEGMENTS
+
+    def __init__(self, directory: Path | str, archive: Path | str | None = None) -> None:
+        self.directory = Path(directory)
+        self.archive: Path | None = (
+            Path(archive) if archive is not None else archive_dir_of(self.directory)
+        )
+        self._archive_used = (self.archive / "strongroom").is_dir()
+
+    def label(self, path: Path) -> str:
+        return label(self.directory, path)
+
+    def digests(self) -> list[StoredFile]:
+        return stored_digests(self.directory, self.archive)
+
+    def segments(self) -> list[StoredFile]:
+        return stored_segments(self.directory, self.archive)
+
+    def where(self, stored: Stored) -> str:
+        """The file a finding names: the live one if there is one, else the archive's."""
+        assert isinstance(stored, StoredFile)
+        return label(self.directory, stored.live_path if stored.live else stored.archive_path)
+
+    def missing(self, kind: str, first: int, last: int, files: Sequence[Stored]) -> str:
+        """The archive when they come before the trail's first live file and something was
+        archived, else the trail."""
+        first_live = min((f.number for f in files if f.live), default=None)
+        archived = self._archive_used and (first_live is None or last < first_live)
+        naming = segment_name if kind == SEGMENTS else digest_name
+        assert self.archive is not None
+
+        def place(number: int) -> str:
+            if archived and self.archive is not None:
+                return label(self.directory, self.archive / archived_name(kind, number))
+            return f"{kind}/{naming(number)}"
+
+        return place(first) + (f"..{place(last).rsplit('/', 1)[1]}" if last > first else "")
+
+    def lines(self, stored: Stored) -> Iterator[tuple[int, int, bytes]]:
+        assert isinstance(stored, StoredFile)
+        for number, (offset, raw) in enumerate(stored.lines(), 1):
+            yield number, offset, raw
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +178,10 @@ class Finding:
     message: str
     line: int | None = None
     seq: int | None = None
+    unit: str = "line"  # what ``line`` counts: a file's lines, or a table's rows (their key)
 
     def __str__(self) -> str:
-        where = self.file + (f" line {self.line}" if self.line is not None else "")
+        where = self.file + (f" {self.unit} {self.line}" if self.line is not None else "")
         where += f" (seq {self.seq})" if self.seq is not None else ""
         return f"{self.kind}: {where}: {self.message}"
 
@@ -140,12 +249,8 @@ _GZIP_ERRORS = (OSError, EOFError, zlib.error)
 
 
 class _Verifier:
-    def __init__(
-        self, directory: Path, archive: Path, public_key: bytes, allow_unsigned_tail: bool
-    ) -> None:
-        self.directory = directory
-        self.archive = archive
-        self.archive_used = (archive / "strongroom").is_dir()
+    def __init__(self, source: TrailSource, public_key: bytes, allow_unsigned_tail: bool) -> None:
+        self.source = source
         self.exported: set[int] = set()  # segments whose export files were checked
         self.expected: set[str] = set()  # the export files those segments should have
         self.public_der = public_der_from_pem(public_key)
@@ -157,32 +262,14 @@ class _Verifier:
     def add(
         self, kind: str, file: str, message: str, line: int | None = None, seq: int | None = None
     ) -> None:
-        self.report.findings.append(Finding(kind, file, message, line, seq))
+        self.report.findings.append(Finding(kind, file, message, line, seq, self.source.unit))
 
-    # -- digests -------------------------------------------------------------------------------
     # -- where files are ------------------------------------------------------------------------
-    def where(self, stored: StoredFile) -> str:
-        """The file a finding names: the live one if there is one, else the archive's."""
-        return label(self.directory, stored.live_path if stored.live else stored.archive_path)
-
-    def missing(self, kind: str, first: int, last: int, files: list[StoredFile]) -> str:
-        """Where a run of missing files was: the archive when they come before the trail's
-        first live file and something was archived, else the trail."""
-        first_live = min((f.number for f in files if f.live), default=None)
-        archived = self.archive_used and (first_live is None or last < first_live)
-        naming = segment_name if kind == SEGMENTS else digest_name
-
-        def place(number: int) -> str:
-            if archived:
-                return label(self.directory, self.archive / archived_name(kind, number))
-            return f"{kind}/{naming(number)}"
-
-        return place(first) + (f"..{place(last).rsplit('/', 1)[1]}" if last > first else "")
-
-    def same_copies(self, stored: StoredFile, live_sha: str | None) -> None:
+    def same_copies(self, stored: Stored, live_sha: str | None) -> None:
         """A file on both sides (an archive run was interrupted): the copies must agree."""
         if not (stored.live and stored.archived) or live_sha is None:
             return
+        assert isinstance(stored, StoredFile)
         try:
             with stored.archive_path.open("rb") as raw:
                 data = raw.read()
@@ -191,25 +278,25 @@ class _Verifier:
         except FileNotFoundError:
             return
         except _GZIP_ERRORS as exc:
-            self.add("changed", label(self.directory, stored.archive_path), f"unreadable: {exc}")
+            self.add("changed", self.source.label(stored.archive_path), f"unreadable: {exc}")
             return
         if hashlib.sha256(data).hexdigest() != live_sha:
             self.add(
                 "changed",
-                label(self.directory, stored.archive_path),
-                f"differs from the live {self.where(stored)}",
+                self.source.label(stored.archive_path),
+                f"differs from the live {self.source.where(stored)}",
             )
 
     # -- digests -------------------------------------------------------------------------------
     def digests(self, start: datetime | None, end: datetime | None) -> None:
-        files = stored_digests(self.directory, self.archive)
+        files = self.source.digests()
         self.report.digests = len(files)
         for first, last in _gaps([stored.number for stored in files]):
-            where = self.missing(DIGESTS, first, last, files)
+            where = self.source.missing(DIGESTS, first, last, files)
             self.add("removed", where, "digest file(s) missing from the chain")
         previous: tuple[int, str, bytes, str | None] | None = None  # number, name, data, sig
         for stored in files:
-            number, name, path = stored.number, stored.name, self.where(stored)
+            number, name, path = stored.number, stored.name, self.source.where(stored)
             try:
                 data = stored.read()
             except FileNotFoundError:
@@ -287,7 +374,7 @@ class _Verifier:
 
     # -- segments ------------------------------------------------------------------------------
     def segments(self) -> None:
-        files = stored_segments(self.directory, self.archive)
+        files = self.source.segments()
         self.report.segments = len(files)
         present = {stored.name for stored in files}
         numbers = [stored.number for stored in files]
@@ -304,7 +391,7 @@ class _Verifier:
                 said = ""
                 if widest is not None and widest.last_seq is not None:
                     said = f" (its events end at seq {widest.last_seq}, per {widest.digest})"
-                where = self.missing(SEGMENTS, number, number, files)
+                where = self.source.missing(SEGMENTS, number, number, files)
                 self.add("removed", where, f"segment file missing{said}")
         carry = (0, GENESIS)
         for stored in files:
@@ -312,9 +399,9 @@ class _Verifier:
         self.report.last_seq = carry[0]
 
     def _segment(
-        self, stored: StoredFile, carry: tuple[int, bytes], *, last: bool
+        self, stored: Stored, carry: tuple[int, bytes], *, last: bool
     ) -> tuple[int, bytes]:
-        path = self.where(stored)
+        path = self.source.where(stored)
         covers = sorted(self.covers.get(stored.name, []), key=lambda c: c.size)
         sha = hashlib.sha256()
         lines: list[tuple[int, Line | None]] = []  # (line number, parsed)
@@ -322,7 +409,7 @@ class _Verifier:
         size = 0
         whole = True
         try:
-            for number, (offset, raw) in enumerate(stored.lines(), 1):
+            for number, offset, raw in self.source.lines(stored):
                 sha.update(raw)
                 size = offset + len(raw)
                 if not raw.endswith(b"\n"):
@@ -381,10 +468,12 @@ class _Verifier:
             self._export(export)
 
     def _export(self, export: Export) -> None:
-        where = label(self.directory, self.archive / export.path)
+        archive = self.source.archive
+        assert archive is not None  # only archived segments have exports
+        where = self.source.label(archive / export.path)
         seqs = _runs(export.seqs[0], export.seqs[-1])
         try:
-            data = gzip.decompress((self.archive / export.path).read_bytes())
+            data = gzip.decompress((archive / export.path).read_bytes())
         except FileNotFoundError:
             self.add("removed", where, f"export file missing (its events: {seqs})")
             return
@@ -420,17 +509,19 @@ class _Verifier:
 
     def export_files(self) -> None:
         """Files in the export that no segment accounts for."""
-        root = self.archive / EXPORTS
-        for folder, _, names in os.walk(root):
+        archive = self.source.archive
+        if archive is None:
+            return
+        for folder, _, names in os.walk(archive / EXPORTS):
             for name in names:
-                relative = str((Path(folder) / name).relative_to(self.archive))
+                relative = str((Path(folder) / name).relative_to(archive))
                 number = export_number(name)
                 if number is None:
                     if not name.startswith("."):  # a writer's temporary file
-                        where = label(self.directory, self.archive / relative)
+                        where = self.source.label(archive / relative)
                         self.add("added", where, "not an export file of this trail")
                 elif number in self.exported and relative not in self.expected:
-                    where = label(self.directory, self.archive / relative)
+                    where = self.source.label(archive / relative)
                     self.add("added", where, f"not an export of segment {segment_name(number)}")
                 # Else its segment is live only (an archive run was interrupted before its copy
                 # was written: the next run writes the export again) or missing (reported).
@@ -471,7 +562,8 @@ class _Verifier:
                 self.add(
                     "added",
                     path,
-                    f"a second line with this seq (the first is line {where[parsed.seq]})",
+                    f"a second line with this seq (the first is {self.source.unit} "
+                    f"{where[parsed.seq]})",
                     number,
                     parsed.seq,
                 )
@@ -496,7 +588,7 @@ class _Verifier:
                 self.add(
                     "reordered",
                     path,
-                    f"comes after seq {highest} (line {highest_line})",
+                    f"comes after seq {highest} ({self.source.unit} {highest_line})",
                     number,
                     parsed.seq,
                 )
@@ -517,7 +609,7 @@ class _Verifier:
         missing = [seq for seq in range(carry[0] + 1, top) if seq not in seen]
         for first, last in _seq_runs(missing):
             after = where.get(last + 1)
-            place = f"before line {after}" if after else "here"
+            place = f"before {self.source.unit} {after}" if after else "here"
             self.add("removed", path, f"{_runs(first, last)} missing {place}", after, first)
         if top in hashes:
             return top, hashes[top]
@@ -528,7 +620,7 @@ class _Verifier:
         if report.last_seq > report.covered_seq and not self.allow_unsigned_tail:
             self.add(
                 "unsigned",
-                SEGMENTS,
+                self.source.segments_place,
                 f"{_runs(report.covered_seq + 1, report.last_seq)} are covered by no signed "
                 "digest: added after the newest digest, or written since it",
                 seq=report.covered_seq + 1,
@@ -558,9 +650,26 @@ def verify(
     """Check the trail in ``directory`` and its archive (``archive``, default: where the trail
     says, see audit/stored.py) (see the module docstring); ``ValueError`` if ``public_key_pem``
     is not an Ed25519 or ECDSA public key."""
-    directory = Path(directory)
-    where = Path(archive) if archive is not None else archive_dir_of(directory)
-    verifier = _Verifier(directory, where, public_key_pem, allow_unsigned_tail)
+    return verify_source(
+        FileSource(directory, archive),
+        public_key_pem,
+        start,
+        end,
+        allow_unsigned_tail=allow_unsigned_tail,
+    )
+
+
+def verify_source(
+    source: TrailSource,
+    public_key_pem: bytes,
+    start: datetime | None = None,
+    end: datetime | None = None,
+    *,
+    allow_unsigned_tail: bool = False,
+) -> Report:
+    """:func:`verify` of a trail wherever it is kept (a directory and its archive, the
+    database)."""
+    verifier = _Verifier(source, public_key_pem, allow_unsigned_tail)
     verifier.digests(start, end)
     verifier.segments()
     verifier.export_files()

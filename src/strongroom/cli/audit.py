@@ -4,6 +4,8 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -12,16 +14,19 @@ import click
 import orjson
 
 from strongroom.audit.archive import archive_due
+from strongroom.audit.dbtrail import DbTrailSource
 from strongroom.audit.digest import Signer
 from strongroom.audit.query import parse_time
 from strongroom.audit.trail import Trail
-from strongroom.audit.verify import verify
+from strongroom.audit.verify import FileSource, TrailSource, verify_source
 from strongroom.cli.audit_read import query_command, tail_command, trail_and_archive
 from strongroom.config import ConfigError, Settings, load_settings, parse_duration
 from strongroom.crypto.trail_signature import public_pem
 from strongroom.errors import KMSInternalException
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import AUDIT_KEY_FILE, SoftwareKeyStore
+from strongroom.storage import StorageError
+from strongroom.storage.trail_sql import TrailSql
 
 __all__ = ["audit"]
 
@@ -44,11 +49,42 @@ def _when(value: str | None) -> datetime | None:
         raise click.BadParameter(str(exc)) from None
 
 
+@contextlib.contextmanager
+def _trail_source(
+    trail_dir: Path | None,
+    archive_dir: Path | None,
+    database_url: str | None,
+    data_dir: Path | None,
+) -> Iterator[TrailSource]:
+    """The trail one of the three options names (a data directory's: as its settings say), with
+    its archive (``archive_dir``, else where the trail or the data directory's settings say)."""
+    if sum(given is not None for given in (trail_dir, database_url, data_dir)) != 1:
+        raise click.UsageError("give one of --trail DIR, --database-url URL or --data-dir DIR")
+    if data_dir is not None:
+        try:
+            settings = load_settings(data_dir)
+        except ConfigError as exc:
+            raise click.ClickException(str(exc)) from None
+        if settings.audit_store == "database":
+            database_url = settings.database_url
+        else:
+            trail_dir = settings.trail_dir
+            archive_dir = archive_dir or settings.archive_dir
+    if database_url is None:
+        assert trail_dir is not None
+        yield FileSource(trail_dir, archive_dir)
+        return
+    rows = TrailSql(database_url)
+    try:
+        yield DbTrailSource(rows)
+    finally:
+        rows.close()
+
+
 @audit.command("verify")
 @click.option(
     "--trail",
     "trail_dir",
-    required=True,
     type=click.Path(path_type=Path, exists=True, file_okay=False),
     help="The trail directory (segments/, digests/).",
 )
@@ -57,6 +93,15 @@ def _when(value: str | None) -> datetime | None:
     "archive_dir",
     type=click.Path(path_type=Path, file_okay=False),
     help="Its archive, if not where the trail says (default: <trail>/archive).",
+)
+@click.option(
+    "--database-url",
+    help="The trail in this PostgreSQL database (audit_store = database).",
+)
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    help="A data directory: its trail, in files or in its database (its audit_store setting).",
 )
 @click.option(
     "--public-key",
@@ -75,8 +120,10 @@ def _when(value: str | None) -> datetime | None:
     help="A live trail: events written since the newest digest are not a failure.",
 )
 def verify_command(  # noqa: PLR0917 - click passes every option positionally
-    trail_dir: Path,
+    trail_dir: Path | None,
     archive_dir: Path | None,
+    database_url: str | None,
+    data_dir: Path | None,
     public_key: Path,
     start: str | None,
     end: str | None,
@@ -84,15 +131,14 @@ def verify_command(  # noqa: PLR0917 - click passes every option positionally
     allow_unsigned_tail: bool,
 ) -> None:
     """Check the trail with only the public key; exit 0 only when everything verifies."""
+    pem = public_key.read_bytes()
     try:
-        report = verify(
-            trail_dir,
-            public_key.read_bytes(),
-            _when(start),
-            _when(end),
-            allow_unsigned_tail=allow_unsigned_tail,
-            archive=archive_dir,
-        )
+        with _trail_source(trail_dir, archive_dir, database_url, data_dir) as source:
+            report = verify_source(
+                source, pem, _when(start), _when(end), allow_unsigned_tail=allow_unsigned_tail
+            )
+    except StorageError as exc:
+        raise click.ClickException(f"the database trail cannot be read: {exc}") from None
     except ValueError as exc:
         raise click.ClickException(f"{public_key}: {exc}") from None
     if as_json:

@@ -192,7 +192,9 @@ def serve(  # noqa: PLR0917 - click passes every option positionally
                 workers=workers,
                 tls_cert=str(tls_cert) if tls_cert else None,
                 tls_key=str(tls_key) if tls_key else None,
-                audit=settings.audit,
+                # The trail's writer and index processes serve a trail of files; with the
+                # trail in the database each worker appends to it itself.
+                audit=settings.audit and settings.audit_store == "files",
             )
         )
     except OSError as exc:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any, NamedTuple
 
+from strongroom.audit.dbtrail import DbTrail
 from strongroom.audit.event import events_for
 from strongroom.audit.sink import FileSink
 from strongroom.audit.trail import Trail, TrailUnavailable
@@ -49,6 +50,8 @@ from strongroom.server.runtime import (
 )
 from strongroom.server.trail_index import TrailIndexer
 from strongroom.server.trail_writer import SOCKET_ENV, TrailClient
+from strongroom.storage import StorageError
+from strongroom.storage.trail_sql import TrailSql
 
 __all__ = ["MAX_BODY_BYTES", "StrongroomApp", "create_app"]
 
@@ -188,21 +191,26 @@ class StrongroomApp:
         # Under ``strongroom serve`` the trail's writer and indexer are processes of their own
         # (server/workers.py): this worker commits through the writer's socket. Run in process
         # (an embedding, a test), the app writes the trail and indexes it in its sweep.
+        # With ``audit_store = "database"`` every worker of every node appends to the one chain
+        # in the database (PostgreSQL does the group commit) and indexes it in its sweep.
+        settings = runtime.settings
         writer_socket = os.environ.get(SOCKET_ENV)
-        self.trail: Trail | TrailClient | None = None
+        self.trail: Trail | TrailClient | DbTrail | None = None
         self._sink: FileSink | None = None
-        if runtime.settings.audit and writer_socket:
-            self.trail = TrailClient(writer_socket, runtime.settings.trail_dir)
-        elif runtime.settings.audit:
-            self.trail, self._sink = open_trail(runtime.settings, runtime.kms.keystore)
-        self._index_in_sweep = not writer_socket
+        if settings.audit and settings.audit_store == "database":
+            self.trail = _open_db_trail(runtime)
+        elif settings.audit and writer_socket:
+            self.trail = TrailClient(writer_socket, settings.trail_dir)
+        elif settings.audit:
+            self.trail, self._sink = open_trail(settings, runtime.kms.keystore)
+        self._index_in_sweep = not isinstance(self.trail, TrailClient)
         self.indexer: TrailIndexer | None = None
         if self.trail is not None:
             # Rotations, deletions, expiries and replicas made by the service, each recorded by
             # the call whose write made it (KmsService.emit logs a failure; the change stands).
             runtime.kms.service_events = self.trail.commit_sync
             # The trail's index: caught up in every sweep, and before each read of it.
-            self.indexer = TrailIndexer(self.trail.directory, runtime.iam.storage)
+            self.indexer = _open_indexer(self.trail, runtime)
             runtime.kms.trail_index = self.indexer.catch_up
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -422,10 +430,33 @@ class StrongroomApp:
                     await asyncio.to_thread(self.indexer.sweep)
                 except Exception:
                     log.exception("indexing the audit trail failed; will retry")
+            if isinstance(self.trail, Trail):  # retention is for the trail's files
                 try:
                     await asyncio.to_thread(archive_trail, self.runtime.settings)
                 except Exception:
                     log.exception("archiving the audit trail failed; will retry")
+
+
+def _open_db_trail(runtime: Runtime) -> DbTrail:
+    """One chain for every node, in the database (docs/audit.md, "The trail in the database")."""
+    settings = runtime.settings
+    rows = TrailSql(settings.database_url)
+    try:
+        return DbTrail(
+            rows,
+            runtime.kms.keystore.audit_signer(),
+            digest_seconds=settings.audit_digest_seconds,
+            errors=(StorageError,),
+        )
+    except BaseException:
+        rows.close()
+        raise
+
+
+def _open_indexer(trail: Trail | TrailClient | DbTrail, runtime: Runtime) -> TrailIndexer:
+    if isinstance(trail, DbTrail):  # index.lock in the node's data directory
+        return TrailIndexer(runtime.settings.data_dir, runtime.iam.storage, source=trail)
+    return TrailIndexer(trail.directory, runtime.iam.storage)
 
 
 def create_app() -> StrongroomApp:

@@ -13,12 +13,10 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from pathlib import Path
 from typing import Any
 
 import orjson
 
-from strongroom.audit.index import events_at
 from strongroom.domain.caller import Caller
 from strongroom.domain.trail_index import EventQuery, IndexedEvent
 from strongroom.errors import (
@@ -107,8 +105,8 @@ def lookup_events(
         return result  # "insight": no Insights events are kept
     indexer.catch_up()  # every event committed before this call is found
     rows = index.lookup_trail_events(query)
-    # Each event read from its line, in the trail or (archived) in its archive.
-    for row, event in zip(rows, events_at(Path(indexer.directory), rows), strict=True):
+    # Each event read from its line: in the trail, in its archive, or in the database.
+    for row, event in zip(rows, indexer.events_at(rows), strict=True):
         if event is not None:
             result["Events"].append(_entry(row, event))
     if len(rows) == query.limit:

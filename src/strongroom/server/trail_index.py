@@ -16,12 +16,14 @@ import logging
 import os
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from strongroom.audit.files import exclusive
-from strongroom.audit.index import read_after
+from strongroom.audit.index import FileIndexSource, IndexSource
+from strongroom.domain.trail_index import IndexedEvent
 from strongroom.storage.base import TrailIndexRows
 
 __all__ = ["INDEX_LOCK", "TrailIndexer", "run_indexer"]
@@ -32,11 +34,30 @@ INDEX_LOCK = "index.lock"  # in the trail directory: one process indexes at a ti
 
 
 class TrailIndexer:
-    def __init__(self, directory: Path | str, rows: TrailIndexRows, *, batch: int = 2000) -> None:
+    """The index of the trail that ``source`` reads (the files of ``directory`` by default; the
+    database trail with ``audit_store = "database"``); ``directory`` holds ``index.lock``."""
+
+    def __init__(
+        self,
+        directory: Path | str,
+        rows: TrailIndexRows,
+        *,
+        batch: int = 2000,
+        source: IndexSource | None = None,
+    ) -> None:
         self.directory = Path(directory)
+        self.source = source if source is not None else FileIndexSource(self.directory)
         self._rows = rows
         self._batch = batch
         self._lock = threading.Lock()
+
+    def events_at(self, rows: Sequence[IndexedEvent]) -> list[dict[str, Any] | None]:
+        """The events index rows point at (None where the line is not that event any more)."""
+        return self.source.events_at(rows)
+
+    def event_at(self, row: IndexedEvent) -> dict[str, Any] | None:
+        """The event an index row points at (None if it is not there any more)."""
+        return self.source.event_at(row)
 
     def catch_up(self) -> int:
         """Index every event committed so far; returns how many this call recorded."""
@@ -58,7 +79,7 @@ class TrailIndexer:
         recorded = 0
         while True:
             position = self._rows.trail_index_position()
-            events, after = read_after(self.directory, position, self._batch)
+            events, after = self.source.read_after(position, self._batch)
             if after == position:
                 return recorded
             if self._rows.record_trail_events(position.seq, after, events):

@@ -38,6 +38,9 @@ __all__ = [
     "access_keys",
     "accounts",
     "aliases",
+    "audit_digests",
+    "audit_events",
+    "audit_trail",
     "changes",
     "grants",
     "iam_group_members",
@@ -420,4 +423,36 @@ trail_index = Table(
     Column("offset", BigInteger, nullable=False),
     Column("tracking_since", Float, nullable=True),
     CheckConstraint("id = 1", name="single_row"),
+)
+
+
+# -- the audit trail in the database (revision 0007) --------------------------------------------
+# With ``audit_store = "database"`` (PostgreSQL's default) the trail itself is here, one chain
+# for every node (docs/audit.md, "The trail in the database"): ``audit_events`` holds each line,
+# byte for byte the line a trail file would hold, under its seq; ``audit_trail`` is one row, the
+# chain's head (the last seq and hash), locked by each append so that nodes append one at a
+# time; ``audit_digests`` holds the signed digests, byte for byte a digest file, by number.
+audit_trail = Table(
+    "audit_trail",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("hash", LargeBinary, nullable=False),
+    Column("started", Float, nullable=True),
+    CheckConstraint("id = 1", name="single_row"),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("line", LargeBinary, nullable=False),
+)
+
+audit_digests = Table(
+    "audit_digests",
+    metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("written_at", Float, nullable=False),
+    Column("body", LargeBinary, nullable=False),
 )

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from tests.unit.audit.helpers import copied, event, make_signer
+from tests.unit.audit.helpers import Clock, copied, event, make_signer
 
 from strongroom.audit.digest import Signer
 from strongroom.audit.trail import Trail
@@ -18,14 +18,6 @@ from strongroom.crypto.trail_signature import public_pem
 
 SEG1 = "segments/0000000001.jsonl"
 SEG2 = "segments/0000000002.jsonl"
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.t = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.t
 
 
 @pytest.fixture(scope="module")

@@ -55,6 +55,9 @@ TABLES = TABLES_0002 | {
     "trail_events",
     "trail_event_resources",
     "trail_index",
+    "audit_trail",
+    "audit_events",
+    "audit_digests",
 }
 
 
@@ -78,7 +81,7 @@ def test_empty_database_is_refused_until_migrated(db_url: str) -> None:
 
 def test_migrate_from_empty_to_head_is_idempotent(db_url: str) -> None:
     migrate(db_url)
-    assert current_revision(db_url) == head_revision() == "0006"
+    assert current_revision(db_url) == head_revision() == "0007"
     assert _table_names(db_url) == TABLES | {"alembic_version"}
     migrate(db_url)
     assert current_revision(db_url) == head_revision()
@@ -193,7 +196,7 @@ def test_a_database_at_0002_upgrades_to_0003_and_keeps_its_rows(db_url: str) -> 
     finally:
         old.close()
     migrate(db_url)
-    assert current_revision(db_url) == head_revision() == "0006"
+    assert current_revision(db_url) == head_revision() == "0007"
     assert _table_names(db_url) == TABLES | {"alembic_version"}
     storage = open_storage(db_url)
     try:
