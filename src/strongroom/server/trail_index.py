@@ -86,6 +86,16 @@ class TrailIndexer:
                 recorded += len(events)
 
 
+def _lowest_priority() -> None:
+    """SCHED_IDLE where there is one (Linux: the process runs only on a CPU nothing else wants),
+    else nice 19."""
+    try:
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (AttributeError, OSError):
+        with contextlib.suppress(OSError):
+            os.nice(19)
+
+
 def run_indexer(
     indexer: TrailIndexer,
     every_s: float,
@@ -103,8 +113,7 @@ def run_indexer(
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
-    with contextlib.suppress(OSError):
-        os.nice(19)
+    _lowest_priority()
     while not stopping.wait(every_s):
         if parent is not None and os.getppid() != parent:
             return

@@ -50,7 +50,9 @@ log = logging.getLogger("strongroom.audit")
 SOCKET_ENV = "STRONGROOM_TRAIL_SOCKET"  # set by the supervisor for its workers
 _HEADER = struct.Struct("!I")
 _MAX_FRAME = 256 << 20  # a call's event is at most a few MiB; anything bigger is not ours
-_RECV = 1 << 20
+# Read in pieces under glibc's mmap threshold (128 KiB): a 1 MiB recv() made each read cost an
+# mmap, an mremap and a munmap besides the read itself.
+_RECV = 64 << 10
 _DRAIN_S = 20.0  # after a stop, how long the writer waits for the workers to let go
 _TICK_S = 0.5  # the writer's housekeeping (due digests, the parent's liveness) at least this often
 _UNREACHABLE = "the audit trail's writer is not reachable"
