@@ -212,3 +212,14 @@ def test_any_single_byte_change_is_reported(
 def test_findings_read_well() -> None:
     finding = Finding("changed", SEG1, "its hash does not match", 3, 7)
     assert str(finding) == f"changed: {SEG1} line 3 (seq 7): its hash does not match"
+
+
+def test_a_live_trail_s_line_being_written_is_not_a_finding(trail: Path, public_key: bytes) -> None:
+    """Past the newest digest, a last line without its newline is being written (or was, by a
+    writer that died before acknowledging it): a live trail verifies; a closed one does not."""
+    last = trail / "segments/0000000003.jsonl"
+    with last.open("ab") as f:
+        f.write(b'{"seq":31,"event":{"eventName":"Encr')
+    assert verify(trail, public_key, allow_unsigned_tail=True).ok
+    kinds = {f.kind for f in verify(trail, public_key).findings}
+    assert "truncated" in kinds
