@@ -21,6 +21,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from strongroom.audit.trail import read_events
+from strongroom.server.trail_writer import SOCKET_ENV
 from strongroom.server.workers import INDEXER_NAME, WORKER_NAME, WRITER_NAME
 from tests.integration.server import STRONGROOM, Server, dev_server, free_port
 
@@ -251,6 +252,13 @@ def _alive(pid: int) -> bool:
         return False
 
 
+def _socket_dir(pid: int) -> str:
+    """The private directory of the writer's socket (from its environment)."""
+    environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    [path] = [e.split(b"=", 1)[1] for e in environ if e.startswith(SOCKET_ENV.encode() + b"=")]
+    return str(Path(path.decode()).parent)
+
+
 def _children_named(parent: int, name: bytes) -> list[int]:
     """The child processes of ``parent`` whose ``comm`` is ``name`` (see server/workers.py)."""
     found = []
@@ -321,6 +329,8 @@ def test_the_processes_stop_when_the_supervisor_is_killed(tmp_path: Path) -> Non
         for pid in _children_named(server.process.pid, name)
     ]
     assert len(children) == 4
+    [writer] = _children_named(server.process.pid, WRITER_NAME)
+    socket_dir = _socket_dir(writer)
     server.process.kill()
     server.process.wait()
     server.process = None
@@ -328,5 +338,6 @@ def test_the_processes_stop_when_the_supervisor_is_killed(tmp_path: Path) -> Non
     while any(_alive(pid) for pid in children):
         assert time.monotonic() < deadline, "a child outlived the supervisor"
         time.sleep(0.05)
+    assert not Path(socket_dir).exists()  # the writer took its private directory with it
     verified = _verify(data / "trail", _public_key(data, tmp_path / "audit.pem"))
     assert verified.returncode == 0, verified.stdout + verified.stderr

@@ -260,6 +260,8 @@ class TrailWriter:
         self._listener.close()
         with contextlib.suppress(FileNotFoundError):
             self.path.unlink()
+        with contextlib.suppress(OSError):  # the supervisor's private directory, if now empty
+            self.path.parent.rmdir()  # (it is gone when the supervisor was killed)
         log.info("audit trail writer: %d frame(s) in %d write(s)", self.frames, self.batches)
         self.trail.close()
 
