@@ -9,6 +9,7 @@ import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import time
@@ -54,6 +55,9 @@ class Server:
     #: Start it as the leader of a process group of its own, so that :meth:`kill_group` can
     #: kill every process of the server at once (supervisor, workers and their helpers).
     own_group: bool = False
+    # Served over TLS (--tls-cert/--tls-key): the scheme, and the CA file clients trust.
+    scheme: str = "http"
+    ca: str | None = None
     log_path: Path = field(init=False)
 
     def __post_init__(self) -> None:
@@ -61,7 +65,7 @@ class Server:
 
     @property
     def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{self.scheme}://127.0.0.1:{self.port}"
 
     def start(self, timeout: float = 30.0) -> Server:
         log = self.log_path.open("ab")
@@ -77,7 +81,11 @@ class Server:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {self.log_path.read_text()}")
             try:
-                with urllib.request.urlopen(self.endpoint + "/_strongroom/health", timeout=1):
+                with urllib.request.urlopen(
+                    self.endpoint + "/_strongroom/health",
+                    timeout=1,
+                    context=ssl.create_default_context(cafile=self.ca) if self.ca else None,
+                ):
                     return self
             except OSError:
                 time.sleep(0.1)

@@ -341,3 +341,33 @@ def test_the_processes_stop_when_the_supervisor_is_killed(tmp_path: Path) -> Non
     assert not Path(socket_dir).exists()  # the writer took its private directory with it
     verified = _verify(data / "trail", _public_key(data, tmp_path / "audit.pem"))
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_call_over_tls_records_its_tls_details(tmp_path: Path) -> None:
+    """CloudTrail's tlsDetails: the protocol and cipher suite the connection agreed on, and the
+    Host header the client sent."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+         "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1", "-addext",
+         "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+        capture_output=True, check=True, timeout=60,
+    )  # fmt: skip
+    data = tmp_path / "data"
+    server = Server(
+        data,
+        free_port(),
+        ["--dev", "--data-dir", str(data), "--tls-cert", str(cert), "--tls-key", str(key)],
+        scheme="https",
+        ca=str(cert),
+    ).start()
+    try:
+        kms = server.client(verify=str(cert))
+        created = kms.create_key()
+        [event] = _events(server)[_request_id(created)]
+        details = event["tlsDetails"]
+        assert details["tlsVersion"] in {"TLSv1.2", "TLSv1.3"}
+        assert details["cipherSuite"]
+        assert details["clientProvidedHostHeader"] == f"127.0.0.1:{server.port}"
+    finally:
+        server.stop()

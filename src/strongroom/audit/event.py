@@ -36,8 +36,9 @@ for RotateKey). What this module writes, member by member:
 - ``resources``: each key the call was decided on (``record.resources``; two for ReEncrypt and
   UpdateAlias), and the key CreateKey made, as ``{"accountId", "type": "AWS::KMS::Key",
   "ARN"}``; for AssumeRole, the role (``AWS::IAM::Role``).
-- ``tlsDetails``: on a TLS call, ``{}``: the ASGI server does not tell the protocol version or
-  cipher suite, and a made-up value would be worse than none.
+- ``tlsDetails``: on a TLS call, ``{"tlsVersion", "cipherSuite", "clientProvidedHostHeader"}``
+  (as the connection agreed them, ``TLSv1.3``, ``TLS_AES_256_GCM_SHA384``; each left out when
+  unknown).
 - A KMS call on a key of another account yields one event per account, each with its
   ``recipientAccountId`` and the same ``sharedEventID``; the key owner's copy names the caller
   as ``{"type": "AWSAccount", "principalId", "accountId"}``.
@@ -184,7 +185,7 @@ def events_for(record: RequestRecord) -> list[dict[str, Any]]:
     event["recipientAccountId"] = caller_account
     event["eventCategory"] = "Management"
     if record.tls:
-        event["tlsDetails"] = {}
+        event["tlsDetails"] = _tls_details(record)
     if who is None or service != "kms":
         return [event]
     owners = [a for a in dict.fromkeys(r["accountId"] for r in resources) if a != caller_account]
@@ -435,6 +436,15 @@ def _read_only(service: str, action: str) -> bool:
     if action.startswith(_READ_PREFIXES):
         return True
     return service == "kms" and action in _KMS_CRYPTOGRAPHIC
+
+
+def _tls_details(record: RequestRecord) -> dict[str, str]:
+    details = {
+        "tlsVersion": record.tls_version,
+        "cipherSuite": record.tls_cipher,
+        "clientProvidedHostHeader": record.host,
+    }
+    return {name: value for name, value in details.items() if value is not None}
 
 
 def _event_id() -> str:

@@ -49,6 +49,11 @@ class RequestRecord:
     source_ip: str
     user_agent: str | None = None
     tls: bool = False
+    # On TLS: the protocol and cipher suite the connection agreed on (server/http.py), and the
+    # Host header the client sent (CloudTrail's tlsDetails).
+    tls_version: str | None = None
+    tls_cipher: str | None = None
+    host: str | None = None
     service: str = "kms"  # kms, iam, sts or admin
     action: str = ""  # the operation, e.g. Encrypt
     region: str | None = None

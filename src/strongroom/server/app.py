@@ -258,6 +258,10 @@ class StrongroomApp:
         path, method = scope["path"], scope["method"]
         headers = _headers(scope)
         rec.user_agent = headers.get("user-agent")
+        if rec.tls:
+            rec.host = headers.get("host")
+            tls = scope.get("extensions", {}).get("tls", {})
+            rec.tls_version, rec.tls_cipher = tls.get("tls_version"), tls.get("cipher_suite")
         if path == "/" and method == "POST" and _is_query(headers):
             return self._query(scope, headers, body, rec)
         try:

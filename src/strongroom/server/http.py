@@ -52,6 +52,22 @@ class _GatheringTransport:
 
 
 class OneWriteHttpToolsProtocol(HttpToolsProtocol):
+    """Also tells the application, on TLS, what the connection agreed on: the scope's
+    ``extensions["tls"]`` holds ``tls_version`` and ``cipher_suite`` (for CloudTrail's
+    ``tlsDetails``)."""
+
+    _tls: dict[str, str] | None = None
+
     def connection_made(self, transport: Any) -> None:  # uvloop's TCPTransport, or asyncio's
+        ssl_object = transport.get_extra_info("ssl_object")
+        if ssl_object is not None:
+            cipher = ssl_object.cipher()
+            self._tls = {"tls_version": ssl_object.version() or "", "cipher_suite": cipher[0]}
         gathering: Any = _GatheringTransport(transport, self.loop)
         super().connection_made(gathering)
+
+    def on_headers_complete(self) -> None:
+        if self._tls is not None:
+            scope: Any = self.scope
+            scope.setdefault("extensions", {})["tls"] = self._tls
+        super().on_headers_complete()

@@ -320,6 +320,15 @@ def test_a_call_refused_before_its_caller_was_known() -> None:
 def test_tls_call_has_tls_details() -> None:
     rec = _encrypt()
     rec.tls = True
+    rec.tls_version, rec.tls_cipher = "TLSv1.3", "TLS_AES_256_GCM_SHA384"
+    rec.host = "kms.example.internal:8400"
+    [event] = events_for(rec)
+    assert event["tlsDetails"] == {
+        "tlsVersion": "TLSv1.3",
+        "cipherSuite": "TLS_AES_256_GCM_SHA384",
+        "clientProvidedHostHeader": "kms.example.internal:8400",
+    }
+    rec.tls_version = rec.tls_cipher = rec.host = None
     [event] = events_for(rec)
     assert event["tlsDetails"] == {}
 
