@@ -64,12 +64,12 @@ class TrailSql(SqlBase):
 
     def __init__(self, url: str) -> None:
         super().__init__(url)
-        if self.backend.engine.dialect.name != "postgresql":
-            self.close()
-            raise StorageError("the audit trail in the database needs PostgreSQL")
         self._append_lock = threading.Lock()
         self._append_raw: Any = None
         self._append_driver: Any = None
+        if self.backend.engine.dialect.name != "postgresql":
+            self.close()
+            raise StorageError("the audit trail in the database needs PostgreSQL")
 
     def append_trail(self, chain: ChainLines, now: float) -> int:
         """Append the lines ``chain`` makes from the head, durably; return the new head's seq.
