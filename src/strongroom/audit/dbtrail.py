@@ -52,6 +52,7 @@ __all__ = ["SEGMENT_EVENTS", "DbTrail", "DbTrailSource", "TrailRows"]
 log = logging.getLogger("strongroom.audit")
 
 SEGMENT_EVENTS = 10_000
+_PAGE = 1000  # rows read at once
 _DIGEST_ATTEMPTS = 3
 
 
@@ -300,8 +301,10 @@ class _Block:
 
 
 class DbTrailSource:
-    """The database trail as :func:`audit.verify.verify_source` reads it: segments are blocks
-    of ``segment_events`` row keys; a finding names the row by its key. No archive."""
+    """The database trail as :func:`audit.verify.verify_source` reads it (segments are blocks
+    of ``segment_events`` row keys; a finding names the row by its key; no archive), and as
+    ``audit query`` and ``tail`` read it (an ``audit.query.EventSource``: a reader's place is
+    the seq of the last row it read)."""
 
     unit = "row"
     segments_place = "audit_events"
@@ -334,12 +337,35 @@ class DbTrailSource:
         return f"audit_digests number {first:010d}" + (f"..{last:010d}" if last > first else "")
 
     def lines(self, stored: Stored) -> Iterator[tuple[int, int, bytes]]:
-        number, size = stored.number, self.segment_events
         offset = 0
+        for key, line in self._block(stored.number):
+            yield key, offset, line
+            offset += len(line)
+
+    def _block(self, number: int) -> Iterator[tuple[int, bytes]]:
+        """``(key, line)`` of the rows of block ``number``, read a page at a time."""
+        size = self.segment_events
         first, last = (number - 1) * size + 1, number * size
         while first <= last:
-            rows = self.rows.trail_lines(first, min(last, first + 999))
-            for key, line in rows:
-                yield key, offset, line
-                offset += len(line)
-            first += 1000
+            yield from self.rows.trail_lines(first, min(last, first + _PAGE - 1))
+            first += _PAGE
+
+    # -- as audit.query reads it (an EventSource whose places are seqs) ------------------------
+    def segment_numbers(self) -> list[int]:
+        """Every block up to the head's (the trail keeps every row: no retention here)."""
+        seq, _, _ = self.rows.trail_head()
+        return list(range(1, _segment_of(seq, self.segment_events) + 1))
+
+    def segment_lines(self, number: int) -> Iterator[bytes]:
+        return (line for _, line in self._block(number))
+
+    def start_of(self, number: int) -> int:
+        return (number - 1) * self.segment_events if number > 0 else 0
+
+    def lines_after(self, mark: int) -> Iterator[tuple[int, bytes]]:
+        while True:
+            rows = self.rows.trail_lines_after(mark, _PAGE)
+            yield from rows
+            if len(rows) < _PAGE:
+                return
+            mark = rows[-1][0]

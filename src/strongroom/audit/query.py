@@ -1,11 +1,13 @@
 """Reading the trail back: filters over events (``EventFilter``), a streaming query, the last N
 matching events and following the trail as it grows (``strongroom audit query`` / ``tail``).
 
-Everything streams: a segment is read line by line, a line is parsed only when a cheap byte test
-says it may match (every event is serialised by orjson, so a value the filter needs must appear
-in the line as orjson writes it), and nothing holds more than the events it is asked for.
-A last line still being written (no newline yet) is never read; a follower picks it up once it
-is complete.
+A trail is read through an :class:`EventSource`: a directory's segment files (:class:`FileEvents`)
+or the database trail's rows (``audit.dbtrail.DbTrailSource``), whose lines are the same bytes.
+Everything streams: a segment is read line by line (rows a page at a time), a line is parsed only
+when a cheap byte test says it may match (every event is serialised by orjson, so a value the
+filter needs must appear in the line as orjson writes it), and nothing holds more than the events
+it is asked for. A last line still being written (no newline yet) is never read; a follower picks
+it up once it is complete.
 """
 
 from __future__ import annotations
@@ -13,20 +15,23 @@ from __future__ import annotations
 import os
 import re
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, Protocol, TypeVar
 
 import orjson
 
 from strongroom.audit.format import SEGMENTS, numbered, parse_line, segment_name, utc_time
-from strongroom.audit.stored import StoredFile, stored_segments
+from strongroom.audit.stored import StoredFile, archive_dir_of, archived_name, stored_segments
 
 __all__ = [
     "ANY_ERROR",
     "EventFilter",
+    "EventSource",
+    "FileEvents",
+    "FilePlace",
     "Follower",
     "event_key",
     "event_principal",
@@ -38,6 +43,7 @@ __all__ = [
 ANY_ERROR = "*"
 _RELATIVE = re.compile(r"-(\d+)([smhdw])")
 _UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+M = TypeVar("M")
 
 
 def parse_time(value: str, now: datetime | None = None) -> datetime:
@@ -181,43 +187,135 @@ class EventFilter:
         return not ((self.start and when < self.start) or (self.end and when > self.end))
 
 
-def _scan(
-    source: Path | StoredFile, wanted: EventFilter, offset: int = 0
-) -> Iterator[tuple[int, dict[str, Any] | None]]:
-    """``(end offset, event or None)`` for each complete line from ``offset`` on: the event
-    when it matches, ``None`` when not. A segment that vanished reads as empty."""
-    try:
-        f = source.open("rb") if isinstance(source, Path) else source.open()
-    except FileNotFoundError:
-        return
-    with f:
-        f.seek(offset)
-        for line in f:
-            if not line.endswith(b"\n"):
+class EventSource(Protocol[M]):
+    """A trail as :func:`query`, :func:`last_events` and :class:`Follower` read it: numbered
+    segments of complete lines, oldest first, and the lines committed after a reader's place
+    (``M``, the source's own: a segment and a byte offset in a directory, :class:`FileEvents`;
+    a seq in the database, ``audit.dbtrail.DbTrailSource``). Each line is a trail line
+    (``audit/format.py``), byte for byte the same in either."""
+
+    def segment_numbers(self) -> Sequence[int]:
+        """Every segment's number (archived ones included), oldest first."""
+        ...
+
+    def segment_lines(self, number: int) -> Iterator[bytes]:
+        """The complete lines of segment ``number``, in order (none if it is gone)."""
+        ...
+
+    def start_of(self, number: int) -> M:
+        """The place just before segment ``number``'s first line (0: before the trail's)."""
+        ...
+
+    def lines_after(self, mark: M) -> Iterator[tuple[M, bytes]]:
+        """Each complete line committed after ``mark``, in order, with the place just after
+        it; a follower moves into newer segments as they appear."""
+        ...
+
+
+def _matching_event(line: bytes, wanted: EventFilter) -> dict[str, Any] | None:
+    """The event of ``line`` if it matches ``wanted`` (parsed only when the byte test passes);
+    :class:`~strongroom.audit.format.LineError` if a line that may match is not a trail line."""
+    if not wanted.may_match(line):
+        return None
+    event = parse_line(line).event()
+    return event if wanted.matches(event) else None
+
+
+def _matching(
+    source: EventSource[Any], number: int, wanted: EventFilter
+) -> Iterator[dict[str, Any]]:
+    for line in source.segment_lines(number):
+        event = _matching_event(line, wanted)
+        if event is not None:
+            yield event
+
+
+def _complete(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """The lines up to a last one still being written (no newline yet), which is left out."""
+    for line in lines:
+        if not line.endswith(b"\n"):
+            return
+        yield line
+
+
+@dataclass(frozen=True, slots=True)
+class FilePlace:
+    """A reader's place in a trail directory: a segment and the byte after the last complete
+    line it read (segment 0: before the first segment)."""
+
+    segment: int = 0
+    offset: int = 0
+
+
+class FileEvents:
+    """A trail directory and its archive (``archive``: default, where the trail says) as an
+    :class:`EventSource`: archived segments are read from the archive, a follower reads the
+    live ones."""
+
+    def __init__(self, directory: Path | str, archive: Path | str | None = None) -> None:
+        self.directory = Path(directory)
+        self.archive = Path(archive) if archive is not None else None
+
+    def segment_numbers(self) -> list[int]:
+        return [stored.number for stored in stored_segments(self.directory, self.archive)]
+
+    def segment_lines(self, number: int) -> Iterator[bytes]:
+        archive = self.archive if self.archive is not None else archive_dir_of(self.directory)
+        stored = StoredFile(
+            number,
+            segment_name(number),
+            self.directory / SEGMENTS / segment_name(number),
+            archive / archived_name(SEGMENTS, number),
+            live=True,
+            archived=False,
+        )
+        try:
+            f = stored.open()
+        except FileNotFoundError:
+            return
+        with f:
+            yield from _complete(f)
+
+    def start_of(self, number: int) -> FilePlace:
+        return FilePlace(number, 0)
+
+    def lines_after(self, mark: FilePlace) -> Iterator[tuple[FilePlace, bytes]]:
+        segment, offset = mark.segment, mark.offset
+        while True:
+            newer = [n for n, _ in numbered(self.directory, SEGMENTS) if n > segment]
+            # Drain the current segment before moving on: once a newer one exists, no writer
+            # appends to it again.
+            for line in self._live_lines(segment, offset):
+                offset += len(line)
+                yield FilePlace(segment, offset), line
+            if not newer:
                 return
-            offset += len(line)
-            event = parse_line(line).event() if wanted.may_match(line) else None
-            yield offset, (event if event is not None and wanted.matches(event) else None)
+            segment, offset = newer[0], 0
 
-
-def _matching(source: StoredFile, wanted: EventFilter) -> Iterator[dict[str, Any]]:
-    return (event for _, event in _scan(source, wanted) if event is not None)
+    def _live_lines(self, segment: int, offset: int) -> Iterator[bytes]:
+        if segment == 0:
+            return
+        path = self.directory / SEGMENTS / segment_name(segment)
+        try:
+            f = path.open("rb")
+        except FileNotFoundError:
+            return
+        with f:
+            # A writer may cut back a line it could not sync: never past the end.
+            f.seek(min(offset, os.fstat(f.fileno()).st_size))
+            yield from _complete(f)
 
 
 def query(
-    directory: Path,
-    wanted: EventFilter,
-    limit: int | None = None,
-    *,
-    archive: Path | None = None,
+    source: EventSource[Any], wanted: EventFilter, limit: int | None = None
 ) -> Iterator[dict[str, Any]]:
-    """The matching events in seq order, at most ``limit``, read as they are needed; the
-    archived segments' first (``archive``: default, where the trail says)."""
+    """The matching events in seq order, at most ``limit``, read as they are needed (the
+    archived segments' first)."""
     if limit is not None and limit <= 0:
         return
     count = 0
-    for stored in stored_segments(directory, archive):
-        for event in _matching(stored, wanted):
+    for number in source.segment_numbers():
+        for event in _matching(source, number, wanted):
             yield event
             count += 1
             if count == limit:
@@ -225,61 +323,43 @@ def query(
 
 
 @dataclass(slots=True)
-class Follower:
-    """Where a reader stands in a trail: a segment and the byte after the last complete line
-    it read. :meth:`poll` returns the matching events committed since."""
+class Follower(Generic[M]):
+    """Where a reader stands in a trail (``mark``, after the last complete line it read).
+    :meth:`poll` returns the matching events committed since."""
 
-    directory: Path
+    source: EventSource[M]
     wanted: EventFilter
-    segment: int = 0  # 0: before the first segment
-    offset: int = 0
+    mark: M
 
     def poll(self) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-        while True:
-            newer = [n for n, _ in numbered(self.directory, SEGMENTS) if n > self.segment]
-            # Drain the current segment before moving on: once a newer one exists, no writer
-            # appends to it again.
-            found.extend(self._read(keep=None))
-            if not newer:
-                return found
-            self.segment, self.offset = newer[0], 0
+        return list(self._read(keep=None))
 
     def _read(self, keep: int | None) -> deque[dict[str, Any]]:
-        """The matching events of the current segment from where the reader stands (the last
-        ``keep`` of them when given), moving the reader to its last complete line."""
+        """The matching events committed after the reader's place (the last ``keep`` of them
+        when given), moving the reader past them."""
         events: deque[dict[str, Any]] = deque(maxlen=keep)
-        if self.segment == 0:
-            return events
-        path = self.directory / SEGMENTS / segment_name(self.segment)
-        try:
-            size = os.stat(path).st_size
-        except FileNotFoundError:
-            return events
-        self.offset = min(self.offset, size)  # a writer may cut back a line it could not sync
-        if size == self.offset:
-            return events
-        for end, event in _scan(path, self.wanted, self.offset):
-            self.offset = end
+        for mark, line in self.source.lines_after(self.mark):
+            self.mark = mark
+            event = _matching_event(line, self.wanted)
             if event is not None:
                 events.append(event)
         return events
 
 
 def last_events(
-    directory: Path, wanted: EventFilter, count: int, *, archive: Path | None = None
-) -> tuple[list[dict[str, Any]], Follower]:
+    source: EventSource[M], wanted: EventFilter, count: int
+) -> tuple[list[dict[str, Any]], Follower[M]]:
     """The last ``count`` matching events (oldest first) and a :class:`Follower` standing at
     the trail's end: segments are read from the newest back (into the archive if need be),
     only as far as needed, keeping at most ``count`` events."""
     count = max(count, 0)
-    segments = stored_segments(directory, archive)
-    follower = Follower(directory, wanted, segments[-1].number if segments else 0)
+    numbers = source.segment_numbers()
+    follower = Follower(source, wanted, source.start_of(numbers[-1] if numbers else 0))
     kept = follower._read(keep=count)
-    for stored in reversed(segments[:-1]):
+    for number in reversed(numbers[:-1]):
         if len(kept) >= count:
             break
         older: deque[dict[str, Any]] = deque(maxlen=count - len(kept))
-        older.extend(_matching(stored, wanted))
+        older.extend(_matching(source, number, wanted))
         kept.extendleft(reversed(older))
     return list(kept), follower

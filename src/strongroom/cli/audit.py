@@ -4,8 +4,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -14,19 +12,22 @@ import click
 import orjson
 
 from strongroom.audit.archive import archive_due
-from strongroom.audit.dbtrail import DbTrailSource
 from strongroom.audit.digest import Signer
 from strongroom.audit.query import parse_time
 from strongroom.audit.trail import Trail
-from strongroom.audit.verify import FileSource, TrailSource, verify_source
-from strongroom.cli.audit_read import query_command, tail_command, trail_and_archive
+from strongroom.audit.verify import FileSource, verify_source
+from strongroom.cli.audit_read import (
+    database_errors,
+    query_command,
+    tail_command,
+    trail_and_archive,
+    trail_source,
+)
 from strongroom.config import ConfigError, Settings, load_settings, parse_duration
 from strongroom.crypto.trail_signature import public_pem
 from strongroom.errors import KMSInternalException
 from strongroom.keystore.rootkey import RootKey
 from strongroom.keystore.software import AUDIT_KEY_FILE, SoftwareKeyStore
-from strongroom.storage import StorageError
-from strongroom.storage.trail_sql import TrailSql
 
 __all__ = ["audit"]
 
@@ -47,38 +48,6 @@ def _when(value: str | None) -> datetime | None:
         return parse_time(value)
     except ValueError as exc:
         raise click.BadParameter(str(exc)) from None
-
-
-@contextlib.contextmanager
-def _trail_source(
-    trail_dir: Path | None,
-    archive_dir: Path | None,
-    database_url: str | None,
-    data_dir: Path | None,
-) -> Iterator[TrailSource]:
-    """The trail one of the three options names (a data directory's: as its settings say), with
-    its archive (``archive_dir``, else where the trail or the data directory's settings say)."""
-    if sum(given is not None for given in (trail_dir, database_url, data_dir)) != 1:
-        raise click.UsageError("give one of --trail DIR, --database-url URL or --data-dir DIR")
-    if data_dir is not None:
-        try:
-            settings = load_settings(data_dir)
-        except ConfigError as exc:
-            raise click.ClickException(str(exc)) from None
-        if settings.audit_store == "database":
-            database_url = settings.database_url
-        else:
-            trail_dir = settings.trail_dir
-            archive_dir = archive_dir or settings.archive_dir
-    if database_url is None:
-        assert trail_dir is not None
-        yield FileSource(trail_dir, archive_dir)
-        return
-    rows = TrailSql(database_url)
-    try:
-        yield DbTrailSource(rows)
-    finally:
-        rows.close()
 
 
 @audit.command("verify")
@@ -133,12 +102,13 @@ def verify_command(  # noqa: PLR0917 - click passes every option positionally
     """Check the trail with only the public key; exit 0 only when everything verifies."""
     pem = public_key.read_bytes()
     try:
-        with _trail_source(trail_dir, archive_dir, database_url, data_dir) as source:
+        with (
+            database_errors(),
+            trail_source(trail_dir, archive_dir, database_url, data_dir, FileSource) as source,
+        ):
             report = verify_source(
                 source, pem, _when(start), _when(end), allow_unsigned_tail=allow_unsigned_tail
             )
-    except StorageError as exc:
-        raise click.ClickException(f"the database trail cannot be read: {exc}") from None
     except ValueError as exc:
         raise click.ClickException(f"{public_key}: {exc}") from None
     if as_json:

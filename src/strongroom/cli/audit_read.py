@@ -1,29 +1,35 @@
 """``strongroom audit query`` and ``strongroom audit tail [-f]``: the trail's events, filtered,
-as a table or as JSON lines. Both stream; ``tail -f`` polls the newest segment for growth and
-follows the trail into new segments until Ctrl-C or SIGTERM."""
+as a table or as JSON lines, from a trail directory or the trail in the database. Both stream;
+``tail -f`` polls for new lines (the newest segment's growth and new segments; the database's
+rows past the last seq read) until Ctrl-C or SIGTERM. :func:`trail_source` is where the trail
+is, for these and for ``audit verify``."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, datetime
 from itertools import islice
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 import orjson
 from rich.console import Console
 from rich.table import Table
 
+from strongroom.audit.dbtrail import DbTrailSource
 from strongroom.audit.format import LineError
 from strongroom.audit.query import (
     ANY_ERROR,
     EventFilter,
+    EventSource,
+    FileEvents,
     event_key,
     event_principal,
     last_events,
@@ -31,8 +37,12 @@ from strongroom.audit.query import (
     query,
 )
 from strongroom.config import ConfigError, load_settings
+from strongroom.storage import StorageError
+from strongroom.storage.trail_sql import TrailSql
 
-__all__ = ["query_command", "tail_command", "trail_and_archive"]
+__all__ = ["query_command", "tail_command", "trail_and_archive", "trail_source"]
+
+F = TypeVar("F")
 
 POLL_SECONDS = 0.2
 _ROWS_PER_TABLE = 50
@@ -58,10 +68,14 @@ def _filter_options(command: Callable[..., None]) -> Callable[..., None]:
             help="The trail directory (segments/, digests/).",
         ),
         click.option(
+            "--database-url",
+            help="The trail in this PostgreSQL database (audit_store = database).",
+        ),
+        click.option(
             "--data-dir",
             type=click.Path(path_type=Path, exists=True, file_okay=False),
-            help="A data directory: read its trail (its audit_dir setting, else trail/) and "
-            "archive (audit_archive_dir).",
+            help="A data directory: its trail, as its settings say (audit_store database: in "
+            "its database; files: its audit_dir, else trail/, and audit_archive_dir).",
         ),
         click.option(
             "--event-name", multiple=True, help="Only this event name (repeat: any of them)."
@@ -109,6 +123,13 @@ def _filter_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
+def _settings(data_dir: Path) -> Any:
+    try:
+        return load_settings(data_dir)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 def trail_and_archive(trail_dir: Path | None, data_dir: Path | None) -> tuple[Path, Path | None]:
     """The trail directory, and its archive when the data directory's settings say where
     (None: where the trail says, audit/stored.py)."""
@@ -117,11 +138,51 @@ def trail_and_archive(trail_dir: Path | None, data_dir: Path | None) -> tuple[Pa
     if trail_dir is not None:
         return trail_dir, None
     assert data_dir is not None
-    try:
-        settings = load_settings(data_dir)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    settings = _settings(data_dir)
     return settings.trail_dir, settings.archive_dir
+
+
+@contextlib.contextmanager
+def trail_source(
+    trail_dir: Path | None,
+    archive_dir: Path | None,
+    database_url: str | None,
+    data_dir: Path | None,
+    files: Callable[[Path, Path | None], F],
+) -> Iterator[F | DbTrailSource]:
+    """The trail one of the three options names (a data directory's: where its settings say,
+    in files or in its database), with its archive (``archive_dir``, else where the trail or the
+    data directory's settings say): ``files(trail, archive)`` for a directory, a
+    :class:`DbTrailSource` for the database (its connections closed on the way out). Opening
+    the database fails with :class:`StorageError` (see :func:`database_errors`)."""
+    if sum(given is not None for given in (trail_dir, database_url, data_dir)) != 1:
+        raise click.UsageError("give one of --trail DIR, --database-url URL or --data-dir DIR")
+    if data_dir is not None:
+        settings = _settings(data_dir)
+        if settings.audit_store == "database":
+            database_url = settings.database_url
+        else:
+            trail_dir = settings.trail_dir
+            archive_dir = archive_dir or settings.archive_dir
+    if database_url is None:
+        assert trail_dir is not None
+        yield files(trail_dir, archive_dir)
+        return
+    rows = TrailSql(database_url)
+    try:
+        yield DbTrailSource(rows)
+    finally:
+        rows.close()
+
+
+@contextlib.contextmanager
+def database_errors() -> Iterator[None]:
+    """A database trail that cannot be read (unreachable, not PostgreSQL, no such tables): a
+    click error naming the failure's kind, never a traceback."""
+    try:
+        yield
+    except StorageError as exc:
+        raise click.ClickException(f"the database trail cannot be read: {exc}") from None
 
 
 def _time(option: str, value: str | None, now: datetime) -> datetime | None:
@@ -210,19 +271,32 @@ def _quiet_broken_pipe() -> None:
     raise SystemExit(0)
 
 
+@contextlib.contextmanager
+def _reading(options: dict[str, Any]) -> Iterator[EventSource[Any]]:
+    """The trail the options name, and the errors of reading it as click errors."""
+    trail_dir, database_url, data_dir = (
+        options.pop(name) for name in ("trail_dir", "database_url", "data_dir")
+    )
+    try:
+        with (
+            database_errors(),
+            trail_source(trail_dir, None, database_url, data_dir, FileEvents) as source,
+        ):
+            yield source
+    except BrokenPipeError:
+        _quiet_broken_pipe()
+    except LineError as exc:
+        raise click.ClickException(_damaged(exc)) from None
+
+
 @click.command("query")
 @_filter_options
 @click.option("--limit", type=click.IntRange(min=0), help="At most this many events.")
 def query_command(limit: int | None, **options: Any) -> None:
     """The events that match every filter given, oldest first."""
-    trail, archive = trail_and_archive(options.pop("trail_dir"), options.pop("data_dir"))
-    wanted = _event_filter(options)
-    try:
-        _Printer(options["output"]).print(query(trail, wanted, limit, archive=archive))
-    except BrokenPipeError:
-        _quiet_broken_pipe()
-    except LineError as exc:
-        raise click.ClickException(_damaged(exc)) from None
+    with _reading(options) as source:
+        wanted = _event_filter(options)
+        _Printer(options["output"]).print(query(source, wanted, limit))
 
 
 @click.command("tail")
@@ -239,27 +313,22 @@ def query_command(limit: int | None, **options: Any) -> None:
 @click.option("-f", "--follow", is_flag=True, help="Then print new events as they are committed.")
 def tail_command(count: int, follow: bool, **options: Any) -> None:
     """The last matching events; with -f, then each new one until Ctrl-C or SIGTERM."""
-    trail, archive = trail_and_archive(options.pop("trail_dir"), options.pop("data_dir"))
-    wanted = _event_filter(options)
-    printer = _Printer(options["output"])
     stopped: list[int] = []
 
     def stop(signum: int, _frame: FrameType | None) -> None:
         stopped.append(signum)
 
-    if follow:
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-    try:
-        events, follower = last_events(trail, wanted, count, archive=archive)
+    with _reading(options) as source:
+        wanted = _event_filter(options)
+        printer = _Printer(options["output"])
+        if follow:
+            signal.signal(signal.SIGTERM, stop)
+            signal.signal(signal.SIGINT, stop)
+        events, follower = last_events(source, wanted, count)
         printer.print(events)
         while follow and not stopped:
             time.sleep(POLL_SECONDS)
             printer.print(follower.poll())
-    except BrokenPipeError:
-        _quiet_broken_pipe()
-    except LineError as exc:
-        raise click.ClickException(_damaged(exc)) from None
 
 
 def _damaged(exc: LineError) -> str:

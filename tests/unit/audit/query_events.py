@@ -116,3 +116,38 @@ def trail_events() -> list[dict[str, Any]]:
         ),
         _call("r7", iso_time(time.time() - 600), "Encrypt", ARN_1),
     ]
+
+
+# (filter arguments, the events (eventID without "event-") that match, oldest first)
+QUERY_CASES: list[tuple[list[str], list[str]]] = [
+    ([], ["r1", "r2", "r3", "rotate", "r5", "r6", "r7"]),
+    (["--event-name", "Decrypt"], ["r2", "r5"]),
+    (["--event-name", "Decrypt", "--event-name", "GenerateDataKey"], ["r2", "r3", "r5"]),
+    (["--key", KEY_1], ["r1", "r2", "r7"]),
+    (["--key", ARN_2], ["r3", "rotate", "r5", "r6"]),
+    (["--key", ALIAS], ["r3"]),
+    (["--principal", ALICE], ["r1", "r5", "r6", "r7"]),
+    (["--principal", "build-42"], ["r2", "r3"]),
+    (["--access-key-id", SESSION_KEY_ID], ["r2", "r3"]),
+    (["--start", "2025-05-20T21:00:00Z", "--end", "2025-05-20T22:00:00"], ["r3", "rotate", "r5"]),
+    (["--start", "-1h"], ["r7"]),
+    (["--end", "-2d"], ["r1", "r2", "r3", "rotate", "r5", "r6"]),
+    (["--error"], ["r2", "r6"]),
+    (["--error", "DisabledException"], ["r6"]),
+    (["--context", "Department=Finance"], ["r2", "r5"]),
+    (["--context", "Department=Finance", "--context", "Team=Ops"], ["r5"]),
+    (["--account", OTHER_ACCOUNT], ["r5"]),
+    (["--event-name", "Encrypt", "--key", KEY_1, "--principal", "Alice"], ["r1", "r7"]),
+    (["--key", ARN_2, "--error", "--event-name", "Encrypt"], ["r6"]),
+    (["--key", ARN_2, "--limit", "2"], ["r3", "rotate"]),
+    (["--limit", "0"], []),
+    (["--event-name", "CreateKey"], []),
+    # names, role names, alias ARNs, context pairs; whole values only, never fragments
+    (["--principal", "Alice"], ["r1", "r5", "r6", "r7"]),
+    (["--principal", "Deployer"], ["r2", "r3"]),
+    (["--principal", "arn:aws:iam::111122223333:role/Deployer"], ["r2", "r3"]),
+    (["--key", "arn:aws:kms:us-west-2:111122223333:alias/payments"], []),
+    (["--context", "Department=Engineering"], ["r1", "r3", "r6", "r7"]),
+    (["--error", "AccessDenied"], []),
+    (["--access-key-id", "AKIAALICEEXAMPLE000"], []),
+]

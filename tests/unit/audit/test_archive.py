@@ -22,7 +22,7 @@ from strongroom.audit.archive import archive_due, export_number, exports_of
 from strongroom.audit.digest import Signer
 from strongroom.audit.format import chain_line, parse_line
 from strongroom.audit.index import events_at, read_after
-from strongroom.audit.query import EventFilter, last_events, query
+from strongroom.audit.query import EventFilter, FileEvents, last_events, query
 from strongroom.audit.stored import ARCHIVE_POINTER
 from strongroom.audit.trail import Trail, read_events
 from strongroom.audit.verify import Report, verify
@@ -193,7 +193,7 @@ def test_a_crash_after_the_copy_before_the_removal_loses_and_repeats_nothing(
     (path / "segments/0000000001.jsonl").write_bytes(kept)
     assert verify(path, public_key).ok
     assert [e["n"] for e in read_events(path)] == list(range(1, 13))
-    assert [e["n"] for e in query(path, EventFilter())] == list(range(1, 13))
+    assert [e["n"] for e in query(FileEvents(path), EventFilter())] == list(range(1, 13))
     rows, _ = read_after(path, IndexPosition(0, 0, 0, None))
     assert [row.seq for row in rows] == list(range(1, 13))
     # The next run finishes the job.
@@ -227,10 +227,9 @@ def test_an_archive_elsewhere_is_found_from_the_trail(
 
 
 def test_readers_and_the_index_see_archived_events(pristine: Path) -> None:
-    assert [e["n"] for e in query(pristine, EventFilter(event_names=frozenset({"Encrypt"})))] == (
-        list(range(1, 49))
-    )
-    events, _ = last_events(pristine, EventFilter(), 20)
+    encrypts = EventFilter(event_names=frozenset({"Encrypt"}))
+    assert [e["n"] for e in query(FileEvents(pristine), encrypts)] == list(range(1, 49))
+    events, _ = last_events(FileEvents(pristine), EventFilter(), 20)
     assert [e["n"] for e in events] == list(range(29, 49))
     rows, after = read_after(pristine, IndexPosition(0, 0, 0, None))
     assert [row.seq for row in rows] == list(range(1, 49))

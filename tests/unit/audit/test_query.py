@@ -10,7 +10,7 @@ import orjson
 
 from strongroom.audit.digest import Signer
 from strongroom.audit.format import GENESIS, chain_line
-from strongroom.audit.query import EventFilter, last_events, parse_time
+from strongroom.audit.query import EventFilter, FileEvents, last_events, parse_time
 from strongroom.audit.trail import Trail
 
 
@@ -18,7 +18,7 @@ def test_a_line_being_written_is_read_once_complete(tmp_path: Path, signer: Sign
     trail = Trail(tmp_path, signer)
     trail.commit_sync([{"eventName": "Encrypt", "requestID": "r1"}])
     trail.close()
-    events, follower = last_events(tmp_path, EventFilter(), 5)
+    events, follower = last_events(FileEvents(tmp_path), EventFilter(), 5)
     assert [e["requestID"] for e in events] == ["r1"]
     line, _ = chain_line(2, orjson.dumps({"eventName": "Decrypt", "requestID": "r2"}), GENESIS)
     segment = tmp_path / "segments" / "0000000001.jsonl"
