@@ -27,7 +27,7 @@ import hashlib
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -243,6 +243,35 @@ class DbTrail(Committer):
             events.append(row)
             seq = key
         return events, IndexPosition(seq, _segment_of(seq, self._segment_events), 0, since)
+
+    def foreign(self, position: IndexPosition, last: IndexedEvent | None) -> str | None:
+        """Why an index at ``position`` is not this trail's (a trail directory's, from before
+        the switch to the database), or None. This trail's positions and rows are made only by
+        :meth:`read_after`, from committed rows that are never removed: a seq's block, offset
+        0, never past the head, and the row of the position's seq is what indexing the line
+        under that seq gives. ``last`` is the index's row of ``position.seq``, when it has one."""
+        seq = position.seq
+        if seq == 0:
+            return None  # nothing indexed
+        if position.offset != 0 or position.segment != _segment_of(seq, self._segment_events):
+            return (
+                f"it stands at byte {position.offset} of segment {position.segment}, a place "
+                "in a trail file"
+            )
+        head, _, _ = self.rows.trail_head()
+        if seq > head:
+            return f"it stands at seq {seq}, past the database trail's last ({head})"
+        line = self.rows.trail_line(seq) if last is not None else None
+        if line is None or last is None:
+            return None  # a row gone from audit_events is for audit verify to report
+        try:
+            event = parse_line(line).event()
+        except LineError:
+            return None  # as above
+        mine = indexed(event, seq, _segment_of(seq, self._segment_events), 0, len(line))
+        if replace(last, resources=mine.resources) != mine:
+            return f"its event at seq {seq} is not the database trail's"
+        return None
 
     def event_at(self, row: IndexedEvent) -> dict[str, Any] | None:
         """The event an index row names, or None if its row no longer holds it."""

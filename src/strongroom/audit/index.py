@@ -206,6 +206,11 @@ class IndexSource(Protocol):
 
     def events_at(self, rows: Sequence[IndexedEvent]) -> list[dict[str, Any] | None]: ...
 
+    def foreign(self, position: IndexPosition, last: IndexedEvent | None) -> str | None:
+        """Why an index standing at ``position`` (``last``: its row of ``position.seq``) cannot
+        be an index of this trail, or None when it may be (the indexer then empties it)."""
+        ...
+
 
 class FileIndexSource:
     """A trail directory, read by :func:`read_after` and :func:`event_at`."""
@@ -223,3 +228,7 @@ class FileIndexSource:
 
     def events_at(self, rows: Sequence[IndexedEvent]) -> list[dict[str, Any] | None]:
         return events_at(self.directory, rows)
+
+    def foreign(self, position: IndexPosition, last: IndexedEvent | None) -> str | None:
+        """Never: a trail directory's index is not checked against another kind of trail."""
+        return None

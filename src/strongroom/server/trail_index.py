@@ -7,6 +7,12 @@ lookup catches it up first, so that a lookup sees every event committed before i
 workers and nodes index one trail: each range is written by exactly one of them, the one whose
 guarded write moves the position from what it read (``TrailIndexRows.record_trail_events``);
 the others re-read the position and go on from there. Within a process one catch-up runs at a time.
+
+Before its first catch-up an indexer asks its source whether the index can be of this trail
+(``IndexSource.foreign``): when a PostgreSQL deployment switches its trail from files to the
+database, the index still stands where the trail files ended; it is then emptied (rows,
+resources and position, in one transaction guarded on the position read) and rebuilt from the
+database trail's seq 1.
 """
 
 from __future__ import annotations
@@ -31,6 +37,7 @@ __all__ = ["INDEX_LOCK", "TrailIndexer", "run_indexer"]
 log = logging.getLogger("strongroom.audit")
 
 INDEX_LOCK = "index.lock"  # in the trail directory: one process indexes at a time
+_RESET_ATTEMPTS = 3
 
 
 class TrailIndexer:
@@ -50,6 +57,7 @@ class TrailIndexer:
         self._rows = rows
         self._batch = batch
         self._lock = threading.Lock()
+        self._checked = False  # the index is known to be of this trail (checked once)
 
     def events_at(self, rows: Sequence[IndexedEvent]) -> list[dict[str, Any] | None]:
         """The events index rows point at (None where the line is not that event any more)."""
@@ -76,6 +84,8 @@ class TrailIndexer:
             return self._record_all() if mine else 0
 
     def _record_all(self) -> int:
+        if not self._checked:
+            self._checked = self._check_position()
         recorded = 0
         while True:
             position = self._rows.trail_index_position()
@@ -84,6 +94,26 @@ class TrailIndexer:
                 return recorded
             if self._rows.record_trail_events(position.seq, after, events):
                 recorded += len(events)
+
+    def _check_position(self) -> bool:
+        """Empty the index if it is not of this trail (the source says why: a trail directory's
+        index when a deployment has switched to the trail in the database), in one guarded
+        transaction; the next read rebuilds it. True once the index is known to be of this
+        trail (False: other indexers kept moving the position; try again next time)."""
+        for _ in range(_RESET_ATTEMPTS):
+            position = self._rows.trail_index_position()
+            last = self._rows.indexed_trail_event(position.seq) if position.seq else None
+            reason = self.source.foreign(position, last)
+            if reason is None:
+                return True
+            if self._rows.reset_trail_index(position):
+                log.warning(
+                    "the audit trail's index was not of this trail (%s): emptied, to be "
+                    "rebuilt from the trail (docs/audit.md, 'The trail in the database')",
+                    reason,
+                )
+                return True
+        return False
 
 
 def _lowest_priority() -> None:

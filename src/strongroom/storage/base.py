@@ -320,6 +320,10 @@ class TrailIndexReads(Protocol):
 
     def trail_index_position(self) -> IndexPosition: ...
 
+    def indexed_trail_event(self, seq: int) -> IndexedEvent | None:
+        """The index's row of ``seq`` (without its resources), if it has one."""
+        ...
+
     def lookup_trail_events(self, query: EventQuery) -> list[IndexedEvent]:
         """One page of ``query``: the account's matching events, highest seq first (each with
         its resources)."""
@@ -341,6 +345,12 @@ class TrailIndexRows(TrailIndexReads, Protocol):
         at ``expected_seq`` (several workers and nodes index one trail: exactly one writes each
         range). False, and nothing written, when another got there first. Does not count as a
         change of KMS state (no cache anywhere is dropped for it on PostgreSQL)."""
+        ...
+
+    def reset_trail_index(self, expected: IndexPosition) -> bool:
+        """Empty the index (its rows and resources) and move its position back to the start,
+        in one transaction, only if the position is still exactly ``expected`` (seq, segment
+        and offset). False, and nothing changed, when an indexer moved it meanwhile."""
         ...
 
 

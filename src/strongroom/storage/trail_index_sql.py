@@ -5,8 +5,10 @@ methods of :class:`Storage`.
 ``record_trail_events`` is the guarded write: it moves ``trail_index`` from the seq its caller
 read (``UPDATE ... WHERE seq = :expected``; SQLite's ``BEGIN IMMEDIATE`` and PostgreSQL's row
 lock order racing writers, and the loser finds the row moved) and inserts the range's rows in the
-same transaction, so each range is written by exactly one worker of any node. It does not bump
-the change counter: the index is not KMS state, and no cache depends on it.
+same transaction, so each range is written by exactly one worker of any node.
+``reset_trail_index`` is guarded the same way (on the whole position) and empties the index in
+that transaction. Neither bumps the change counter: the index is not KMS state, and no cache
+depends on it.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import Row, Select, bindparam, insert, select, update
+from sqlalchemy import Row, Select, bindparam, delete, insert, select, update
 
 from strongroom.domain.trail_index import EventQuery, IndexedEvent, IndexPosition
 from strongroom.storage.schema import trail_event_resources, trail_events, trail_index
@@ -35,6 +37,16 @@ _MOVE = (
         offset=bindparam("b_offset"),
         tracking_since=bindparam("b_since"),
     )
+)
+_RESET = (
+    update(trail_index)
+    .where(
+        _I.id == 1,
+        _I.seq == bindparam("b_seq"),
+        _I.segment == bindparam("b_segment"),
+        _I.offset == bindparam("b_offset"),
+    )
+    .values(seq=0, segment=0, offset=0, tracking_since=None)
 )
 _EVENT_COLUMNS = (
     "seq",
@@ -62,6 +74,10 @@ _BY_COLUMN = {
     "AccessKeyId": _E.access_key_id,
 }
 _BY_RESOURCE = {"ResourceName": _R.arn, "ResourceType": _R.resource_type}
+
+
+def _place(position: IndexPosition) -> dict[str, int]:
+    return {"b_seq": position.seq, "b_segment": position.segment, "b_offset": position.offset}
 
 
 def _event(row: Row[Any], resources: tuple[tuple[str, str], ...] = ()) -> IndexedEvent:
@@ -100,9 +116,7 @@ class TrailIndexSql(SqlBase):
     ) -> bool:
         params = {
             "b_expected": expected_seq,
-            "b_seq": position.seq,
-            "b_segment": position.segment,
-            "b_offset": position.offset,
+            **_place(position),
             "b_since": position.tracking_since,
         }
         with self._write(counted=False) as conn:
@@ -120,6 +134,21 @@ class TrailIndexSql(SqlBase):
                 ]
                 if resources:
                     conn.execute(insert(trail_event_resources), resources)
+        return True
+
+    def indexed_trail_event(self, seq: int) -> IndexedEvent | None:
+        with self._read() as conn:
+            row = conn.execute(select(trail_events).where(_E.seq == seq)).first()
+        return None if row is None else _event(row)
+
+    def reset_trail_index(self, expected: IndexPosition) -> bool:
+        with self._write(counted=False) as conn:
+            # The position first: its row lock (PostgreSQL; SQLite's BEGIN IMMEDIATE) orders
+            # this against every indexer's guarded move, as record_trail_events does.
+            if conn.execute(_RESET, _place(expected)).rowcount != 1:
+                return False
+            conn.execute(delete(trail_event_resources))
+            conn.execute(delete(trail_events))
         return True
 
     def lookup_trail_events(self, query: EventQuery) -> list[IndexedEvent]:

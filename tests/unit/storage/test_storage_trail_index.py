@@ -42,6 +42,24 @@ def test_the_position_moves_only_from_what_was_read(storage: SqlStorage) -> None
     assert [e.seq for e in storage.lookup_trail_events(EventQuery(A, limit=10))] == [2, 1]
 
 
+def test_the_reset_empties_the_index_only_from_the_position_read(storage: SqlStorage) -> None:
+    at = IndexPosition(2, 1, 200, 1001.0)
+    assert storage.record_trail_events(0, at, [_row(1), _row(2)])
+    assert storage.indexed_trail_event(2) == _row(2, resources=())
+    assert storage.indexed_trail_event(3) is None
+    # Moved meanwhile (another offset at the same seq): nothing changes.
+    assert not storage.reset_trail_index(IndexPosition(2, 1, 100, 1001.0))
+    assert storage.trail_index_position() == at
+    assert storage.reset_trail_index(IndexPosition(2, 1, 200))
+    assert storage.trail_index_position() == IndexPosition()
+    assert storage.indexed_trail_event(2) is None
+    assert storage.lookup_trail_events(EventQuery(A, limit=10)) == []
+    assert storage.last_key_use(A, KEY, ["Encrypt"]) is None
+    # Indexed again from the start, the same seqs.
+    assert storage.record_trail_events(0, IndexPosition(1, 1, 0, 5.0), [_row(1, event_id="x")])
+    assert [e.event_id for e in storage.lookup_trail_events(EventQuery(A, limit=10))] == ["x"]
+
+
 def test_lookups_by_attribute_time_and_page(storage: SqlStorage) -> None:
     rows = [
         _row(1),
