@@ -539,3 +539,19 @@ def test_no_secret_of_the_scenario_is_in_the_trail(played: Scenario) -> None:
     assert played.secrets
     for secret in played.secrets:
         assert secret.encode() not in written
+
+
+def test_retire_grant_names_the_grant_it_retired(played: Scenario) -> None:
+    """As AWS's example (ct-retire-grant): the grant id in additionalEventData, and no
+    requestParameters when the grant was named by its token."""
+    events = _api_events(played)
+    [retire] = [call for call in played.calls if call.name == "RetireGrant"]
+    [create] = [
+        call
+        for call in played.calls
+        if call.name == "CreateGrant" and call.params.get("RetiringPrincipal")
+    ]
+    [event] = events[retire.request_id]
+    assert create.response is not None
+    assert event["additionalEventData"] == {"grantId": create.response["grantId"]}
+    assert event["requestParameters"] is None

@@ -175,6 +175,8 @@ def events_for(record: RequestRecord) -> list[dict[str, Any]]:
             event["errorMessage"] = record.error_message
     if record.key_material_id is not None:
         event["additionalEventData"] = {"keyMaterialId": record.key_material_id}
+    elif record.grant_id is not None:  # RetireGrant, as AWS's example shows it
+        event["additionalEventData"] = {"grantId": record.grant_id}
     event["requestID"] = record.request_id
     event["eventID"] = _event_id()
     event["readOnly"] = _read_only(service, record.action)

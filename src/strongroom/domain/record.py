@@ -64,6 +64,7 @@ class RequestRecord:
     via_service: str | None = None  # kms:ViaService, for a call an integrated service forwarded
     decisions: list[Decided] = field(default_factory=list)
     key_material_id: str | None = None
+    grant_id: str | None = None  # RetireGrant: the grant retired (CloudTrail's additionalEventData)
     # The request as validated, and the members that must not be kept (see ``parameters``).
     request: Mapping[str, Any] | None = field(default=None, repr=False)
     hidden: Collection[str] = ()

@@ -234,8 +234,9 @@ def retire_grant(svc: KmsService, caller: Caller, p: dict[str, Any]) -> dict[str
     arn = key_arn(caller.partition, grant.region, grant.account, grant.key_id)
     allowed, by = _may_retire(svc, caller, grant, p)
     current = record.current()
-    if current is not None:  # the call's record (and audit event) names the grant's key
+    if current is not None:  # the call's record (and audit event) names the grant's key and id
         current.decided(record.Decided("kms:RetireGrant", arn, allowed, by))
+        current.grant_id = grant.grant_id
     if not allowed:
         raise AccessDeniedException(
             f"User: {caller.principal_arn} is not authorized to perform: kms:RetireGrant on "
