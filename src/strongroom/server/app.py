@@ -64,6 +64,7 @@ Send = Callable[[Message], Awaitable[None]]
 
 MAX_BODY_BYTES = 1024 * 1024
 SWEEP_SECONDS = 5.0
+WRITER_WAIT_S = 60.0  # at startup, how long a worker waits for the trail's writer to listen
 _TARGET_PREFIX = "TrentService."
 # Admin-only: why a request would be allowed or denied (an account root, for its own account).
 _EXPLAIN_TARGET = "StrongroomAdmin.ExplainDecision"
@@ -398,6 +399,8 @@ class StrongroomApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                if isinstance(self.trail, TrailClient):  # started beside it: wait to listen
+                    await self.trail.wait_until_reachable(WRITER_WAIT_S)
                 for name in _QUERY_SERVICES:  # compile the models now, not on a first request
                     query.QueryService.load(name)
                 ServiceModel.load("cloudtrail")

@@ -5,22 +5,15 @@ One runtime per worker process.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
-from pathlib import Path
 
-from strongroom.audit.archive import archive_due
-from strongroom.audit.sink import FileSink, open_sink
-from strongroom.audit.trail import Trail
 from strongroom.clock import Clock
-from strongroom.config import Settings, load_settings
+from strongroom.config import Settings
 from strongroom.iam.auth import Authenticator
 from strongroom.iam.service import IamService
-from strongroom.keystore.base import KeyStore
-from strongroom.keystore.rootkey import RootKey
-from strongroom.keystore.software import AUDIT_KEY_FILE, SoftwareKeyStore
 from strongroom.kms.service import KmsService
 from strongroom.protocol.shapes import ServiceModel
+from strongroom.server.children import archive_trail, open_keystore, open_trail, settings_from_env
 from strongroom.storage import open_storage
 
 __all__ = [
@@ -50,38 +43,6 @@ class Runtime:
         self.kms.close()
 
 
-def open_keystore(settings: Settings) -> SoftwareKeyStore:
-    return SoftwareKeyStore(
-        RootKey.load(settings.root_key_path), audit_key_file=settings.data_dir / AUDIT_KEY_FILE
-    )
-
-
-def open_trail(settings: Settings, keystore: KeyStore) -> tuple[Trail, FileSink | None]:
-    """The audit trail's files, written by this process (signed with the key store's key), and
-    the SIEM sink it feeds if one is set (close it after the trail)."""
-    sink = open_sink(settings.audit_sink)
-    trail = Trail(
-        settings.trail_dir,
-        keystore.audit_signer(),
-        segment_bytes=settings.audit_segment_bytes,
-        segment_seconds=settings.audit_segment_seconds,
-        digest_seconds=settings.audit_digest_seconds,
-        sink=sink,
-    )
-    return trail, sink
-
-
-def archive_trail(settings: Settings) -> None:
-    """Move the trail's segments older than the retention to the archive (nothing when the
-    retention is 0). Segments not yet covered by a signed digest wait for the next one."""
-    if settings.audit_retention_seconds > 0:
-        archive_due(
-            settings.trail_dir,
-            settings.archive_dir,
-            older_than=settings.audit_retention_seconds,
-        )
-
-
 def build_runtime(settings: Settings) -> Runtime:
     storage = open_storage(settings.database_url)
     keystore = open_keystore(settings)
@@ -105,13 +66,3 @@ def build_runtime(settings: Settings) -> Runtime:
     kms.keys.on_change(auth.clear)
     kms.keys.on_change(iam.clear_caches)
     return Runtime(settings, kms, iam, auth, ServiceModel.load("kms"))
-
-
-def settings_from_env() -> Settings:
-    """Settings for a worker process, passed down by ``strongroom serve``."""
-    data_dir = Path(os.environ["STRONGROOM_DATA_DIR"])
-    return load_settings(
-        data_dir,
-        dev=os.environ.get("STRONGROOM_DEV") == "1",
-        dev_allow_remote=os.environ.get("STRONGROOM_DEV_ALLOW_REMOTE") == "1",
-    )

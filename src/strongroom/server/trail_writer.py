@@ -357,6 +357,17 @@ class TrailClient:
     def __repr__(self) -> str:
         return f"TrailClient({self.path!r})"
 
+    async def wait_until_reachable(self, timeout_s: float) -> bool:
+        """Wait (at most ``timeout_s``) until the writer's socket is there; whether it is. A
+        worker started beside the writer waits so before it takes calls; if the writer does not
+        come, its calls are refused (500) until it does."""
+        deadline = time.monotonic() + timeout_s
+        while not os.path.exists(self.path):
+            if time.monotonic() > deadline:
+                return False
+            await asyncio.sleep(0.02)
+        return True
+
     async def commit(self, events: Sequence[Mapping[str, Any]]) -> None:
         """Return once the writer has ``events`` on disk; raise :class:`TrailUnavailable` if it
         has not (or cannot be reached)."""

@@ -18,7 +18,6 @@ nothing is served unaudited). Each of them stops by itself if the supervisor is 
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import ipaddress
 import logging
 import multiprocessing
@@ -27,6 +26,7 @@ import shutil
 import signal
 import socket
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,11 +36,16 @@ from types import FrameType
 
 import uvicorn
 
+from strongroom.server.children import (
+    INDEXER_NAME,
+    WORKER_NAME,
+    WRITER_NAME,
+    become,
+    trail_indexer,
+    trail_writer,
+)
 from strongroom.server.http import OneWriteHttpToolsProtocol
-from strongroom.server.runtime import archive_trail, open_keystore, open_trail, settings_from_env
-from strongroom.server.trail_index import TrailIndexer, run_indexer
-from strongroom.server.trail_writer import SOCKET_ENV, run_writer
-from strongroom.storage import open_storage
+from strongroom.server.trail_writer import SOCKET_ENV
 
 __all__ = ["INDEXER_NAME", "WORKER_NAME", "WRITER_NAME", "ServeOptions", "bind", "serve"]
 
@@ -59,13 +64,6 @@ class ServeOptions:
     audit: bool = False  # run the trail's writer and indexer processes
 
 
-INDEX_EVERY_S = 5.0
-# The processes' names (``ps -o comm``; Linux keeps 15 bytes).
-WORKER_NAME = b"sr-worker"
-WRITER_NAME = b"sr-trail-writer"
-INDEXER_NAME = b"sr-trail-index"
-_PR_SET_NAME = 15
-_PR_SET_PDEATHSIG = 1
 _WRITER_START_S = 60.0
 
 
@@ -101,59 +99,10 @@ def bind(host: str, port: int, *, reuse_port: bool) -> socket.socket:
     return sock
 
 
-def _become(name: bytes, parent: int) -> None:
-    """A child of the supervisor ``parent``: named ``name`` for ``ps -o comm`` and ``top``
-    (Linux keeps 15 bytes), and sent SIGTERM when the supervisor is gone (even by SIGKILL: a
-    worker left behind would go on holding the port beside the next server's)."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the supervisor decides when to stop
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_NAME, ctypes.c_char_p(name[:15]), 0, 0, 0)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
-    if os.getppid() != parent:  # gone before the line above
-        os.kill(os.getpid(), signal.SIGTERM)
-
-
 def _worker(options: ServeOptions, parent: int) -> None:
-    _become(WORKER_NAME, parent)
+    become(WORKER_NAME, parent)
     sock = bind(options.host, options.port, reuse_port=True)
     uvicorn.Server(_config(options)).run(sockets=[sock])
-
-
-def _helper_logging() -> None:
-    """The writer's and the indexer's warnings on standard error, as the workers' are."""
-    handler = logging.StreamHandler()
-    handler.setFormatter(logging.Formatter("%(name)s: %(message)s"))
-    logging.getLogger("strongroom").addHandler(handler)
-    logging.getLogger("strongroom").setLevel(logging.WARNING)
-
-
-def _trail_writer(path: str, parent: int) -> None:
-    _become(WRITER_NAME, parent)
-    _helper_logging()
-    settings = settings_from_env()
-    trail, sink = open_trail(settings, open_keystore(settings))
-    try:
-        run_writer(trail, Path(path), parent)
-    finally:
-        if sink is not None:
-            sink.close()  # after the trail's last events
-
-
-def _trail_indexer(parent: int) -> None:
-    _become(INDEXER_NAME, parent)
-    _helper_logging()
-    settings = settings_from_env()
-    storage = open_storage(settings.database_url)
-    try:
-        run_indexer(
-            TrailIndexer(settings.trail_dir, storage),
-            INDEX_EVERY_S,
-            parent,
-            then=lambda: archive_trail(settings),  # retention, at the same low priority
-        )
-    finally:
-        storage.close()
 
 
 def _spawn(target: Callable[..., None], args: tuple[object, ...], name: str) -> BaseProcess:
@@ -167,10 +116,14 @@ def _start(options: ServeOptions) -> BaseProcess:
 
 
 def _start_writer(path: Path) -> BaseProcess:
-    """The trail's writer, once it listens on ``path``."""
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-    process = _spawn(_trail_writer, (str(path), os.getpid()), "strongroom-trail-writer")
+    return _spawn(trail_writer, (str(path), os.getpid()), "strongroom-trail-writer")
+
+
+def _wait_for_writer(process: BaseProcess, path: Path) -> None:
+    """Until the writer listens on ``path`` (the workers start meanwhile, and each waits for it
+    before it listens itself); a writer that cannot start stops the server, clearly."""
     deadline = time.monotonic() + _WRITER_START_S
     while not path.exists():
         if not process.is_alive():
@@ -179,7 +132,6 @@ def _start_writer(path: Path) -> BaseProcess:
             process.kill()
             raise RuntimeError("the audit trail's writer did not start")
         time.sleep(0.02)
-    return process
 
 
 def _stop_all(processes: list[BaseProcess]) -> None:
@@ -192,10 +144,80 @@ def _stop_all(processes: list[BaseProcess]) -> None:
             process.kill()
 
 
+class _TrailHelpers:
+    """The trail's writer and index processes, started again when they die."""
+
+    def __init__(self) -> None:
+        self._private = Path(tempfile.mkdtemp(prefix="strongroom-"))  # 0700: the socket's
+        self.socket_path = self._private / "trail.sock"
+        os.environ[SOCKET_ENV] = str(self.socket_path)  # the workers commit through it
+        self._processes: dict[str, BaseProcess] = {
+            "writer": _start_writer(self.socket_path),
+            "indexer": self._start_indexer(),
+        }
+
+    @staticmethod
+    def _start_indexer() -> BaseProcess:
+        return _spawn(trail_indexer, (os.getpid(),), "strongroom-indexer")
+
+    def wait_for_writer(self) -> None:
+        _wait_for_writer(self._processes["writer"], self.socket_path)
+
+    def check(self) -> None:
+        for name, helper in self._processes.items():
+            if not helper.is_alive():
+                log.warning(
+                    "the audit trail's %s %s exited with %s; starting another",
+                    name,
+                    helper.pid,
+                    helper.exitcode,
+                )
+                self._processes[name] = (
+                    _start_writer(self.socket_path) if name == "writer" else self._start_indexer()
+                )
+
+    def stop(self) -> None:
+        """After the workers: the writer writes their last events and its closing digest."""
+        _stop_all(list(self._processes.values()))
+        shutil.rmtree(self._private, ignore_errors=True)
+
+
+def _serve_in_process(options: ServeOptions) -> None:
+    """One worker, this process, with the trail's processes beside it (watched by a thread);
+    the writer listens before the worker does."""
+    helpers = _TrailHelpers()
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.wait(0.2):
+            helpers.check()
+
+    watcher = threading.Thread(target=watch, name="strongroom-trail-watch", daemon=True)
+
+    def stopped(signum: int, frame: FrameType | None) -> None:
+        """uvicorn raises the signal that stopped it again once it has stopped: here that
+        lets the trail's processes be stopped in order below, instead of ending this one."""
+
+    signal.signal(signal.SIGINT, stopped)
+    signal.signal(signal.SIGTERM, stopped)
+    try:
+        helpers.wait_for_writer()
+        watcher.start()
+        uvicorn.Server(_config(options)).run()
+    finally:
+        done.set()
+        if watcher.is_alive():
+            watcher.join()
+        helpers.stop()
+
+
 def serve(options: ServeOptions) -> None:
     """Run the server; blocks until SIGINT or SIGTERM."""
-    if options.workers == 1 and not options.audit:
-        uvicorn.Server(_config(options)).run()
+    if options.workers == 1:
+        if options.audit:
+            _serve_in_process(options)
+        else:
+            uvicorn.Server(_config(options)).run()
         return
     probe = bind(options.host, options.port, reuse_port=True)  # fail early, clearly, if taken
     probe.close()
@@ -207,31 +229,18 @@ def serve(options: ServeOptions) -> None:
 
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    private = Path(tempfile.mkdtemp(prefix="strongroom-"))  # mode 0700: the writer's socket
-    socket_path = private / "trail.sock"
-    helpers: dict[str, BaseProcess] = {}
+    helpers: _TrailHelpers | None = None
     processes: list[BaseProcess] = []
     try:
         if options.audit:
-            os.environ[SOCKET_ENV] = str(socket_path)  # the workers commit through it
-            helpers["writer"] = _start_writer(socket_path)
-            helpers["indexer"] = _spawn(_trail_indexer, (os.getpid(),), "strongroom-indexer")
+            helpers = _TrailHelpers()
         processes = [_start(options) for _ in range(options.workers)]
+        if helpers is not None:
+            helpers.wait_for_writer()
         while not stopping:
             time.sleep(0.2)
-            for name, helper in helpers.items():
-                if not helper.is_alive() and not stopping:
-                    log.warning(
-                        "the audit trail's %s %s exited with %s; starting another",
-                        name,
-                        helper.pid,
-                        helper.exitcode,
-                    )
-                    helpers[name] = (
-                        _start_writer(socket_path)
-                        if name == "writer"
-                        else _spawn(_trail_indexer, (os.getpid(),), "strongroom-indexer")
-                    )
+            if helpers is not None and not stopping:
+                helpers.check()
             for index, process in enumerate(processes):
                 if not process.is_alive() and not stopping:
                     log.warning(
@@ -240,5 +249,5 @@ def serve(options: ServeOptions) -> None:
                     processes[index] = _start(options)
     finally:
         _stop_all(processes)  # the workers first: their last events reach the writer
-        _stop_all(list(helpers.values()))  # then the writer's closing digest
-        shutil.rmtree(private, ignore_errors=True)
+        if helpers is not None:
+            helpers.stop()

@@ -162,7 +162,7 @@ def test_another_user_is_refused(tmp_path: Path) -> None:
         assert os.waitstatus_to_exitcode(status) == 0
     finally:
         running.stop()
-        shutil.rmtree(open_dir)
+        shutil.rmtree(open_dir, ignore_errors=True)  # the writer took it with it when empty
     assert list(read_events(tmp_path / "trail")) == []
 
 
@@ -180,3 +180,13 @@ def test_a_stopping_writer_serves_its_peers_until_they_let_go(tmp_path: Path) ->
     running.thread.join(timeout=10)
     assert not running.thread.is_alive()
     assert [e["requestID"] for e in read_events(tmp_path / "trail")] == ["r-1", "r-2"]
+
+
+def test_the_writer_takes_its_private_directory_with_it(tmp_path: Path) -> None:
+    """The supervisor's private directory holds only the socket: the writer removes both as it
+    stops (a supervisor killed with SIGKILL cannot)."""
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    running = _start(tmp_path, private / "trail.sock")
+    running.stop()
+    assert not private.exists()
